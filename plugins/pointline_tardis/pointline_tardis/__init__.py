@@ -1,0 +1,3 @@
+"""Pointline vendor plugin."""
+
+__version__ = "0.1.0"

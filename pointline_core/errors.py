@@ -1,0 +1,92 @@
+"""Exception classes. Every message says what was wrong, where, and what to do."""
+
+from __future__ import annotations
+
+
+class PointlineError(Exception):
+    """Base class of every error Pointline raises on purpose."""
+
+
+# --- plugins -------------------------------------------------------------------------------
+
+
+class PluginLoadError(PointlineError):
+    """One or more plugins could not be loaded (raised in strict mode)."""
+
+
+class PluginAPIVersionError(PointlineError):
+    """A plugin was built for an incompatible major version of the plugin API."""
+
+
+class PluginContractError(PointlineError):
+    """A plugin's hook returned something that breaks the contract (wrong type, bad table)."""
+
+
+class UnknownVendorError(PointlineError):
+    """A vendor name was asked for that no loaded plugin provides."""
+
+
+# --- schemas and exchanges -----------------------------------------------------------------
+
+
+class TableSpecError(PointlineError):
+    """A table spec is invalid (duplicate name, missing key column, missing common column)."""
+
+
+class UnknownTableError(PointlineError):
+    """A table name was asked for that is neither a core table nor a plugin table."""
+
+
+class ExchangeConflictError(PointlineError):
+    """Two plugins describe the same exchange differently (for example another timezone)."""
+
+
+class UnknownExchangeError(PointlineError):
+    """An exchange name was asked for that no plugin declares."""
+
+
+# --- files and data ------------------------------------------------------------------------
+
+
+class ParseError(PointlineError):
+    """A plugin could not parse a Bronze file. Carry the file and, where known, line/column."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        where = []
+        if path:
+            where.append(path)
+        if line is not None:
+            where.append(f"line {line}")
+        if column:
+            where.append(f"column {column!r}")
+        super().__init__(f"{message} ({', '.join(where)})" if where else message)
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+class CanonicalizeError(PointlineError):
+    """A plugin's frames cannot be turned into the mapped table's canonical columns."""
+
+
+class SchemaMismatchError(PointlineError):
+    """A frame does not match its TableSpec (missing/extra column, wrong dtype)."""
+
+
+class FixedPointOverflowError(PointlineError):
+    """A decimal value does not fit the fixed-point Int64 encoding of its column."""
+
+
+class ArchiveNameError(PointlineError):
+    """An upstream archive's name does not follow the vendor's naming rules."""
+
+
+class MemberRejected(PointlineError):
+    """An archive member cannot be published (malformed path, invalid symbol)."""

@@ -1,0 +1,177 @@
+"""The plugin contract: every hook a vendor plugin may implement.
+
+Lifecycle (who calls what, in order)::
+
+    load      plugins.load_plugins()  vendor_info -> table_mapping -> tables -> exchanges
+    upstream  pointline_core.extract()  recognize_archive -> member_path (once per member)
+    ingest    pointline_core.ingest()   discover -> parse -> canonicalize -> validation_rules
+    symbols   pointline symbols import  read_symbols
+
+"Every plugin" hooks are called on all loaded plugins and their answers are merged.
+"Routed" hooks are called on the owning plugin only (the one whose vendor name owns the file
+or folder), so an implementation never has to ask "is this file mine?". Routed hooks are
+``firstresult`` and return one value.
+
+Implementations may accept any subset of a hook's arguments (pluggy passes what they name), so
+new arguments can be added in minor versions of :data:`PLUGIN_API_VERSION`; arguments are
+never removed or renamed within a major version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pluggy
+import polars as pl
+
+from pointline_core.models import (
+    ArchiveInfo,
+    BronzeFile,
+    ExchangeInfo,
+    MemberTarget,
+    Unrecognised,
+    VendorInfo,
+)
+from pointline_core.schemas.spec import TableSpec
+from pointline_core.validation_rules import Rule
+
+PROJECT = "pointline"
+#: Version of this contract. A plugin whose ``VendorInfo.api_version`` has another major
+#: number is refused at load; minor versions only ever add hooks or hook arguments.
+PLUGIN_API_VERSION = "1.0"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def pointline_vendor_info() -> VendorInfo:
+    """Describe the vendor. Required.
+
+    Called on every plugin by the plugin manager right after loading. Return a
+    :class:`~pointline_core.models.VendorInfo` whose ``name`` equals the entry-point name and
+    whose ``api_version`` is the ``PLUGIN_API_VERSION`` the plugin was built for. Raising, or
+    returning anything else, marks the plugin as failed to load.
+    """
+
+
+@hookspec
+def pointline_exchanges() -> list[ExchangeInfo]:
+    """Declare the exchanges this vendor's data comes from. Required.
+
+    Called on every plugin when the exchange registry is built. Return a list of
+    :class:`~pointline_core.models.ExchangeInfo` (name, IANA timezone, asset class). Two plugins
+    may declare the same exchange only if they agree; a disagreement is an
+    ``ExchangeConflictError`` naming both plugins.
+    """
+
+
+@hookspec
+def pointline_table_mapping() -> dict[str, str]:
+    """Map each vendor data_type to the canonical table its rows land in. Required.
+
+    Called on every plugin at load. Return ``{data_type: table_name}``; every data_type in
+    ``VendorInfo.data_types`` must appear, and every table must be a core table or one the
+    plugin contributes through ``pointline_tables``.
+    """
+
+
+@hookspec
+def pointline_tables() -> list[TableSpec]:
+    """Contribute extra canonical tables. Optional.
+
+    Called on every plugin when the table registry is built. Return a list of
+    :class:`~pointline_core.schemas.spec.TableSpec`. The core validates them: names unique
+    across core and plugins, key columns exist, event tables carry the common event columns.
+    An invalid spec raises ``TableSpecError`` naming the plugin.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterable[BronzeFile | Unrecognised]:
+    """List the Bronze files this vendor can ingest. Required. Routed.
+
+    Called by the ingest runner once per run, on each selected plugin, with that plugin's own
+    folder ``vendor_root = <bronze_root>/<vendor>/`` (which may not exist: return nothing).
+    Yield one :class:`~pointline_core.models.BronzeFile` per ingestible file (``rel_path``
+    relative to ``bronze_root``) and one :class:`~pointline_core.models.Unrecognised` per other
+    file under the folder, with the reason. Must not read file contents beyond what naming
+    needs; the runner hashes the files itself.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """Read one Bronze file as typed raw frames, in bounded batches. Required. Routed.
+
+    Called by the ingest runner for each file that passed the manifest gate. Yield polars
+    DataFrames of at most about ``batch_rows`` rows, in file order (the runner numbers rows
+    0.. across batches as ``file_seq``, so never reorder or drop rows here). Never
+    materialise a whole large file: use ``pl.read_csv_batched`` / ``scan_csv`` slices or
+    similar. An empty file yields nothing. On unreadable input raise
+    :class:`~pointline_core.errors.ParseError` with path and, where known, line and column;
+    the runner marks the file failed with that reason and leaves the lake unchanged for it.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn one parsed batch into the mapped table's canonical columns. Required. Routed.
+
+    Called by the ingest runner on each batch ``pointline_parse`` yielded, with ``table`` the
+    name from ``pointline_table_mapping``. Return a frame with exactly the table's
+    ``vendor_columns()`` (the spec's columns minus those the core derives: ``trading_date``,
+    ``symbol_id``, ``file_id``, ``file_seq``), in any order, with the spec's dtypes, and the
+    same row count and order as ``frame``. Fixed-point columns are encoded with
+    :func:`pointline_core.fixedpoint.encode`. Rows that cannot be made valid are kept and
+    flagged: add a String column ``_reject_reason`` (null = row is fine); the runner
+    quarantines flagged rows with that reason. Raise
+    :class:`~pointline_core.errors.CanonicalizeError` for problems that doom the whole file.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_validation_rules(file: BronzeFile, table: str) -> list[Rule]:
+    """Contribute vendor- or exchange-specific validation rules. Optional. Routed.
+
+    Called by the ingest runner once per file before validation. Return a list of
+    :class:`~pointline_core.validation_rules.Rule`; each rule's expression is true for bad
+    rows. The runner applies them after the core rules; rejecting rules quarantine rows with
+    the rule name as reason, warning rules are only counted in the validation log.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_recognize_archive(archive: Path) -> ArchiveInfo:
+    """Recognise an upstream archive by its name. Optional (archive vendors only). Routed.
+
+    Called by :func:`pointline_core.extract` for each file under
+    ``<source_dir>/<vendor>/``. Return an :class:`~pointline_core.models.ArchiveInfo`, or raise
+    :class:`~pointline_core.errors.ArchiveNameError` saying which naming rule failed; the
+    archive is then recorded as failed in the upstream ledger and the run goes on.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_member_path(archive: ArchiveInfo, member: str) -> MemberTarget | None:
+    """Map one archive member to its extracted Bronze path. Optional. Routed.
+
+    Called by :func:`pointline_core.extract` for every member of a recognised archive, after
+    the archive was extracted in one pass. Return a :class:`~pointline_core.models.MemberTarget`
+    (path relative to ``<bronze_root>/<vendor>/``), ``None`` to ignore the member silently
+    (for example a readme), or raise :class:`~pointline_core.errors.MemberRejected` with the
+    reason; rejected members are reported and the rest of the archive still publishes.
+    """
+
+
+@hookspec(firstresult=True)
+def pointline_read_symbols(path: Path) -> pl.DataFrame:
+    """Read a vendor's instrument metadata file as generic symbol rows. Optional. Routed.
+
+    Called by ``pointline symbols import FILE LAKE --vendor V`` (and the matching Python API).
+    Return a frame with the generic symbols-file columns (``exchange``, ``exchange_symbol``,
+    ``valid_from`` and optional ``valid_until``, ``asset_class``, ``base_asset``,
+    ``quote_asset``, ``tick_size``, ``lot_size``, ``contract_size``); the core turns it into
+    dim_symbol SCD2 rows. Raise ``ParseError`` for unreadable files.
+    """

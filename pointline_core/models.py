@@ -1,0 +1,104 @@
+"""Records that cross the plugin boundary.
+
+Every value a hook returns or receives is one of these frozen, slotted attrs classes (or a
+polars frame), so plugins and the core never pass loose dicts to each other. They are plain
+data: serialise them with :data:`pointline_core.serde.converter` (cattrs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+
+@attrs.frozen(slots=True)
+class VendorInfo:
+    """What a plugin says about itself (returned by ``pointline_vendor_info``).
+
+    ``name`` is the vendor name: it must equal the entry-point name and the Bronze folder
+    ``<bronze_root>/<name>/`` the plugin owns. ``api_version`` is the
+    :data:`pointline_core.PLUGIN_API_VERSION` the plugin was built against.
+    """
+
+    name: str
+    version: str
+    description: str
+    data_types: tuple[str, ...]
+    api_version: str
+
+
+@attrs.frozen(slots=True)
+class ExchangeInfo:
+    """Exchange metadata as data (returned by ``pointline_exchanges``).
+
+    ``timezone`` is an IANA name; the exchange-local calendar day of an event is its
+    ``trading_date``. ``asset_class`` is free text such as ``crypto`` or ``equity``.
+    """
+
+    name: str
+    timezone: str
+    asset_class: str
+    description: str = ""
+
+
+@attrs.frozen(slots=True)
+class BronzeFile:
+    """One raw file a plugin can ingest (returned by ``pointline_discover``).
+
+    ``path`` is absolute. ``rel_path`` is the path relative to the Bronze root with ``/``
+    separators; together with ``vendor``, ``data_type`` and the content hash it is the file's
+    identity in the ingest manifest. ``meta`` carries plugin-private facts the plugin worked out
+    while discovering (for example the symbol encoded in the file name) as sorted key/value
+    pairs so the record stays hashable.
+    """
+
+    vendor: str
+    data_type: str
+    path: Path
+    rel_path: str
+    meta: tuple[tuple[str, str], ...] = ()
+
+    def meta_dict(self) -> dict[str, str]:
+        return dict(self.meta)
+
+
+@attrs.frozen(slots=True)
+class Unrecognised:
+    """A file under a vendor's Bronze folder that the vendor cannot ingest, and why.
+
+    ``pointline_discover`` yields these next to :class:`BronzeFile` records so nothing under a
+    vendor folder is silently ignored; the run report lists them.
+    """
+
+    vendor: str
+    rel_path: str
+    reason: str
+
+
+@attrs.frozen(slots=True)
+class ArchiveInfo:
+    """A recognised upstream archive (returned by ``pointline_recognize_archive``).
+
+    ``format`` names the container (``7z``, ``zip``); ``fields`` carries what the plugin read
+    from the archive name (stream, exchange, date, ...) for its own later use in
+    ``pointline_member_path``.
+    """
+
+    vendor: str
+    name: str
+    format: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def fields_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+
+@attrs.frozen(slots=True)
+class MemberTarget:
+    """Where one archive member is published, relative to ``<bronze_root>/<vendor>/``.
+
+    A ``.gz`` suffix on ``rel_path`` makes the core gzip the member while publishing.
+    """
+
+    rel_path: str

@@ -1,0 +1,77 @@
+"""The table registry: core tables plus validated tables contributed by plugins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pointline_core.errors import TableSpecError, UnknownTableError
+from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, TableSpec
+from pointline_core.schemas.tables import CORE_TABLES
+
+
+def validate_table_spec(spec: TableSpec, owner: str) -> None:
+    """Raise ``TableSpecError`` naming ``owner`` if ``spec`` is not a usable table."""
+    where = f"table {spec.name!r} from {owner}"
+    if not spec.name or not spec.name.replace("_", "").isalnum() or spec.name != spec.name.lower():
+        raise TableSpecError(f"{where}: name must be lower_snake_case")
+    names = spec.column_names
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise TableSpecError(f"{where}: duplicate columns {dupes}")
+    for role, keys in (("partition_by", spec.partition_by), ("tie_break", spec.tie_break)):
+        missing = [k for k in keys if k not in names]
+        if missing:
+            raise TableSpecError(f"{where}: {role} names unknown columns {missing}")
+    if spec.kind == "event":
+        missing = [c for c in COMMON_EVENT_COLUMNS if c not in names]
+        if missing:
+            raise TableSpecError(
+                f"{where}: event tables must carry the common event columns; missing {missing}"
+            )
+        if tuple(spec.partition_by) != ("exchange", "trading_date"):
+            raise TableSpecError(f"{where}: event tables partition by (exchange, trading_date)")
+    for col in spec.columns:
+        if col.scale is not None and col.dtype not in ("Int64", "List[Int64]"):
+            raise TableSpecError(f"{where}: fixed-point column {col.name!r} must be Int64")
+
+
+class TableRegistry:
+    """Name -> TableSpec for the core tables and every plugin's extra tables."""
+
+    def __init__(self, extra: Mapping[str, Iterable[TableSpec]] | None = None) -> None:
+        self._specs: dict[str, TableSpec] = {t.name: t for t in CORE_TABLES}
+        self._owner: dict[str, str] = {t.name: "pointline_core" for t in CORE_TABLES}
+        for owner, specs in (extra or {}).items():
+            for spec in specs:
+                self.add(spec, owner)
+
+    def add(self, spec: TableSpec, owner: str) -> None:
+        if not isinstance(spec, TableSpec):
+            raise TableSpecError(f"{owner} returned {type(spec).__name__}, expected TableSpec")
+        if spec.name in self._specs:
+            raise TableSpecError(
+                f"table {spec.name!r} from {owner} is already defined by {self._owner[spec.name]}"
+            )
+        validate_table_spec(spec, owner)
+        self._specs[spec.name] = spec
+        self._owner[spec.name] = owner
+
+    def get(self, name: str) -> TableSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownTableError(
+                f"unknown table {name!r}; known tables: {', '.join(sorted(self._specs))}"
+            ) from None
+
+    def owner(self, name: str) -> str:
+        return self._owner[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def specs(self) -> list[TableSpec]:
+        return [self._specs[n] for n in self.names()]

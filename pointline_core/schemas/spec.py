@@ -1,0 +1,127 @@
+"""ColumnSpec and TableSpec: the declarative description of a canonical table."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+import polars as pl
+
+TableKind = Literal["event", "dimension", "control"]
+
+# dtype names are strings so specs serialise with cattrs and read well in `pointline tables`.
+_DTYPES: dict[str, pl.DataType] = {
+    "Int8": pl.Int8(),
+    "Int16": pl.Int16(),
+    "Int32": pl.Int32(),
+    "Int64": pl.Int64(),
+    "UInt64": pl.UInt64(),
+    "Float64": pl.Float64(),
+    "Boolean": pl.Boolean(),
+    "String": pl.String(),
+    "Date": pl.Date(),
+    "Datetime": pl.Datetime("us", "UTC"),
+}
+
+#: Columns every event table carries, in this order. The core derives the last four.
+COMMON_EVENT_COLUMNS = (
+    "exchange",
+    "trading_date",
+    "symbol",
+    "symbol_id",
+    "ts_event_us",
+    "ts_local_us",
+    "file_id",
+    "file_seq",
+)
+#: Event-table columns the ingest runner fills in; canonicalize never returns them.
+CORE_DERIVED_COLUMNS = ("trading_date", "symbol_id", "file_id", "file_seq")
+
+
+def polars_dtype(name: str) -> pl.DataType:
+    """Polars dtype for a spec dtype name such as ``Int64`` or ``List[Int64]``."""
+    if name.startswith("List[") and name.endswith("]"):
+        return pl.List(polars_dtype(name[5:-1]))
+    try:
+        return _DTYPES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown dtype {name!r}; use one of {sorted(_DTYPES)} or List[<dtype>]"
+        ) from None
+
+
+def _check_dtype(_instance: object, _attribute: object, value: str) -> None:
+    polars_dtype(value)
+
+
+@attrs.frozen(slots=True)
+class ColumnSpec:
+    """One column of a canonical table.
+
+    ``scale`` marks a fixed-point decimal column: the stored Int64 is ``round(value *
+    10**scale)`` (for ``List[Int64]`` columns, per element). ``allowed`` restricts a String
+    column to a closed set; ``positive`` requires values > 0 where not null. The core
+    validation rules enforce nullability, ``allowed`` and ``positive``.
+    """
+
+    name: str
+    dtype: str = attrs.field(validator=_check_dtype)
+    nullable: bool = True
+    scale: int | None = None
+    allowed: tuple[str, ...] | None = None
+    positive: bool = False
+    description: str = ""
+
+    def polars_dtype(self) -> pl.DataType:
+        return polars_dtype(self.dtype)
+
+
+@attrs.frozen(slots=True)
+class TableSpec:
+    """A canonical table: its columns, partitioning and replay order.
+
+    ``tie_break`` is the sort order that makes replay deterministic (readers sort by it,
+    compaction writes files in it). ``partition_by`` are the Delta partition columns.
+    """
+
+    name: str
+    kind: TableKind
+    columns: tuple[ColumnSpec, ...]
+    partition_by: tuple[str, ...] = ()
+    tie_break: tuple[str, ...] = ()
+    description: str = ""
+
+    def column(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def vendor_columns(self) -> tuple[str, ...]:
+        """The columns ``pointline_canonicalize`` must return (all but core-derived ones)."""
+        if self.kind != "event":
+            return self.column_names
+        return tuple(n for n in self.column_names if n not in CORE_DERIVED_COLUMNS)
+
+    def fixed_point_columns(self) -> dict[str, int]:
+        return {c.name: c.scale for c in self.columns if c.scale is not None}
+
+    def polars_schema(self, columns: tuple[str, ...] | None = None) -> pl.Schema:
+        names = columns if columns is not None else self.column_names
+        return pl.Schema({n: self.column(n).polars_dtype() for n in names})
+
+    def empty_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.polars_schema())
+
+    def arrow_schema(self) -> object:
+        """The table's Arrow schema (an ``arro3.core.Schema``), with nullability."""
+        from arro3.core import Field, Schema, Table
+
+        arrow = Table.from_arrow(self.empty_frame()).schema
+        return Schema(
+            [Field(c.name, arrow.field(c.name).type, nullable=c.nullable) for c in self.columns]
+        )

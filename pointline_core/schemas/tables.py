@@ -1,0 +1,361 @@
+"""The core canonical tables. Named for what they hold, never for a vendor or a country.
+
+Fixed-point scales: prices carry 9 decimal places (Int64 holds prices up to ~9.2e9 and
+sub-satoshi tick sizes); quantities 8 (up to ~9.2e10 units, enough for the largest token
+supplies a single trade moves); notional amounts 4. A value that does not fit is a
+validation failure, never a wrapped number (see :mod:`pointline_core.fixedpoint`).
+"""
+
+from __future__ import annotations
+
+from pointline_core.schemas.spec import ColumnSpec, TableSpec
+
+PRICE_SCALE = 9
+QTY_SCALE = 8
+NOTIONAL_SCALE = 4
+
+EVENT_PARTITION = ("exchange", "trading_date")
+
+
+def _common() -> tuple[ColumnSpec, ...]:
+    return (
+        ColumnSpec("exchange", "String", False, description="exchange id as the vendor names it"),
+        ColumnSpec("trading_date", "Date", False, description="exchange-local day of ts_event_us"),
+        ColumnSpec("symbol", "String", False, description="exchange-native instrument id"),
+        ColumnSpec("symbol_id", "Int64", False, description="dim_symbol id valid at ts_event_us"),
+        ColumnSpec("ts_event_us", "Int64", False, description="event time, µs since epoch UTC"),
+        ColumnSpec("ts_local_us", "Int64", True, description="receive/send time, µs UTC"),
+        ColumnSpec("file_id", "Int64", False, description="ingest_manifest id of the Bronze file"),
+        ColumnSpec("file_seq", "Int64", False, description="0-based row number in the file"),
+    )
+
+
+def _price(name: str, nullable: bool = True, positive: bool = False, desc: str = "") -> ColumnSpec:
+    return ColumnSpec(name, "Int64", nullable, PRICE_SCALE, positive=positive, description=desc)
+
+
+def _qty(name: str, nullable: bool = True, positive: bool = False, desc: str = "") -> ColumnSpec:
+    return ColumnSpec(name, "Int64", nullable, QTY_SCALE, positive=positive, description=desc)
+
+
+def _levels(side: str) -> tuple[ColumnSpec, ...]:
+    return (
+        ColumnSpec(
+            f"{side}_prices",
+            "List[Int64]",
+            False,
+            PRICE_SCALE,
+            description=f"{side} level prices, best first; null element = empty level",
+        ),
+        ColumnSpec(
+            f"{side}_qtys",
+            "List[Int64]",
+            False,
+            QTY_SCALE,
+            description=f"{side} level quantities, same length as {side}_prices",
+        ),
+    )
+
+
+def _event(
+    name: str, columns: tuple[ColumnSpec, ...], tie_break: tuple[str, ...], description: str
+) -> TableSpec:
+    return TableSpec(name, "event", _common() + columns, EVENT_PARTITION, tie_break, description)
+
+
+# Arrival order is what a researcher could have known, so crypto-style feeds replay by
+# receive time; file order breaks ties between rows of one message.
+_ARRIVAL = ("ts_local_us", "ts_event_us", "file_id", "file_seq")
+# Exchange sequence numbers order order-by-order feeds; timestamps are too coarse there.
+_SEQUENCED = ("ts_event_us", "channel_id", "channel_seq", "file_id", "file_seq")
+
+SIDES_TRADE = ("buy", "sell", "unknown")
+SIDES_BOOK = ("bid", "ask")
+
+TRADES = _event(
+    "trades",
+    (
+        ColumnSpec("trade_id", "String", True, description="venue trade id as text"),
+        ColumnSpec("side", "String", False, allowed=SIDES_TRADE, description="taker side"),
+        _price("price", False, True),
+        _qty("qty", False, True, "size in venue units"),
+    ),
+    _ARRIVAL,
+    "One row per trade.",
+)
+
+QUOTES = _event(
+    "quotes",
+    (
+        ColumnSpec(
+            "source",
+            "String",
+            False,
+            allowed=("book", "feed"),
+            description="book = rebuilt from the L2 book; feed = venue's own BBO stream",
+        ),
+        _price("bid_price"),
+        _qty("bid_qty"),
+        _price("ask_price"),
+        _qty("ask_qty"),
+    ),
+    _ARRIVAL,
+    "Best bid/offer after each change.",
+)
+
+ORDERBOOK_UPDATES = _event(
+    "orderbook_updates",
+    (
+        ColumnSpec("is_snapshot", "Boolean", False, description="row belongs to a full snapshot"),
+        ColumnSpec("side", "String", False, allowed=SIDES_BOOK),
+        _price("price", False, True),
+        _qty("qty", False, False, "new absolute size at the level; 0 removes it"),
+    ),
+    _ARRIVAL,
+    "L2 price-level updates (absolute sizes), with snapshot blocks.",
+)
+
+BOOK_SNAPSHOTS = _event(
+    "book_snapshots",
+    (
+        ColumnSpec("depth", "Int16", False, description="levels per side the feed publishes"),
+        *_levels("bid"),
+        *_levels("ask"),
+    ),
+    _ARRIVAL,
+    "Fixed-depth top-of-book snapshots with level arrays.",
+)
+
+DERIVATIVE_TICKER = _event(
+    "derivative_ticker",
+    (
+        ColumnSpec("funding_ts_us", "Int64", True, description="next funding time, µs UTC"),
+        ColumnSpec("funding_rate", "Float64", True, description="fraction, 0.0001 = 0.01%"),
+        ColumnSpec("predicted_funding_rate", "Float64", True),
+        _qty("open_interest", desc="units vary by venue"),
+        _price("last_price"),
+        _price("index_price"),
+        _price("mark_price"),
+    ),
+    _ARRIVAL,
+    "Funding, mark, index and open interest after each change.",
+)
+
+LIQUIDATIONS = _event(
+    "liquidations",
+    (
+        ColumnSpec("liquidation_id", "String", True),
+        ColumnSpec(
+            "side",
+            "String",
+            False,
+            allowed=("buy", "sell", "unknown"),
+            description="side of the liquidation order: sell = a long was liquidated",
+        ),
+        _price("price", False, True),
+        _qty("qty", False, True),
+    ),
+    _ARRIVAL,
+    "Forced liquidations.",
+)
+
+OPTIONS_CHAIN = _event(
+    "options_chain",
+    (
+        ColumnSpec("option_type", "String", False, allowed=("call", "put")),
+        _price("strike_price", False, True),
+        ColumnSpec("expiration_ts_us", "Int64", False),
+        _qty("open_interest"),
+        _price("last_price"),
+        _price("bid_price"),
+        _qty("bid_qty"),
+        ColumnSpec("bid_iv", "Float64", True),
+        _price("ask_price"),
+        _qty("ask_qty"),
+        ColumnSpec("ask_iv", "Float64", True),
+        _price("mark_price"),
+        ColumnSpec("mark_iv", "Float64", True),
+        ColumnSpec("underlying_index", "String", True),
+        _price("underlying_price"),
+        *(ColumnSpec(g, "Float64", True) for g in ("delta", "gamma", "vega", "theta", "rho")),
+    ),
+    _ARRIVAL,
+    "Option summaries (quotes, IVs, greeks) after each change.",
+)
+
+_L3_IDS = (
+    ColumnSpec("channel_id", "Int64", False, description="exchange distribution channel"),
+    ColumnSpec(
+        "channel_seq",
+        "Int64",
+        True,
+        description="message sequence within the channel (shared by orders and trades "
+        "where the exchange numbers them together)",
+    ),
+    ColumnSpec(
+        "biz_index",
+        "Int64",
+        True,
+        description="business sequence across merged order+trade messages, if any",
+    ),
+)
+
+L3_ORDERS = _event(
+    "l3_orders",
+    (
+        *_L3_IDS,
+        ColumnSpec("event_kind", "String", False, allowed=("add", "cancel")),
+        ColumnSpec("order_ref", "Int64", False, description="order id the event adds or cancels"),
+        ColumnSpec("side", "String", False, allowed=("buy", "sell", "borrow", "lend", "unknown")),
+        ColumnSpec(
+            "order_type", "String", False, allowed=("limit", "market", "best_own", "unknown")
+        ),
+        _price("price", desc="limit price; 0/null for market and best-own orders"),
+        _qty("qty", False, False, "original size (add) or cancelled size (cancel)"),
+    ),
+    _SEQUENCED,
+    "Order-by-order (L3) order events: adds and cancels.",
+)
+
+L3_TRADES = _event(
+    "l3_trades",
+    (
+        *_L3_IDS,
+        ColumnSpec("event_kind", "String", False, allowed=("trade", "cancel")),
+        ColumnSpec("buy_order_ref", "Int64", True),
+        ColumnSpec("sell_order_ref", "Int64", True),
+        ColumnSpec("aggressor_side", "String", False, allowed=("buy", "sell", "unknown")),
+        _price("price", desc="execution price; null on cancels"),
+        _qty("qty", False, True, "executed or cancelled size"),
+        ColumnSpec(
+            "notional", "Int64", True, NOTIONAL_SCALE, description="price × qty as reported"
+        ),
+    ),
+    _SEQUENCED,
+    "Order-by-order (L3) executions and cancels.",
+)
+
+L2_SNAPSHOTS = _event(
+    "l2_snapshots",
+    (
+        ColumnSpec("channel_id", "Int64", True),
+        ColumnSpec("channel_seq", "Int64", True),
+        ColumnSpec("trading_phase", "String", True),
+        _price("prev_close"),
+        _price("last_price"),
+        _price("upper_limit"),
+        _price("lower_limit"),
+        _qty("volume", desc="cumulative volume"),
+        ColumnSpec("turnover", "Int64", True, NOTIONAL_SCALE, description="cumulative turnover"),
+        *_levels("bid"),
+        *_levels("ask"),
+    ),
+    ("ts_event_us", "channel_seq", "file_id", "file_seq"),
+    "Exchange L2 snapshots with level arrays (typically 10 levels).",
+)
+
+DIM_SYMBOL = TableSpec(
+    "dim_symbol",
+    "dimension",
+    (
+        ColumnSpec("symbol_id", "Int64", False, description="hash of exchange, symbol, valid_from"),
+        ColumnSpec("exchange", "String", False),
+        ColumnSpec("exchange_symbol", "String", False),
+        ColumnSpec("valid_from_ts_us", "Int64", False, description="window start, inclusive"),
+        ColumnSpec("valid_until_ts_us", "Int64", False, description="window end, exclusive"),
+        ColumnSpec("is_current", "Boolean", False),
+        ColumnSpec("asset_class", "String", True),
+        ColumnSpec("base_asset", "String", True),
+        ColumnSpec("quote_asset", "String", True),
+        ColumnSpec("tick_size", "Int64", True, PRICE_SCALE),
+        ColumnSpec("lot_size", "Int64", True, QTY_SCALE),
+        ColumnSpec("contract_size", "Int64", True, QTY_SCALE),
+    ),
+    (),
+    ("exchange", "exchange_symbol", "valid_from_ts_us"),
+    "SCD2 symbol dimension with half-open windows [valid_from, valid_until).",
+)
+
+INGEST_MANIFEST = TableSpec(
+    "ingest_manifest",
+    "control",
+    (
+        ColumnSpec("file_id", "Int64", False),
+        ColumnSpec("vendor", "String", False),
+        ColumnSpec("data_type", "String", False),
+        ColumnSpec("bronze_path", "String", False, description="relative to the Bronze root"),
+        ColumnSpec("sha256", "String", False),
+        ColumnSpec("size_bytes", "Int64", True),
+        ColumnSpec(
+            "status", "String", False, allowed=("pending", "success", "failed", "quarantined")
+        ),
+        ColumnSpec("table_name", "String", True),
+        ColumnSpec("rows_total", "Int64", True),
+        ColumnSpec("rows_written", "Int64", True),
+        ColumnSpec("rows_quarantined", "Int64", True),
+        ColumnSpec("trading_date_min", "Date", True),
+        ColumnSpec("trading_date_max", "Date", True),
+        ColumnSpec("status_reason", "String", True),
+        ColumnSpec("created_at_us", "Int64", False),
+        ColumnSpec("updated_at_us", "Int64", False),
+    ),
+    (),
+    ("file_id",),
+    "One row per Bronze file identity.",
+)
+
+VALIDATION_LOG = TableSpec(
+    "validation_log",
+    "control",
+    (
+        ColumnSpec("file_id", "Int64", False),
+        ColumnSpec("table_name", "String", False),
+        ColumnSpec("rule", "String", False),
+        ColumnSpec("severity", "String", False, allowed=("reject", "warn")),
+        ColumnSpec("count", "Int64", False),
+        ColumnSpec("sample_detail", "String", True),
+        ColumnSpec("logged_at_us", "Int64", False),
+    ),
+    (),
+    ("file_id", "table_name", "rule"),
+    "Rule outcomes per file.",
+)
+
+UPSTREAM_LEDGER = TableSpec(
+    "upstream_ledger",
+    "control",
+    (
+        ColumnSpec("vendor", "String", False),
+        ColumnSpec("archive_name", "String", False),
+        ColumnSpec("sha256", "String", False),
+        ColumnSpec("status", "String", False, allowed=("success", "failed")),
+        ColumnSpec("members_total", "Int64", True),
+        ColumnSpec("members_published", "Int64", True),
+        ColumnSpec("members_rejected", "Int64", True),
+        ColumnSpec("status_reason", "String", True),
+        ColumnSpec("updated_at_us", "Int64", False),
+    ),
+    (),
+    ("vendor", "archive_name", "sha256"),
+    "One row per upstream archive.",
+)
+
+EVENT_TABLES: tuple[TableSpec, ...] = (
+    TRADES,
+    QUOTES,
+    ORDERBOOK_UPDATES,
+    BOOK_SNAPSHOTS,
+    DERIVATIVE_TICKER,
+    LIQUIDATIONS,
+    OPTIONS_CHAIN,
+    L3_ORDERS,
+    L3_TRADES,
+    L2_SNAPSHOTS,
+)
+CORE_TABLES: tuple[TableSpec, ...] = (
+    *EVENT_TABLES,
+    DIM_SYMBOL,
+    INGEST_MANIFEST,
+    VALIDATION_LOG,
+    UPSTREAM_LEDGER,
+)
