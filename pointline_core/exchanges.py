@@ -16,7 +16,7 @@ def check_timezone(name: str, where: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise PluginContractError(
-            f"{where}: {name!r} is not an IANA timezone (use names like 'UTC' or 'Asia/Shanghai')"
+            f"{where}: {name!r} is not an IANA timezone (use names like 'UTC' or 'Europe/London')"
         ) from None
 
 

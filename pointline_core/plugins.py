@@ -98,6 +98,8 @@ class Plugins:
         error raised, so a half-registered plugin never lingers. ``name``, when given (the
         entry-point name), must equal the vendor name the plugin reports.
         """
+        if name is not None and name in self.vendors:
+            self._raise_taken(name)
         reg_name = name or getattr(plugin, "__name__", None) or repr(plugin)
         self.pm.register(plugin, name=reg_name)
         try:
@@ -108,6 +110,13 @@ class Plugins:
         self.vendors[vendor.info.name] = vendor
         self._callers.clear()
         return vendor
+
+    def _raise_taken(self, vendor: str) -> None:
+        taken = self.vendors[vendor]
+        raise PluginContractError(
+            f"vendor name {vendor!r} is already taken by distribution "
+            f"{taken.distribution or '(in-process plugin)'}; uninstall or rename one of them"
+        )
 
     def _call_one(self, plugin: object, hook: str) -> Any:
         impl = getattr(plugin, hook, None)
@@ -153,11 +162,7 @@ class Plugins:
                 "entry-point name must equal VendorInfo.name"
             )
         if info.name in self.vendors:
-            taken = self.vendors[info.name]
-            raise PluginContractError(
-                f"vendor name {info.name!r} is already taken by distribution "
-                f"{taken.distribution or 'in-process plugin'}; rename one of the plugins"
-            )
+            self._raise_taken(info.name)
         mapping = self._call_one(plugin, "pointline_table_mapping") or {}
         if not isinstance(mapping, dict):
             raise PluginContractError(f"plugin {info.name!r}: table mapping must be a dict")

@@ -11,7 +11,7 @@ from pointline_core.plugins import LoadFailure, load_plugins
 from pointline_core.schemas.spec import TableSpec
 
 EDITABLE_HINT = (
-    "no vendor plugins are installed. Install a plugin wheel (pip install pointline-tardis); "
+    "no vendor plugins are installed. Install a plugin wheel (pip install pointline-<vendor>); "
     "with an editable install, entry points are only refreshed by reinstalling "
     "(pip install -e <plugin dir> again)."
 )

@@ -1,0 +1,85 @@
+"""Table specs: polars/Arrow round trips, plugin table validation, fixed-point overflow."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pointline_core.errors import TableSpecError
+from pointline_core.fixedpoint import decode, encode, encode_reason
+from pointline_core.schemas import (
+    COMMON_EVENT_COLUMNS,
+    CORE_TABLES,
+    EVENT_TABLES,
+    ColumnSpec,
+    TableRegistry,
+    TableSpec,
+)
+from pointline_core.serde import from_dict, to_dict
+
+
+@pytest.mark.parametrize("spec", CORE_TABLES, ids=lambda s: s.name)
+def test_spec_round_trips_to_polars_and_arrow(spec):
+    schema = spec.polars_schema()
+    assert list(schema) == list(spec.column_names)
+    arrow = spec.arrow_schema()
+    assert [arrow.field(i).name for i in range(len(arrow))] == list(spec.column_names)
+    assert [arrow.field(i).nullable for i in range(len(arrow))] == [
+        c.nullable for c in spec.columns
+    ]
+    # Arrow -> polars gives back exactly the spec's polars dtypes.
+    back = pl.DataFrame(schema=schema).cast(schema)
+    assert back.schema == schema
+    # The spec serialises and restores unchanged (it is what `pointline tables --json` prints).
+    assert from_dict(to_dict(spec), TableSpec) == spec
+
+
+def test_event_tables_carry_common_columns_and_valid_keys():
+    for spec in EVENT_TABLES:
+        assert spec.column_names[: len(COMMON_EVENT_COLUMNS)] == COMMON_EVENT_COLUMNS
+        assert spec.partition_by == ("exchange", "trading_date")
+        assert set(spec.tie_break) <= set(spec.column_names)
+        assert "file_seq" in spec.tie_break
+
+
+def _event(name, columns, **kw):
+    base = next(t for t in EVENT_TABLES if t.name == "trades")
+    common = tuple(c for c in base.columns if c.name in COMMON_EVENT_COLUMNS)
+    kw.setdefault("partition_by", ("exchange", "trading_date"))
+    kw.setdefault("tie_break", ("ts_event_us", "file_id", "file_seq"))
+    return TableSpec(name, "event", common + columns, **kw)
+
+
+def test_valid_plugin_table_is_accepted():
+    reg = TableRegistry({"plugin x": [_event("bars_1m", (ColumnSpec("close", "Int64", scale=9),))]})
+    assert "bars_1m" in reg and reg.owner("bars_1m") == "plugin x"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (_event("trades", ()), "already defined"),
+        (_event("bars", (), tie_break=("nope",)), "tie_break names unknown columns"),
+        (TableSpec("bars", "event", (ColumnSpec("exchange", "String"),)), "common event columns"),
+        (_event("Bad-Name", ()), "lower_snake_case"),
+        (_event("bars", (ColumnSpec("px", "Float64", scale=2),)), "must be Int64"),
+        (_event("bars", (ColumnSpec("exchange", "String"),)), "duplicate columns"),
+    ],
+)
+def test_invalid_plugin_table_is_rejected(spec, message):
+    with pytest.raises(TableSpecError, match=message) as exc:
+        TableRegistry({"plugin x": [spec]})
+    assert "plugin x" in str(exc.value)
+
+
+def test_unknown_dtype_is_rejected_at_construction():
+    with pytest.raises(ValueError, match="unknown dtype"):
+        ColumnSpec("x", "Int65")
+
+
+def test_fixed_point_overflow_is_detected_never_wrapped():
+    df = pl.DataFrame({"qty": ["35000000000", "350000000000", "0.1", "1e-7", "abc", None]})
+    out = df.select(v=encode("qty", 8), why=encode_reason("qty", 8, "qty"))
+    assert out["v"].to_list() == [3_500_000_000_000_000_000, None, 10_000_000, 10, None, None]
+    assert out["why"].to_list() == [None, "overflow:qty", None, None, "not_a_number:qty", None]
+    assert out.select(decode("v", 8))["v"].to_list()[:4] == [35e9, None, 0.1, 1e-7]
