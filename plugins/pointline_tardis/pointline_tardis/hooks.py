@@ -1,26 +1,21 @@
-"""Hook implementations of the Tardis.dev vendor plugin (entry point ``tardis``)."""
+"""Hook implementations of the Tardis.dev vendor plugin (entry point ``tardis``).
+
+Thin glue: each hook delegates to the module that owns the concern.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
+
 from pointline_core import PLUGIN_API_VERSION, hookimpl
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
-from pointline_tardis import __version__
+from pointline_tardis import __version__, canonical, exchanges, instruments, naming, parse
+from pointline_tardis.formats import TABLE_MAPPING
 
-VENDOR = "tardis"
-TABLE_MAPPING = {
-    "trades": "trades",
-    "incremental_book_L2": "orderbook_updates",
-    "book_snapshot_25": "book_snapshots",
-    "book_snapshot_5": "book_snapshots",
-    "quotes": "quotes",
-    "book_ticker": "quotes",
-    "derivative_ticker": "derivative_ticker",
-    "liquidations": "liquidations",
-    "options_chain": "options_chain",
-}
+VENDOR = naming.VENDOR
 
 
 @hookimpl
@@ -28,7 +23,7 @@ def pointline_vendor_info() -> VendorInfo:
     return VendorInfo(
         name=VENDOR,
         version=__version__,
-        description="Tardis.dev crypto tick data (downloadable CSV datasets)",
+        description="Tardis.dev crypto tick data (downloadable CSV datasets, all nine types)",
         data_types=tuple(TABLE_MAPPING),
         api_version=PLUGIN_API_VERSION,
     )
@@ -41,9 +36,24 @@ def pointline_table_mapping() -> dict[str, str]:
 
 @hookimpl
 def pointline_exchanges() -> list[ExchangeInfo]:
-    return [ExchangeInfo(name, "UTC", "crypto") for name in ("binance-futures", "deribit")]
+    return exchanges.exchange_infos()
 
 
 @hookimpl
 def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
-    return iter(())
+    return naming.discover(vendor_root, bronze_root)
+
+
+@hookimpl
+def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    return parse.read_batches(file.path, file.data_type, batch_rows)
+
+
+@hookimpl
+def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    return canonical.canonicalize(file, table, frame)
+
+
+@hookimpl
+def pointline_read_symbols(path: Path) -> pl.DataFrame:
+    return instruments.read_instruments(path)

@@ -1,0 +1,260 @@
+"""Streaming CSV reading of Tardis files: bounded batches of String columns, in file order.
+
+polars cannot stream a gzip stream by itself, so the file is decompressed incrementally with
+:mod:`gzip` (plain ``.csv`` is read as is), cut into blocks at line boundaries, and each block
+is parsed by ``pl.read_csv`` with an explicit all-String schema built from the header *names*.
+At most one block plus one output batch is in memory, whatever the file size.
+
+Every column is read as text; typing and value checks happen in :mod:`.canonical`, where a bad
+value flags one row instead of failing the whole file. What fails the whole file here, with a
+:class:`~pointline_core.errors.ParseError` naming the file, line and column:
+
+* a header with an unknown, missing or duplicated column;
+* a data line whose field count differs from the header's;
+* bytes that are not gzip / UTF-8, or a truncated gzip stream.
+
+A zero-byte file, an empty gzip stream, or a header without rows yields no batch (zero rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from pointline_core.errors import ParseError
+from pointline_tardis.formats import (
+    COMMON_COLUMNS,
+    DATA_TYPES,
+    SNAPSHOT_DEPTH,
+    expected_columns,
+    parse_level_column,
+    required_columns,
+)
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_MIN_BLOCK = 1 << 16
+_MAX_BLOCK = 1 << 28
+_GUESS_BYTES_PER_ROW = 128
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open ``path`` for reading bytes, decompressing gzip (detected by its magic number)."""
+    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed by it
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def _expected_summary(data_type: str) -> str:
+    if data_type in SNAPSHOT_DEPTH:
+        depth = SNAPSHOT_DEPTH[data_type]
+        return (
+            f"{', '.join(COMMON_COLUMNS)} and level columns asks[i].price, asks[i].amount, "
+            f"bids[i].price, bids[i].amount for i = 0..{depth - 1}"
+        )
+    return ", ".join(expected_columns(data_type))
+
+
+def validate_header(data_type: str, header: list[str], path: str) -> None:
+    """Raise ParseError unless ``header`` is a valid header of ``data_type`` (by column name)."""
+    if data_type not in DATA_TYPES:
+        raise ParseError(f"unknown tardis data type {data_type!r}", path=path)
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise ParseError(
+                f"duplicate column {name!r} in the header of a tardis {data_type} file; "
+                "each column must appear once",
+                path=path,
+                line=1,
+                column=name,
+            )
+        seen.add(name)
+    allowed = set(expected_columns(data_type))
+    for name in header:
+        if name in allowed:
+            continue
+        hint = ""
+        level = parse_level_column(name)
+        if level is not None and data_type in SNAPSHOT_DEPTH:
+            hint = f" (level {level[1]} is beyond the {SNAPSHOT_DEPTH[data_type]} levels)"
+        raise ParseError(
+            f"unknown column {name!r}{hint} in the header of a tardis {data_type} file; "
+            f"expected {_expected_summary(data_type)}. Check that the file's data type is "
+            "right (file name) or update pointline_tardis.formats if Tardis changed the format",
+            path=path,
+            line=1,
+            column=name,
+        )
+    for name in required_columns(data_type):
+        if name not in seen:
+            raise ParseError(
+                f"missing column {name!r} in the header of a tardis {data_type} file; "
+                f"expected {_expected_summary(data_type)}",
+                path=path,
+                line=1,
+                column=name,
+            )
+    if data_type in SNAPSHOT_DEPTH and not any(parse_level_column(n) for n in header):
+        raise ParseError(
+            f"missing column 'asks[0].price': a tardis {data_type} header needs at least one "
+            "level column",
+            path=path,
+            line=1,
+            column="asks[0].price",
+        )
+
+
+def _read_header(fh: BinaryIO, path: str) -> list[str] | None:
+    line = fh.readline()
+    if not line.strip():
+        # Zero bytes, an empty gzip stream or a blank first line: no data.
+        rest = fh.read(_MIN_BLOCK)
+        if rest.strip():
+            raise ParseError(
+                "the first line is blank but the file has more content; a tardis CSV starts "
+                "with its header line",
+                path=path,
+                line=1,
+            )
+        return None
+    try:
+        text = line.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"header is not UTF-8 text: {exc}", path=path, line=1) from None
+    return next(csv.reader([text]))
+
+
+def _locate_bad_line(data: bytes, ncols: int, first_line: int, path: str) -> None:
+    """Slow path, only after a fast check failed: raise ParseError at the first bad line."""
+    text = data.decode("utf-8", errors="replace")
+    for offset, fields in enumerate(csv.reader(io.StringIO(text, newline=""))):
+        if len(fields) != ncols:
+            shown = ",".join(fields)
+            raise ParseError(
+                f"line has {len(fields)} fields but the header has {ncols} "
+                f"({shown[:120]!r}); the file is truncated or not a valid tardis CSV",
+                path=path,
+                line=first_line + offset,
+            )
+
+
+def _parse_block(data: bytes, header: list[str], first_line: int, path: str) -> pl.DataFrame:
+    schema = dict.fromkeys(header, pl.String)
+    try:
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            new_columns=header,
+            schema=schema,
+            empty_string_is_null=True,
+            raise_if_empty=False,
+            quote_char='"',
+        )
+    except pl.exceptions.PolarsError as exc:
+        _locate_bad_line(data, len(header), first_line, path)
+        if "utf-8" in str(exc).lower():
+            last_line = first_line + data.count(b"\n") - 1
+            raise ParseError(
+                f"invalid UTF-8 between lines {first_line} and {last_line}: {exc}",
+                path=path,
+                line=first_line,
+            ) from None
+        raise ParseError(
+            f"polars could not read lines {first_line}..: {exc}", path=path, line=first_line
+        ) from None
+    # Fast structural check: every line has exactly len(header) - 1 separators. Blank or
+    # short lines would otherwise become silent null cells.
+    if data.count(b",") != (len(header) - 1) * frame.height:
+        _locate_bad_line(data, len(header), first_line, path)
+    return frame
+
+
+class _Blocks:
+    """Blocks of whole lines from a byte stream; ``size`` may change between blocks."""
+
+    def __init__(self, fh: BinaryIO, size: int, path: str) -> None:
+        self.fh = fh
+        self.size = size
+        self.path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        carry = b""
+        while True:
+            try:
+                chunk = self.fh.read(self.size)
+            except (EOFError, OSError, zlib.error) as exc:
+                raise ParseError(
+                    f"cannot decompress/read the file ({type(exc).__name__}: {exc}); the "
+                    "download is probably truncated or corrupt: download it again",
+                    path=self.path,
+                ) from None
+            if not chunk:
+                # Trailing blank lines at the end of the file are not rows.
+                tail = carry.rstrip(b"\r\n")
+                if tail:
+                    yield tail + b"\n"
+                return
+            data = carry + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                self.size = min(self.size * 2, _MAX_BLOCK)
+                continue
+            carry = data[cut + 1 :]
+            yield data[: cut + 1]
+
+
+def read_batches(
+    path: Path, data_type: str, batch_rows: int, block_bytes: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """Yield frames of at most ``batch_rows`` rows (String columns named as the header).
+
+    ``block_bytes`` fixes the decompressed block size (tests use it to force many blocks);
+    by default it adapts to about ``batch_rows`` rows per block.
+    """
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
+    where = str(path)
+    with open_binary(path) as fh:
+        try:
+            header = _read_header(fh, where)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise ParseError(
+                f"cannot decompress/read the file ({type(exc).__name__}: {exc}); download it again",
+                path=where,
+            ) from None
+        if header is None:
+            return
+        validate_header(data_type, header, where)
+        adaptive = block_bytes is None
+        size = block_bytes or max(_MIN_BLOCK, min(batch_rows * _GUESS_BYTES_PER_ROW, _MAX_BLOCK))
+        blocks = _Blocks(fh, size, where)
+        pending: list[pl.DataFrame] = []
+        pending_rows = 0
+        next_line = 2
+        for data in blocks:
+            frame = _parse_block(data, header, next_line, where)
+            next_line += data.count(b"\n")
+            if adaptive and frame.height:
+                per_row = len(data) / frame.height
+                blocks.size = max(_MIN_BLOCK, min(int(batch_rows * per_row), _MAX_BLOCK))
+            pending.append(frame)
+            pending_rows += frame.height
+            while pending_rows >= batch_rows:
+                merged = pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+                yield merged.slice(0, batch_rows)
+                rest = merged.slice(batch_rows)
+                pending = [rest] if rest.height else []
+                pending_rows = rest.height
+        if pending_rows:
+            yield pl.concat(pending) if len(pending) > 1 else pending[0]
