@@ -90,3 +90,30 @@ class ArchiveNameError(PointlineError):
 
 class MemberRejected(PointlineError):
     """An archive member cannot be published (malformed path, invalid symbol)."""
+
+
+class UpstreamError(PointlineError):
+    """An upstream (archive extraction) run cannot start, e.g. its source folder is missing."""
+
+
+class ArchiveError(UpstreamError):
+    """An upstream archive cannot be read or extracted (corrupt, truncated, unknown format)."""
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+class StorageError(PointlineError):
+    """A lake table cannot be read or written as asked (missing table, bad lineage, ...)."""
+
+
+class ManifestError(StorageError):
+    """An ingest-manifest operation was asked for something impossible (unknown file_id)."""
+
+
+class SymbolDataError(StorageError):
+    """Symbol rows (a symbols file or a vendor's rows) cannot become dim_symbol windows."""
+
+
+class MaintenanceError(StorageError):
+    """A compaction or vacuum request is invalid (unknown partition key, retention too short)."""

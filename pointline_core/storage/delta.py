@@ -1,0 +1,226 @@
+"""Generic, schema-checked Delta helpers shared by every store.
+
+Writes go through :func:`check_frame` (exact dtypes, no casting, no unexpected columns, no
+nulls in non-nullable columns) and are streamed to ``write_deltalake`` as Arrow record
+batches in the spec's column order, so a frame never reaches Parquet with a schema the
+TableSpec does not describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from arro3.core import RecordBatch, RecordBatchReader, Table
+from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties, write_deltalake
+
+from pointline_core.errors import SchemaMismatchError
+from pointline_core.schemas.spec import TableSpec
+
+#: Table properties every table is created with. A checkpoint every 50 commits keeps opening
+#: a table (log replay) cheap however many commits it has seen.
+TABLE_CONFIGURATION: dict[str, str | None] = {"delta.checkpointInterval": "50"}
+CHECKPOINT_INTERVAL = 50
+
+
+def check_frame(frame: pl.DataFrame, spec: TableSpec, columns: Sequence[str] | None = None) -> None:
+    """Raise :class:`SchemaMismatchError` unless ``frame`` has exactly ``columns`` (default:
+    all of ``spec``'s) with the spec's exact dtypes and no nulls in non-nullable columns.
+
+    Column order does not matter; writers select the spec's order themselves.
+    """
+    expected = list(spec.column_names if columns is None else columns)
+    unknown = [c for c in expected if c not in spec.column_names]
+    if unknown:
+        raise SchemaMismatchError(
+            f"table {spec.name!r}: check_frame was asked for columns {unknown} that the "
+            f"spec does not define; known columns: {list(spec.column_names)}"
+        )
+    have = frame.schema
+    missing = [c for c in expected if c not in have]
+    extra = [c for c in have if c not in expected]
+    wrong = [
+        f"{c} is {have[c]} (expected {spec.column(c).polars_dtype()})"
+        for c in expected
+        if c in have and have[c] != spec.column(c).polars_dtype()
+    ]
+    problems = []
+    if missing:
+        problems.append(f"missing columns {missing}")
+    if extra:
+        problems.append(f"unexpected columns {extra}")
+    if wrong:
+        problems.append("wrong dtypes: " + "; ".join(wrong))
+    if not problems:
+        not_null = [c for c in expected if not spec.column(c).nullable]
+        if not_null and frame.height:
+            counts = frame.select(pl.col(not_null).null_count()).row(0)
+            nulls = [f"{c} ({n})" for c, n in zip(not_null, counts, strict=True) if n]
+            if nulls:
+                problems.append(f"nulls in non-nullable columns {nulls}")
+    if problems:
+        raise SchemaMismatchError(
+            f"frame does not match table {spec.name!r}: {'; '.join(problems)}. Produce "
+            "exactly the spec's columns and dtypes (see `pointline tables`); nothing is cast."
+        )
+
+
+def open_table(path: Path) -> DeltaTable | None:
+    """The Delta table at ``path``, or ``None`` if there is none."""
+    if not DeltaTable.is_deltatable(str(path)):
+        return None
+    return DeltaTable(str(path))
+
+
+def create_table(path: Path, spec: TableSpec, partition_by: Sequence[str] | None = None) -> None:
+    """Create an empty table with ``spec``'s schema unless one exists (idempotent)."""
+    parts = list(spec.partition_by if partition_by is None else partition_by)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    DeltaTable.create(
+        str(path),
+        spec.arrow_schema(),
+        mode="ignore",
+        partition_by=parts or None,
+        name=spec.name,
+        configuration=TABLE_CONFIGURATION,
+    )
+
+
+def check_table_schema(table: DeltaTable, spec: TableSpec, path: Path) -> None:
+    """Raise if the table on disk does not have the spec's columns (a stale or foreign table)."""
+    on_disk = [f.name for f in table.schema().fields]
+    if on_disk != list(spec.column_names):
+        missing = [c for c in spec.column_names if c not in on_disk]
+        extra = [c for c in on_disk if c not in spec.column_names]
+        raise SchemaMismatchError(
+            f"Delta table at {path} does not match spec {spec.name!r}: missing {missing}, "
+            f"unexpected {extra}, order {on_disk}. Point the lake at the right root or "
+            "migrate the table; Pointline never alters a table's schema implicitly."
+        )
+
+
+def read_table(
+    path: Path,
+    spec: TableSpec,
+    columns: Sequence[str] | None = None,
+    filter_expr: pl.Expr | None = None,
+    version: int | None = None,
+) -> pl.DataFrame:
+    """Rows of the table at ``path`` in the spec's dtypes; an empty frame if it is missing."""
+    names = list(spec.column_names if columns is None else columns)
+    table = open_table(path)
+    if table is None:
+        return pl.DataFrame(schema=spec.polars_schema(tuple(names)))
+    if version is not None:
+        table.load_as_version(version)
+    lazy = pl.scan_delta(table).select(names)
+    if filter_expr is not None:
+        lazy = lazy.filter(filter_expr)
+    return lazy.collect().cast(dict(spec.polars_schema(tuple(names))))
+
+
+def arrow_batches(frame: pl.DataFrame, spec: TableSpec, schema: Any) -> Iterator[RecordBatch]:
+    """``frame``'s rows as record batches carrying the table schema (with nullability)."""
+    table = Table.from_arrow(frame.select(spec.column_names))
+    for batch in table.to_batches():
+        if batch.num_rows:
+            yield RecordBatch.from_arrays(batch.columns, schema=schema)
+
+
+class _Stream:
+    """Checks and converts frames lazily while the writer pulls them, counting rows.
+
+    A schema error raised inside the generator reaches Python as a generic ``DeltaError``
+    from the Rust writer; keeping the original lets the caller re-raise the specific error.
+    """
+
+    def __init__(
+        self,
+        frames: Iterable[pl.DataFrame],
+        spec: TableSpec,
+        on_frame: Callable[[pl.DataFrame], None] | None = None,
+    ) -> None:
+        self.frames = frames
+        self.spec = spec
+        self.schema = spec.arrow_schema()
+        self.on_frame = on_frame
+        self.rows = 0
+        self.error: BaseException | None = None
+
+    def batches(self) -> Iterator[RecordBatch]:
+        try:
+            for frame in self.frames:
+                check_frame(frame, self.spec)
+                if self.on_frame is not None:
+                    self.on_frame(frame)
+                self.rows += frame.height
+                yield from arrow_batches(frame, self.spec, self.schema)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def reader(self) -> RecordBatchReader:
+        return RecordBatchReader.from_batches(self.schema, self.batches())
+
+
+def write_stream(
+    path: Path,
+    spec: TableSpec,
+    frames: Iterable[pl.DataFrame],
+    *,
+    mode: str = "append",
+    predicate: str | None = None,
+    commit_properties: CommitProperties | None = None,
+    partition_by: Sequence[str] | None = None,
+    on_frame: Callable[[pl.DataFrame], None] | None = None,
+) -> int:
+    """Stream ``frames`` into one Delta commit; returns the rows written.
+
+    A failing frame aborts the whole write: nothing is committed (Parquet files already
+    written become orphans that ``vacuum_table(remove_orphans=True)`` removes).
+    """
+    parts = list(spec.partition_by if partition_by is None else partition_by)
+    stream = _Stream(frames, spec, on_frame)
+    try:
+        write_deltalake(
+            str(path),
+            stream.reader(),
+            mode=mode,
+            partition_by=parts or None,
+            predicate=predicate,
+            commit_properties=commit_properties,
+            post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
+            configuration=TABLE_CONFIGURATION,
+        )
+    except Exception as exc:
+        if stream.error is not None:
+            raise stream.error from None
+        raise exc
+    return stream.rows
+
+
+def sql_literal(value: object) -> str:
+    """A SQL literal for predicates handed to delta-rs (strings quoted, quotes doubled)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def partition_predicate(partition: Mapping[str, str | None]) -> str:
+    """``a = 'x' AND b IS NULL`` for one partition's key/value strings."""
+    terms = [
+        f"{key} IS NULL" if value is None else f"{key} = {sql_literal(value)}"
+        for key, value in partition.items()
+    ]
+    return " AND ".join(terms) if terms else "true"
+
+
+def add_actions(table: DeltaTable) -> pl.DataFrame:
+    """The live files of ``table``: path, size_bytes, num_records, partition.<col>..."""
+    return pl.DataFrame(table.get_add_actions(flatten=True))

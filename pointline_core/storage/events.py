@@ -1,0 +1,224 @@
+"""Event tables: schema-checked, partitioned, one Delta commit per write, exactly-once markers.
+
+Exactly-once per Bronze file rests on two Delta facts: a commit is atomic, and a commit can
+carry *application transactions* (``txn`` actions) that are recorded atomically with its
+rows. Every append records ``pointline-file-<file_id>`` for each file id it carries, so
+after a crash the writer can ask which files' rows are already in the table
+(:meth:`EventStore.committed_file_ids`) instead of guessing from the manifest.
+
+Marker versions: an append records the commit wall-clock time in µs (> 0); a delete of a
+file's rows records 0, so a file whose rows were deleted is no longer reported committed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import attrs
+import filelock
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, Transaction
+
+from pointline_core.errors import StorageError
+from pointline_core.schemas.spec import TableSpec
+from pointline_core.storage.delta import (
+    check_frame,
+    check_table_schema,
+    create_table,
+    open_table,
+    write_stream,
+)
+from pointline_core.storage.lake import Lake, Zone
+
+APP_ID_PREFIX = "pointline-file-"
+#: Marker version meaning "this file's rows were deleted".
+DELETED_MARKER = 0
+
+
+def app_id(file_id: int) -> str:
+    """The Delta application-transaction id that marks ``file_id``'s rows in a table."""
+    return f"{APP_ID_PREFIX}{int(file_id)}"
+
+
+@attrs.frozen(slots=True)
+class WriteResult:
+    """What one write committed: the new table version (None: no commit) and its rows."""
+
+    table: str
+    version: int | None
+    rows: int
+    file_ids: tuple[int, ...]
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1_000
+
+
+def _unique_ids(file_ids: Sequence[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(int(i) for i in file_ids))
+
+
+class EventStore:
+    """One event table at ``<lake>/silver/<spec.name>``."""
+
+    zone: Zone = "silver"
+
+    def __init__(self, lake: Lake, spec: TableSpec) -> None:
+        self.lake = lake
+        self.spec = spec
+        self.path = lake.table_path(spec.name, self.zone)
+
+    @property
+    def lock_name(self) -> str:
+        return f"{self.zone}-{self.spec.name}"
+
+    def lock(self) -> filelock.FileLock:
+        """The table's write lock (appends, deletes, compaction and vacuum take it)."""
+        return self.lake.lock(self.lock_name)
+
+    def exists(self) -> bool:
+        return DeltaTable.is_deltatable(str(self.path))
+
+    def table(self) -> DeltaTable | None:
+        table = open_table(self.path)
+        if table is not None:
+            check_table_schema(table, self.spec, self.path)
+        return table
+
+    def _ensure_table(self) -> tuple[DeltaTable, bool]:
+        table = self.table()
+        if table is not None:
+            return table, False
+        create_table(self.path, self.spec)
+        table = DeltaTable(str(self.path))
+        check_table_schema(table, self.spec, self.path)
+        return table, True
+
+    def _lineage_guard(self, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
+        name = self.spec.name
+
+        def guard(frame: pl.DataFrame) -> None:
+            if not frame.height:
+                return
+            stray = frame.filter(~pl.col("file_id").is_in(list(ids)))["file_id"].unique()
+            if stray.len():
+                raise StorageError(
+                    f"table {name!r}: rows carry file_id {sorted(stray.to_list())[:10]} that "
+                    f"are not among the file_ids of this write {sorted(ids)[:10]}; pass every "
+                    "file id whose rows are in the batches, so exactly-once markers match."
+                )
+
+        return guard
+
+    def append(self, batches: Iterable[pl.DataFrame], file_ids: Sequence[int]) -> WriteResult:
+        """Write all ``batches`` in ONE commit that also marks every id in ``file_ids``.
+
+        Batches are checked and converted one at a time as the writer pulls them (bounded
+        memory). A bad batch raises and nothing is committed. Zero rows in total: no commit
+        (``version`` None) unless the table had to be created.
+        """
+        ids = _unique_ids(file_ids)
+        frames = iter(batches)
+        # Peek to the first non-empty batch so an all-empty write makes no commit.
+        head: list[pl.DataFrame] = []
+        for frame in frames:
+            check_frame(frame, self.spec)
+            head.append(frame)
+            if frame.height:
+                break
+        nonempty = bool(head) and head[-1].height > 0
+        with self.lake.lock(self.lock_name):
+            table, created = self._ensure_table()
+            if not nonempty:
+                return WriteResult(self.spec.name, table.version() if created else None, 0, ids)
+            if not ids:
+                raise StorageError(
+                    f"table {self.spec.name!r}: append of rows without file_ids; every write "
+                    "must name the files whose rows it carries"
+                )
+            marker = _now_us()
+            props = CommitProperties(app_transactions=[Transaction(app_id(i), marker) for i in ids])
+            stream: Iterator[pl.DataFrame] = itertools.chain(head, frames)
+            rows = write_stream(
+                self.path,
+                self.spec,
+                stream,
+                commit_properties=props,
+                on_frame=self._lineage_guard(frozenset(ids)),
+            )
+            version = DeltaTable(str(self.path)).version()
+        return WriteResult(self.spec.name, version, rows, ids)
+
+    def committed_file_ids(self, file_ids: Sequence[int]) -> set[int]:
+        """The ids whose rows some commit carried (and no later delete removed)."""
+        table = open_table(self.path)
+        if table is None:
+            return set()
+        committed = set()
+        for i in _unique_ids(file_ids):
+            version = table.transaction_version(app_id(i))
+            if version is not None and version > DELETED_MARKER:
+                committed.add(i)
+        return committed
+
+    def count_rows(self, file_ids: Sequence[int] | None = None) -> int:
+        table = open_table(self.path)
+        if table is None:
+            return 0
+        lazy = pl.scan_delta(table)
+        if file_ids is not None:
+            lazy = lazy.filter(pl.col("file_id").is_in(list(_unique_ids(file_ids))))
+        return int(lazy.select(pl.len()).collect().item())
+
+    def delete_files(self, file_ids: Sequence[int]) -> int:
+        """Delete every row of ``file_ids`` in one commit; returns the rows deleted.
+
+        The same commit resets the ids' markers, so :meth:`committed_file_ids` stops
+        reporting them. No commit when the table is missing, or when no row matches and no
+        marker needs resetting.
+        """
+        ids = _unique_ids(file_ids)
+        if not ids:
+            return 0
+        with self.lake.lock(self.lock_name):
+            table = self.table()
+            if table is None:
+                return 0
+            rows = int(
+                pl.scan_delta(table)
+                .filter(pl.col("file_id").is_in(list(ids)))
+                .select(pl.len())
+                .collect()
+                .item()
+            )
+            marked = [i for i in ids if (table.transaction_version(app_id(i)) or 0) > 0]
+            if not rows and not marked:
+                return 0
+            props = CommitProperties(
+                app_transactions=[Transaction(app_id(i), DELETED_MARKER) for i in ids]
+            )
+            if rows:
+                id_list = ", ".join(str(i) for i in ids)
+                metrics = table.delete(f"file_id IN ({id_list})", commit_properties=props)
+                return int(metrics.get("num_deleted_rows", rows))
+            # Rows already gone but markers still claim them: an empty commit resets them.
+            table.create_write_transaction(
+                [],
+                mode="append",
+                schema=self.spec.arrow_schema(),
+                partition_by=list(self.spec.partition_by) or None,
+                commit_properties=props,
+            )
+            return 0
+
+    def frame(self, filter_expr: pl.Expr | None = None) -> pl.DataFrame:
+        """All rows (or those matching ``filter_expr``) in the spec's dtypes."""
+        from pointline_core.storage.delta import read_table
+
+        return read_table(self.path, self.spec, filter_expr=filter_expr)
+
+    def version(self) -> int | None:
+        table = open_table(self.path)
+        return None if table is None else table.version()

@@ -1,0 +1,50 @@
+"""The lake root: where every table lives and where cross-process locks are taken.
+
+The layout is part of the product's contract (other engines read these paths)::
+
+    <root>/silver/<table>/        canonical event tables and dim_symbol
+    <root>/quarantine/<table>/    rejected rows of an event table
+    <root>/control/<table>/       ingest_manifest, validation_log, upstream_ledger
+    <root>/_locks/<name>.lock     filelock files (not data; safe to delete when idle)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, get_args
+
+import attrs
+import filelock
+
+Zone = Literal["silver", "quarantine", "control"]
+ZONES: tuple[str, ...] = get_args(Zone)
+LOCK_DIR = "_locks"
+
+
+def _as_path(value: str | Path) -> Path:
+    return Path(value)
+
+
+@attrs.frozen(slots=True)
+class Lake:
+    """A lake root directory. Creating a ``Lake`` touches nothing on disk."""
+
+    root: Path = attrs.field(converter=_as_path)
+
+    def table_path(self, table: str, zone: Zone) -> Path:
+        if zone not in ZONES:
+            raise ValueError(f"unknown lake zone {zone!r}; use one of {', '.join(ZONES)}")
+        if not table or "/" in table or "\\" in table or table.startswith("."):
+            raise ValueError(f"invalid table name {table!r}: use a plain lower_snake_case name")
+        return self.root / zone / table
+
+    def lock(self, name: str, timeout: float = -1) -> filelock.FileLock:
+        """A cross-process lock at ``<root>/_locks/<name>.lock``.
+
+        ``is_singleton`` makes every ``lock(name)`` in one process the same reentrant object,
+        so a code path that already holds a lock can take it again instead of deadlocking on
+        its own flock.
+        """
+        lock_dir = self.root / LOCK_DIR
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        return filelock.FileLock(str(lock_dir / f"{name}.lock"), timeout=timeout, is_singleton=True)

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import attrs
+import pytest
+from deltalake import DeltaTable
+
+from pointline_core.errors import ManifestError
+from pointline_core.storage.manifest import FileIdentity, ManifestStore, StatusUpdate
+
+
+def ident(i: int | str, vendor: str = "v1") -> FileIdentity:
+    return FileIdentity(
+        vendor, "trades", f"day/{i}.csv.gz", hashlib.sha256(str(i).encode()).hexdigest()
+    )
+
+
+def test_lookup_on_missing_manifest_is_empty(lake):
+    assert ManifestStore(lake).lookup([ident(1)]) == {}
+    assert ManifestStore(lake).entries() == []
+    assert not (lake.root / "control").exists()
+
+
+def test_allocate_keeps_known_ids_and_numbers_new_ones_in_given_order(lake):
+    store = ManifestStore(lake)
+    first = store.allocate([ident("b"), ident("a")], [10, None])
+    assert first == {ident("b"): 1, ident("a"): 2}
+    second = store.allocate([ident("c"), ident("a"), ident("d"), ident("c")], [1, 2, 3, 4])
+    assert second == {ident("c"): 3, ident("a"): 2, ident("d"): 4}
+    entries = store.entries()
+    assert [e.file_id for e in entries] == [1, 2, 3, 4]
+    assert {e.status for e in entries} == {"pending"}
+    assert entries[0].size_bytes == 10 and entries[1].size_bytes is None
+    assert entries[2].size_bytes == 1  # first occurrence of a repeated identity wins
+    # the identity includes the sha256: same path with new content is a new file
+    changed = FileIdentity("v1", "trades", "day/a.csv.gz", "f" * 64)
+    assert store.allocate([changed], [5]) == {changed: 5}
+    # two allocations, one commit each, plus the create
+    assert DeltaTable(str(store.path)).version() == 3
+
+
+def test_lookup_returns_entries_for_known_identities_only(lake):
+    store = ManifestStore(lake)
+    store.allocate([ident(i) for i in range(5)], [None] * 5)
+    other_vendor = attrs.evolve(ident(1), vendor="v2")
+    found = store.lookup([ident(3), ident(99), ident(1), other_vendor])
+    assert set(found) == {ident(3), ident(1)}
+    assert found[ident(3)].file_id == 4 and found[ident(3)].identity == ident(3)
+
+
+def test_update_is_one_commit_and_sets_every_field(lake):
+    store = ManifestStore(lake)
+    ids = store.allocate([ident(i) for i in range(3)], [100, 200, 300])
+    version = DeltaTable(str(store.path)).version()
+    day = dt.date(2024, 1, 2)
+    store.update(
+        [
+            StatusUpdate(1, "success", "trades", 10, 9, 1, day, day, None),
+            StatusUpdate(2, "failed", "trades", status_reason="ParseError: line 3"),
+            StatusUpdate(2, "failed", "trades", status_reason="ParseError: line 4"),
+            StatusUpdate(3, "quarantined", "trades", 5, 0, 5, day, day, "all rows rejected"),
+        ]
+    )
+    assert DeltaTable(str(store.path)).version() == version + 1
+    by_id = {e.file_id: e for e in store.entries()}
+    assert by_id[1].status == "success" and by_id[1].rows_written == 9
+    assert by_id[1].trading_date_min == day and by_id[1].size_bytes == 100
+    assert by_id[2].status_reason == "ParseError: line 4"  # last update of an id wins
+    assert by_id[1].updated_at_us >= by_id[1].created_at_us
+    assert [e.file_id for e in store.entries("quarantined")] == [3]
+    # a rerun clears what the new status does not say
+    store.update([StatusUpdate(1, "failed", "trades", status_reason="boom")])
+    assert store.lookup([ident(0)])[ident(0)].rows_written is None
+    assert ids[ident(0)] == 1
+
+
+def test_update_rejects_unknown_ids_and_statuses(lake):
+    store = ManifestStore(lake)
+    with pytest.raises(ManifestError, match="allocate ids"):
+        store.update([StatusUpdate(1, "success")])
+    store.allocate([ident(1)], [None])
+    with pytest.raises(ManifestError, match=r"file_id \[7\]"):
+        store.update([StatusUpdate(7, "success")])
+    with pytest.raises(ManifestError, match="unknown manifest status"):
+        store.update([StatusUpdate(1, "done")])
+    with pytest.raises(ManifestError, match="sizes"):
+        store.allocate([ident(1)], [])
+
+
+def test_log_is_checkpointed_and_small_files_compacted(lake):
+    store = ManifestStore(lake)
+    for i in range(52):
+        store.allocate([ident(i)], [None])
+    log = store.path / "_delta_log"
+    assert (log / "_last_checkpoint").exists()
+    assert len(DeltaTable(str(store.path)).file_uris()) <= 33
+    assert [e.file_id for e in store.entries()] == list(range(1, 53))
+
+
+_WORKER = textwrap.dedent(
+    """
+    import json, sys
+    from pointline_core.storage.lake import Lake
+    from pointline_core.storage.manifest import FileIdentity, ManifestStore
+    root, worker = sys.argv[1], int(sys.argv[2])
+    store = ManifestStore(Lake(root))
+    out = []
+    for batch in range(10):
+        own = [FileIdentity("v", "t", f"w{worker}/{batch}/{i}", "0" * 64) for i in range(50)]
+        shared = [FileIdentity("v", "t", f"shared/{batch}", "0" * 64)]
+        ids = store.allocate(shared + own, [None] * 51)
+        out.append([[i.bronze_path, ids[i]] for i in shared + own])
+    print(json.dumps(out))
+    """
+)
+
+
+def test_allocation_is_unique_and_monotonic_across_processes(lake, tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(lake.root), str(w)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(4)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out))
+    id_of: dict[str, set[int]] = {}
+    for batches in results:
+        for batch in batches:
+            own = [i for path, i in batch if not path.startswith("shared/")]
+            # new ids of one call are consecutive in the order given
+            assert own == list(range(own[0], own[0] + len(own)))
+            for path, i in batch:
+                id_of.setdefault(path, set()).add(i)
+    # the same identity always gets the same id, across processes
+    assert all(len(ids) == 1 for ids in id_of.values())
+    all_ids = sorted(next(iter(ids)) for ids in id_of.values())
+    assert len(all_ids) == 4 * 500 + 10
+    assert all_ids == list(range(1, len(all_ids) + 1))  # unique, gap-free
+    entries = ManifestStore(lake).entries()
+    assert len(entries) == len(all_ids)
+    assert Path(lake.root, "_locks", "control-ingest_manifest.lock").exists()
