@@ -1,0 +1,128 @@
+"""The upstream ledger: one record per archive, keyed by (vendor, archive name, sha256).
+
+Stored as a Delta table with the :data:`~pointline_core.schemas.tables.UPSTREAM_LEDGER` schema.
+Where it lives (:func:`ledger_path`):
+
+- ``<bronze_root>/_pointline/upstream_ledger`` by default. The ledger describes the Bronze
+  tree it fills, so it travels with it, and ``extract`` needs no lake. ``_pointline`` is not
+  a vendor folder, so vendor discovery never sees it.
+- ``<lake_root>/control/upstream_ledger`` when a lake root is given, next to the other
+  control tables.
+
+Statuses are ``success`` and ``failed``. The runner skips an archive whose (vendor, name,
+sha256) has a success record and retries one with a failed record (or none). A changed
+archive (new sha256) is a new key. Each archive's outcome is one merge (upsert) commit, made
+under a file lock ``<ledger path>.lock`` so concurrent runs cannot lose each other's records;
+the table is small (one row per archive) and is read whole once per run.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import attrs
+import polars as pl
+from filelock import FileLock
+
+from pointline_core.errors import SchemaMismatchError
+from pointline_core.schemas.tables import UPSTREAM_LEDGER
+
+#: Folder under the Bronze root holding Pointline's own state (never a vendor name).
+BRONZE_STATE_DIR = "_pointline"
+LEDGER_SPEC = UPSTREAM_LEDGER
+_KEY = ("vendor", "archive_name", "sha256")
+_MERGE_PREDICATE = " AND ".join(f"t.{k} = s.{k}" for k in _KEY)
+
+
+def ledger_path(bronze_root: Path, lake_root: Path | None = None) -> Path:
+    """Where the upstream ledger of ``bronze_root`` lives (see the module docstring)."""
+    if lake_root is not None:
+        return Path(lake_root) / "control" / LEDGER_SPEC.name
+    return Path(bronze_root) / BRONZE_STATE_DIR / LEDGER_SPEC.name
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@attrs.frozen(slots=True)
+class LedgerRecord:
+    """One archive's last known outcome."""
+
+    vendor: str
+    archive_name: str
+    sha256: str
+    status: str
+    members_total: int | None = None
+    members_published: int | None = None
+    members_rejected: int | None = None
+    status_reason: str | None = None
+    updated_at_us: int = attrs.field(factory=now_us)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.vendor, self.archive_name, self.sha256)
+
+
+def _frame(records: list[LedgerRecord]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        [attrs.asdict(r) for r in records], schema=LEDGER_SPEC.polars_schema(), orient="row"
+    )
+    _check(frame)
+    return frame
+
+
+def _check(frame: pl.DataFrame) -> None:
+    if frame.schema != LEDGER_SPEC.polars_schema():
+        raise SchemaMismatchError(
+            f"upstream ledger frame has schema {dict(frame.schema)}, expected "
+            f"{dict(LEDGER_SPEC.polars_schema())}"
+        )
+    allowed = LEDGER_SPEC.column("status").allowed or ()
+    bad = frame.filter(~pl.col("status").is_in(allowed))
+    if bad.height:
+        raise SchemaMismatchError(f"upstream ledger status must be one of {allowed}")
+
+
+class UpstreamLedger:
+    """Read and upsert the upstream ledger Delta table at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return (self.path / "_delta_log").is_dir()
+
+    def frame(self) -> pl.DataFrame:
+        """The whole ledger (empty frame with the spec's schema if it does not exist yet)."""
+        if not self.exists():
+            return pl.DataFrame(schema=LEDGER_SPEC.polars_schema())
+        return pl.read_delta(str(self.path)).select(LEDGER_SPEC.column_names)
+
+    def load(self) -> dict[tuple[str, str, str], LedgerRecord]:
+        """Every record by key. Reads only; never creates anything (dry runs use it)."""
+        return {
+            (row["vendor"], row["archive_name"], row["sha256"]): LedgerRecord(**row)
+            for row in self.frame().iter_rows(named=True)
+        }
+
+    def upsert(self, records: list[LedgerRecord]) -> None:
+        """Insert or replace ``records`` by key, in one Delta commit."""
+        if not records:
+            return
+        from deltalake import DeltaTable
+
+        frame = _frame(records)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.lock_path)):
+            if not self.exists():
+                DeltaTable.create(str(self.path), schema=LEDGER_SPEC.arrow_schema())
+            (
+                DeltaTable(str(self.path))
+                .merge(frame, predicate=_MERGE_PREDICATE, source_alias="s", target_alias="t")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute()
+            )

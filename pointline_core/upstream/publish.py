@@ -1,0 +1,119 @@
+"""Atomic, write-once publishing of extracted files into Bronze.
+
+A file is first written (and gzip-compressed when its target name ends in ``.gz``) to a
+temporary file **in the target's own folder**, flushed to disk, then given its final name in
+one atomic step. A reader therefore sees either no file or the complete file under the final
+name, never a partial one, whatever moment the process is killed.
+
+Temporary names start with :data:`TEMP_PREFIX` followed by the writer's pid:
+``.pointline-tmp-<pid>-<random>-<final name>``. Final names never start with that prefix (the
+runner refuses such targets), so discovery can ignore temporary files by name, and the next
+run removes those whose writer is gone (:func:`clean_stale_temps`).
+
+An already published file is never rewritten. The final name is created with a hard link,
+which fails if the name exists, so even two concurrent runs cannot overwrite each other; on
+file systems without hard links the runner falls back to ``os.replace`` after an existence
+check.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from pointline_core.upstream.archive import _pid_alive, owner_pid
+
+#: Prefix of every temporary file the publisher writes.
+TEMP_PREFIX = ".pointline-tmp-"
+#: gzip level used when publishing to a ``.gz`` target (6 = zlib's default trade-off).
+GZIP_LEVEL = 6
+_CHUNK = 1 << 20
+_NO_LINK = {errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
+# Temporary files this process is writing right now (pids are reused, e.g. in containers, so
+# "my pid" alone does not prove a temporary file is live).
+_ACTIVE: set[str] = set()
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the basename of a publisher's temporary file."""
+    return name.startswith(TEMP_PREFIX)
+
+
+def temp_path_for(dest: Path) -> Path:
+    """A fresh temporary path next to ``dest``."""
+    return dest.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{dest.name}"
+
+
+def _write(src: Path, tmp: Path, compress: bool, fsync: bool) -> None:
+    with open(src, "rb") as fin, open(tmp, "xb") as raw:
+        if compress:
+            # filename="" and mtime=0 keep the gzip header free of run-specific bytes.
+            with gzip.GzipFile(
+                filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0
+            ) as gz:
+                shutil.copyfileobj(fin, gz, _CHUNK)
+        else:
+            shutil.copyfileobj(fin, raw, _CHUNK)
+        raw.flush()
+        if fsync:
+            os.fsync(raw.fileno())
+
+
+def publish_file(
+    src: Path, dest: Path, *, compress: bool | None = None, fsync: bool = True
+) -> bool:
+    """Publish ``src`` as ``dest`` atomically; return False (and write nothing) if ``dest``
+    already exists.
+
+    ``compress`` defaults to "``dest`` ends in ``.gz`` and ``src`` does not". Parent folders
+    are created as needed.
+    """
+    if dest.exists():
+        return False
+    if compress is None:
+        compress = dest.name.endswith(".gz") and not src.name.endswith(".gz")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(dest)
+    _ACTIVE.add(str(tmp))
+    try:
+        _write(src, tmp, compress, fsync)
+        try:
+            os.link(tmp, dest)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in _NO_LINK:
+                raise
+            if dest.exists():
+                return False
+            os.replace(tmp, dest)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+        _ACTIVE.discard(str(tmp))
+
+
+def clean_stale_temps(directory: Path) -> list[Path]:
+    """Delete temporary files in ``directory`` (not recursive) whose writer is no longer
+    running; return what was deleted. Temporary files of live writers are left alone."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not is_temp_name(entry.name):
+            continue
+        if entry.path in _ACTIVE:
+            continue
+        pid = owner_pid(entry.name, TEMP_PREFIX)
+        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+            continue
+        path = Path(entry.path)
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed

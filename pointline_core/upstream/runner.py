@@ -1,0 +1,501 @@
+"""``extract``: upstream archives -> extracted Bronze files, once, atomically, with a ledger.
+
+Layout::
+
+    <source_dir>/<vendor>/**/<archive>          what the vendor delivered
+    <bronze_root>/<vendor>/<member target>      what ingestion reads (plugin-defined paths)
+    <bronze_root>/_pointline/upstream_ledger/   one ledger record per archive (Delta)
+
+For every file under a vendor's source folder (hidden files skipped, sorted by path):
+
+1. hash it (sha256) and look up (vendor, file name, sha256) in the ledger: a success is
+   skipped;
+2. ask the owning plugin's ``pointline_recognize_archive`` what it is (a name it refuses is
+   recorded as failed with the plugin's reason);
+3. extract it whole, in one pass, into a private work folder (:mod:`.archive`);
+4. map every member with the plugin's ``pointline_member_path`` and publish it atomically and
+   write-once under ``<bronze_root>/<vendor>/`` (:mod:`.publish`). Members the plugin rejects
+   are reported and do not fail the archive; members whose target already exists are left
+   untouched (so a rerun after a crash publishes only what is missing);
+5. record success or failed, with counts and the reason, in the ledger (one commit per
+   archive, so a killed run keeps what it finished).
+
+A corrupt or truncated archive, a plugin that raises something other than the documented
+exceptions, or an I/O error while publishing makes that archive ``failed``; the run goes on.
+A dry run hashes, recognises and lists members from the archive directory without
+decompressing or writing anything (no ledger, no lock, no Bronze file, no work folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from pointline_core.errors import (
+    ArchiveError,
+    ArchiveNameError,
+    MemberRejected,
+    PluginContractError,
+    UpstreamError,
+)
+from pointline_core.models import ArchiveInfo, MemberTarget
+from pointline_core.plugins import Plugins
+from pointline_core.upstream.archive import Backend, extract_archive, list_members, work_dir
+from pointline_core.upstream.ledger import (
+    BRONZE_STATE_DIR,
+    LedgerRecord,
+    UpstreamLedger,
+    ledger_path,
+)
+from pointline_core.upstream.publish import clean_stale_temps, is_temp_name, publish_file
+
+ArchiveStatus = Literal["success", "failed", "skipped", "planned"]
+MemberStatus = Literal["published", "exists", "rejected", "ignored", "planned"]
+
+RECOGNIZE = "pointline_recognize_archive"
+MEMBER_PATH = "pointline_member_path"
+
+
+@attrs.frozen(slots=True)
+class MemberReport:
+    """A member worth reporting: rejected, ignored, or empty (zero bytes)."""
+
+    member: str
+    status: MemberStatus
+    target: str | None = None
+    reason: str | None = None
+    size_bytes: int | None = None
+
+
+@attrs.frozen(slots=True)
+class ArchiveReport:
+    """The outcome for one archive.
+
+    ``members_total`` counts member files; ``members_published`` those written by this run,
+    ``members_existing`` those whose target was already there (left untouched),
+    ``members_rejected`` / ``members_ignored`` what the plugin refused or skipped, and
+    ``members_empty`` zero-byte members (published like the others). In a dry run
+    ``members_published`` counts what would be published. ``issues`` lists every rejected,
+    ignored or empty member.
+    """
+
+    vendor: str
+    archive: str
+    archive_name: str
+    sha256: str
+    size_bytes: int
+    status: ArchiveStatus
+    reason: str | None = None
+    format: str | None = None
+    backend: str | None = None
+    members_total: int = 0
+    members_published: int = 0
+    members_existing: int = 0
+    members_rejected: int = 0
+    members_ignored: int = 0
+    members_empty: int = 0
+    issues: list[MemberReport] = attrs.Factory(list)
+    note: str | None = None
+    extract_s: float = 0.0
+    publish_s: float = 0.0
+
+
+@attrs.frozen(slots=True)
+class ExtractReport:
+    """The outcome of one ``extract`` run."""
+
+    source_dir: str
+    bronze_root: str
+    ledger_path: str
+    dry_run: bool
+    vendors: list[str]
+    archives: list[ArchiveReport]
+    notes: list[str]
+    archives_total: int
+    archives_succeeded: int
+    archives_failed: int
+    archives_skipped: int
+    members_published: int
+    members_existing: int
+    members_rejected: int
+    elapsed_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.archives_failed == 0
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _safe_target(rel_path: object) -> str:
+    """Check a plugin's target path; return it or raise PluginContractError."""
+    if not isinstance(rel_path, str) or not rel_path:
+        raise PluginContractError(f"target path must be a non-empty string, got {rel_path!r}")
+    parts = rel_path.split("/")
+    if (
+        "\\" in rel_path
+        or rel_path.startswith("/")
+        or posixpath.normpath(rel_path) != rel_path
+        or any(p in ("", ".", "..") for p in parts)
+        or any(is_temp_name(p) for p in parts)
+    ):
+        raise PluginContractError(
+            f"target path {rel_path!r} must be relative, normalised, without '..' and not "
+            "start with the publisher's temporary prefix"
+        )
+    return rel_path
+
+
+def _archives(vendor_dir: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(vendor_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out.extend(Path(dirpath) / f for f in filenames if not f.startswith("."))
+    return sorted(out, key=lambda p: p.relative_to(vendor_dir).as_posix())
+
+
+class _Run:
+    def __init__(
+        self,
+        plugins: Plugins,
+        bronze_root: Path,
+        ledger: UpstreamLedger,
+        dry_run: bool,
+        backend: Backend,
+        work_root: Path | None,
+    ) -> None:
+        self.plugins = plugins
+        self.bronze_root = bronze_root
+        self.ledger = ledger
+        self.known = ledger.load()
+        self.succeeded_names = {
+            (r.vendor, r.archive_name) for r in self.known.values() if r.status == "success"
+        }
+        self.dry_run = dry_run
+        self.backend = backend
+        self.work_root = work_root
+        self.cleaned_dirs: set[Path] = set()
+
+    # -- one archive ---------------------------------------------------------------------
+
+    def archive(self, vendor: str, vendor_dir: Path, path: Path) -> ArchiveReport:
+        rel = path.relative_to(vendor_dir).as_posix()
+        size = path.stat().st_size
+        sha = sha256_file(path)
+        base = {
+            "vendor": vendor,
+            "archive": rel,
+            "archive_name": path.name,
+            "sha256": sha,
+            "size_bytes": size,
+        }
+        prev = self.known.get((vendor, path.name, sha))
+        if prev is not None and prev.status == "success":
+            return ArchiveReport(
+                **base,
+                status="skipped",
+                reason="already extracted (ledger: success)",
+                members_total=prev.members_total or 0,
+            )
+        note = None
+        if (vendor, path.name) in self.succeeded_names:
+            note = (
+                "an archive with this name but other content was extracted before; its "
+                "published files are kept (published files are never rewritten)"
+            )
+        try:
+            info = self.plugins.call(vendor, RECOGNIZE, archive=path)
+        except ArchiveNameError as exc:
+            return self._failed(base, f"archive name refused: {exc}", note=note)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
+            return self._failed(base, f"plugin {vendor!r} {RECOGNIZE} raised {_err(exc)}")
+        if not isinstance(info, ArchiveInfo):
+            return self._failed(
+                base,
+                f"plugin {vendor!r} {RECOGNIZE} returned {type(info).__name__}, "
+                "expected ArchiveInfo",
+            )
+        if self.dry_run:
+            return self._plan(base, info, path, note)
+        return self._extract(base, info, path, note)
+
+    def _failed(
+        self, base: dict, reason: str, note: str | None = None, **counts: object
+    ) -> ArchiveReport:
+        report = ArchiveReport(**base, status="failed", reason=reason, note=note, **counts)
+        self._record(report)
+        return report
+
+    def _record(self, report: ArchiveReport) -> None:
+        if self.dry_run:
+            return
+        self.ledger.upsert(
+            [
+                LedgerRecord(
+                    vendor=report.vendor,
+                    archive_name=report.archive_name,
+                    sha256=report.sha256,
+                    status="success" if report.status == "success" else "failed",
+                    members_total=report.members_total,
+                    members_published=report.members_published + report.members_existing,
+                    members_rejected=report.members_rejected,
+                    status_reason=report.reason,
+                )
+            ]
+        )
+
+    def _target(self, vendor: str, info: ArchiveInfo, member: str) -> MemberTarget | None:
+        """Plugin's target for ``member``; MemberRejected passes through; anything else is a
+        contract problem (PluginContractError) that fails the archive."""
+        try:
+            target = self.plugins.call(vendor, MEMBER_PATH, archive=info, member=member)
+        except MemberRejected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
+            raise PluginContractError(
+                f"plugin {vendor!r} {MEMBER_PATH} raised {_err(exc)} for member {member!r}"
+            ) from exc
+        if target is None:
+            return None
+        if not isinstance(target, MemberTarget):
+            raise PluginContractError(
+                f"plugin {vendor!r} {MEMBER_PATH} returned {type(target).__name__} for member "
+                f"{member!r}, expected MemberTarget or None"
+            )
+        _safe_target(target.rel_path)
+        return target
+
+    def _map(
+        self, vendor: str, info: ArchiveInfo, members: Iterable[str]
+    ) -> tuple[list[tuple[str, str]], list[MemberReport]]:
+        """(member, target) pairs to publish, and the rejected/ignored members."""
+        plan: list[tuple[str, str]] = []
+        issues: list[MemberReport] = []
+        seen: dict[str, str] = {}
+        for member in members:
+            try:
+                target = self._target(vendor, info, member)
+            except MemberRejected as exc:
+                issues.append(MemberReport(member, "rejected", reason=str(exc)))
+                continue
+            if target is None:
+                issues.append(MemberReport(member, "ignored", reason="not a data member"))
+                continue
+            if target.rel_path in seen:
+                issues.append(
+                    MemberReport(
+                        member,
+                        "rejected",
+                        target.rel_path,
+                        f"same target as member {seen[target.rel_path]!r}",
+                    )
+                )
+                continue
+            seen[target.rel_path] = member
+            plan.append((member, target.rel_path))
+        return plan, issues
+
+    def _plan(self, base: dict, info: ArchiveInfo, path: Path, note: str | None) -> ArchiveReport:
+        vendor = base["vendor"]
+        try:
+            members = list_members(path, info.format)
+            plan, issues = self._map(vendor, info, members)
+        except (ArchiveError, PluginContractError) as exc:
+            return self._failed(base, str(exc), note=note, format=info.format)
+        root = self.bronze_root / vendor
+        existing = sum(1 for _m, t in plan if (root / t).exists())
+        return ArchiveReport(
+            **base,
+            status="planned",
+            format=info.format,
+            members_total=len(members),
+            members_published=len(plan) - existing,
+            members_existing=existing,
+            members_rejected=sum(1 for i in issues if i.status == "rejected"),
+            members_ignored=sum(1 for i in issues if i.status == "ignored"),
+            issues=issues,
+            note=note,
+        )
+
+    def _extract(
+        self, base: dict, info: ArchiveInfo, path: Path, note: str | None
+    ) -> ArchiveReport:
+        vendor = base["vendor"]
+        root = self.bronze_root / vendor
+        published = existing = empty = 0
+        issues: list[MemberReport] = []
+        members: tuple[str, ...] = ()
+        backend = None
+        t0 = time.perf_counter()
+        t1 = t0
+        try:
+            with work_dir(self.work_root) as tmp:
+                extracted = extract_archive(path, tmp / "x", info.format, self.backend)
+                backend = extracted.backend
+                members = extracted.members
+                t1 = time.perf_counter()
+                plan, issues = self._map(vendor, info, members)
+                for member, rel_target in plan:
+                    src = extracted.root / member
+                    if src.is_symlink() or not src.is_file():
+                        issues.append(
+                            MemberReport(member, "rejected", rel_target, "not a regular file")
+                        )
+                        continue
+                    dest = root / rel_target
+                    self._clean(dest.parent)
+                    size = src.stat().st_size
+                    if publish_file(src, dest):
+                        published += 1
+                    else:
+                        existing += 1
+                    if size == 0:
+                        empty += 1
+                        issues.append(
+                            MemberReport(member, "published", rel_target, "empty member", 0)
+                        )
+        except (ArchiveError, PluginContractError) as exc:
+            return self._failed(
+                base,
+                str(exc),
+                note=note,
+                format=info.format,
+                backend=backend,
+                members_total=len(members),
+            )
+        except OSError as exc:
+            return self._failed(
+                base,
+                f"I/O error while extracting or publishing: {_err(exc)}",
+                note=note,
+                format=info.format,
+                backend=backend,
+                members_total=len(members),
+                members_published=published,
+                members_existing=existing,
+            )
+        t2 = time.perf_counter()
+        report = ArchiveReport(
+            **base,
+            status="success",
+            format=info.format,
+            backend=backend,
+            members_total=len(members),
+            members_published=published,
+            members_existing=existing,
+            members_rejected=sum(1 for i in issues if i.status == "rejected"),
+            members_ignored=sum(1 for i in issues if i.status == "ignored"),
+            members_empty=empty,
+            issues=issues,
+            note=note,
+            extract_s=round(t1 - t0, 4),
+            publish_s=round(t2 - t1, 4),
+        )
+        self._record(report)
+        return report
+
+    def _clean(self, directory: Path) -> None:
+        if directory not in self.cleaned_dirs:
+            self.cleaned_dirs.add(directory)
+            clean_stale_temps(directory)
+
+
+def _err(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def extract(
+    source_dir: Path | str,
+    bronze_root: Path | str,
+    vendors: Iterable[str] | None = None,
+    dry_run: bool = False,
+    plugins: Plugins | None = None,
+    lake_root: Path | str | None = None,
+    *,
+    backend: Backend = "auto",
+    work_root: Path | str | None = None,
+) -> ExtractReport:
+    """Extract every archive under ``<source_dir>/<vendor>/`` into ``bronze_root``.
+
+    ``vendors`` limits the run to those vendor folders (each must be a loaded plugin);
+    by default every folder owned by a loaded plugin is processed and other folders are
+    noted in the report. ``plugins`` defaults to :func:`pointline_core.plugins.load_plugins`.
+    ``lake_root`` moves the ledger to ``<lake_root>/control/upstream_ledger``. ``backend``
+    forces ``cli`` or ``py7zr`` for 7z archives (default: the 7-Zip program if on PATH).
+    ``work_root`` is where temporary extraction folders go (default: the system temp dir).
+    See the module docstring for what happens to each archive.
+    """
+    started = time.perf_counter()
+    source = Path(source_dir)
+    bronze = Path(bronze_root)
+    if not source.is_dir():
+        raise UpstreamError(f"source folder {source} does not exist or is not a folder")
+    if plugins is None:
+        from pointline_core.plugins import load_plugins
+
+        plugins = load_plugins()
+    notes: list[str] = []
+    folders = sorted(
+        p.name
+        for p in source.iterdir()
+        if p.is_dir() and not p.name.startswith((".", BRONZE_STATE_DIR))
+    )
+    if vendors is not None:
+        selected = sorted(set(vendors))
+        for name in selected:
+            plugins.vendor(name)  # UnknownVendorError names the installed vendors
+            if name not in folders:
+                notes.append(f"vendor {name!r}: no folder {source / name}")
+    else:
+        selected = [f for f in folders if f in plugins.vendors]
+        for f in folders:
+            if f not in plugins.vendors:
+                notes.append(f"folder {f!r}: no installed plugin of that name; not extracted")
+    selected_with_hook = []
+    for name in selected:
+        if plugins.implements(name, RECOGNIZE) and plugins.implements(name, MEMBER_PATH):
+            selected_with_hook.append(name)
+        else:
+            notes.append(
+                f"vendor {name!r} does not implement {RECOGNIZE}/{MEMBER_PATH}; "
+                "its folder is not extracted"
+            )
+    ledger = UpstreamLedger(ledger_path(bronze, Path(lake_root) if lake_root else None))
+    run = _Run(plugins, bronze, ledger, dry_run, backend, Path(work_root) if work_root else None)
+    archives: list[ArchiveReport] = []
+    for vendor in selected_with_hook:
+        vendor_dir = source / vendor
+        if not vendor_dir.is_dir():
+            continue
+        for path in _archives(vendor_dir):
+            archives.append(run.archive(vendor, vendor_dir, path))
+    return ExtractReport(
+        source_dir=str(source),
+        bronze_root=str(bronze),
+        ledger_path=str(ledger.path),
+        dry_run=dry_run,
+        vendors=selected_with_hook,
+        archives=archives,
+        notes=notes,
+        archives_total=len(archives),
+        archives_succeeded=sum(1 for a in archives if a.status == "success"),
+        archives_failed=sum(1 for a in archives if a.status == "failed"),
+        archives_skipped=sum(1 for a in archives if a.status == "skipped"),
+        members_published=sum(a.members_published for a in archives),
+        members_existing=sum(a.members_existing for a in archives),
+        members_rejected=sum(a.members_rejected for a in archives),
+        elapsed_s=round(time.perf_counter() - started, 4),
+    )
