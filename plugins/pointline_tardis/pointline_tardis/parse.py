@@ -210,8 +210,16 @@ class _Blocks:
                 carry = data
                 self.size = min(self.size * 2, _MAX_BLOCK)
                 continue
-            carry = data[cut + 1 :]
-            yield data[: cut + 1]
+            block, carry = data[: cut + 1], data[cut + 1 :]
+            content_end = len(block.rstrip(b"\r\n"))
+            if content_end == 0:
+                carry = block + carry
+                continue
+            # Hold back blank lines after the last content line: at the end of the file they
+            # are dropped; if content follows they reach the parser (and fail as blank lines).
+            newline = block.index(b"\n", content_end)
+            carry = block[newline + 1 :] + carry
+            yield block[: newline + 1]
 
 
 def read_batches(

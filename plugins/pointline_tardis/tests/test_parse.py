@@ -1,0 +1,164 @@
+"""Streaming parse: bounded batches in file order, String columns by header name, errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import polars as pl
+import pytest
+from pointline_tardis.parse import read_batches
+from pointline_tardis.sample import csv_bytes, gzip_bytes, incremental_book_l2
+from tardis_testkit import bronze, run_file, write_csv
+
+from pointline_core.errors import ParseError
+
+TRADES_HEADER = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+QUOTES_HEADER = (
+    "exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,bid_price,bid_amount\n"
+)
+
+
+def _l2_file(tmp_path, rows: int):
+    path = tmp_path / "deribit_incremental_book_L2_2024-03-01_BTC-PERPETUAL.csv.gz"
+    path.write_bytes(gzip_bytes(csv_bytes(incremental_book_l2(rows), "incremental_book_L2")))
+    return path
+
+
+@pytest.mark.parametrize(("batch_rows", "block_bytes"), [(1000, None), (997, 4096), (50, 100_000)])
+def test_batches_are_bounded_and_in_file_order(tmp_path, batch_rows, block_bytes):
+    path = _l2_file(tmp_path, 5_003)
+    batches = list(read_batches(path, "incremental_book_L2", batch_rows, block_bytes))
+    assert all(0 < b.height <= batch_rows for b in batches)
+    assert [b.height for b in batches[:-1]] == [batch_rows] * (len(batches) - 1)
+    whole = pl.concat(batches)
+    expected = pl.read_csv(gzip.decompress(path.read_bytes()), infer_schema=False)
+    assert whole.equals(expected)  # same rows, same order, same text
+    assert all(dtype == pl.String for dtype in whole.schema.values())
+
+
+def test_parse_hook_is_lazy_and_streams(tmp_path, plugins):
+    path = _l2_file(tmp_path, 3_000)
+    stream = plugins.call(
+        "tardis",
+        "pointline_parse",
+        file=bronze(path, "incremental_book_L2"),
+        batch_rows=1_000,
+    )
+    first = next(iter(stream))  # a generator: nothing beyond the first block is read yet
+    assert first.height == 1_000
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", TRADES_HEADER.encode(), TRADES_HEADER.encode() + b"\n\n"],
+    ids=["zero-bytes-decompressed", "header-only", "header-and-blank-lines"],
+)
+def test_empty_gzip_yields_nothing(tmp_path, plugins, payload):
+    path = tmp_path / "bitmex_trades_2024-03-01_XBTUSD.csv.gz"
+    path.write_bytes(gzip.compress(payload, mtime=0))
+    batches, canonical = run_file(plugins, bronze(path, "trades"))
+    assert batches == [] and canonical.height == 0
+
+
+def test_zero_byte_file_yields_nothing(tmp_path):
+    path = tmp_path / "x.csv.gz"
+    path.write_bytes(b"")
+    assert list(read_batches(path, "trades", 10)) == []
+
+
+def test_plain_csv_crlf_and_trailing_blank_lines(tmp_path):
+    rows = ["bitmex,XBTUSD,1,2,a,buy,6422,1", "bitmex,XBTUSD,3,4,,sell,1e-7,2", "", ""]
+    path = write_csv(tmp_path / "t.csv", TRADES_HEADER.replace("\n", "\r\n") + "\r\n".join(rows))
+    (frame,) = read_batches(path, "trades", 10)
+    assert frame["price"].to_list() == ["6422", "1e-7"]
+    assert frame["amount"].to_list() == ["1", "2"]
+    assert frame["id"].to_list() == ["a", None]
+
+
+def test_columns_are_taken_by_name_not_position(tmp_path, plugins):
+    # Same rows, header and cells permuted: the canonical result must be identical.
+    normal = write_csv(
+        tmp_path / "a.csv",
+        QUOTES_HEADER
+        + "binance,BTCUSDT,1709251200003000,1709251200005129,0.51422,61150.01,61150,2.9\n",
+    )
+    shuffled = write_csv(
+        tmp_path / "b.csv",
+        "bid_amount,bid_price,local_timestamp,ask_price,symbol,exchange,ask_amount,timestamp\n"
+        "2.9,61150,1709251200005129,61150.01,BTCUSDT,binance,0.51422,1709251200003000\n",
+    )
+    _, a = run_file(plugins, bronze(normal, "quotes"))
+    _, b = run_file(plugins, bronze(shuffled, "quotes"))
+    assert a.equals(b)
+    row = a.row(0, named=True)
+    assert row["ask_qty"] == 51_422_000 and row["bid_qty"] == 290_000_000
+    assert row["ask_price"] == 61_150_010_000_000 and row["bid_price"] == 61_150_000_000_000
+
+
+def test_grouped_symbol_file_keeps_every_row_symbol(tmp_path, plugins):
+    text = TRADES_HEADER + "".join(
+        f"binance-futures,{sym},{1709251200000000 + i},{1709251200000100 + i},{i},buy,10,1\n"
+        for i, sym in enumerate(["BTCUSDT", "ETHUSDT", "BTCUSDT", "SOLUSDT"])
+    )
+    path = write_csv(tmp_path / "binance-futures_trades_2024-03-01_PERPETUALS.csv.gz", text)
+    _, out = run_file(plugins, bronze(path, "trades", "binance-futures"))
+    assert out["symbol"].to_list() == ["BTCUSDT", "ETHUSDT", "BTCUSDT", "SOLUSDT"]
+    assert "PERPETUALS" not in out["symbol"].to_list()
+    assert out["_reject_reason"].null_count() == out.height
+
+
+@pytest.mark.parametrize(
+    ("header", "data_type", "message", "column"),
+    [
+        (TRADES_HEADER.replace(",amount", ",amount,fee"), "trades", "unknown column", "fee"),
+        (TRADES_HEADER.replace(",side", ""), "trades", "missing column", "side"),
+        (TRADES_HEADER.replace("price", "prize"), "trades", "unknown column", "prize"),
+        (TRADES_HEADER.replace(",id", ",price"), "trades", "duplicate column", "price"),
+        (
+            "exchange,symbol,timestamp,local_timestamp,asks[5].price\n",
+            "book_snapshot_5",
+            "unknown column",
+            "asks[5].price",
+        ),
+        (
+            "exchange,symbol,timestamp,local_timestamp\n",
+            "book_snapshot_5",
+            "missing column",
+            "asks[0].price",
+        ),
+        (
+            "exchange,symbol,timestamp,local_timestamp,type,expiration\n",
+            "options_chain",
+            "missing column",
+            "strike_price",
+        ),
+    ],
+)
+def test_header_errors_name_the_column_and_file(tmp_path, header, data_type, message, column):
+    path = write_csv(tmp_path / "bad.csv.gz", header + "x\n")
+    with pytest.raises(ParseError, match=message) as info:
+        list(read_batches(path, data_type, 100))
+    assert info.value.column == column
+    assert info.value.path == str(path)
+    assert info.value.line == 1
+    assert repr(column) in str(info.value) and str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "fields"),
+    [("bitmex,XBTUSD,1,2,a,buy,1,1,EXTRA", 9), ("bitmex,XBTUSD,1,2,a,buy,1", 7), ("", 0)],
+    ids=["too-many-fields", "too-few-fields", "blank-line-mid-file"],
+)
+def test_ragged_lines_fail_with_line_number(tmp_path, line, fields):
+    good = "bitmex,XBTUSD,1,2,a,buy,1,1\n"
+    path = write_csv(tmp_path / "r.csv", TRADES_HEADER + good * 5 + line + "\n" + good)
+    with pytest.raises(ParseError, match=f"has {fields} fields but the header has 8") as info:
+        list(read_batches(path, "trades", 100))
+    assert info.value.line == 7
+
+
+def test_truncated_gzip_is_a_parse_error(tmp_path):
+    path = _l2_file(tmp_path, 2_000)
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(ParseError, match="truncated or corrupt"):
+        list(read_batches(path, "incremental_book_L2", 500))
