@@ -1,0 +1,306 @@
+"""Canonicalize: all nine data types from generated files, value round trips, reject reasons."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pointline_tardis.canonical import MAPPINGS, canonicalize
+from pointline_tardis.formats import DATA_TYPES, SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
+from pointline_tardis.naming import discover
+from tardis_testkit import bronze, run_file, write_csv
+
+from pointline_core.errors import CanonicalizeError
+from pointline_core.schemas import EVENT_TABLES
+
+SPECS = {spec.name: spec for spec in EVENT_TABLES}
+
+
+def _sample_files(sample_root: Path) -> dict[str, list]:
+    by_type: dict[str, list] = {}
+    for item in discover(sample_root / "tardis", sample_root):
+        by_type.setdefault(item.data_type, []).append(item)
+    return by_type
+
+
+def _units(text: str | None, scale: int) -> int | None:
+    if text is None:
+        return None
+    return int(Decimal(text).scaleb(scale).to_integral_value())
+
+
+def _assert_round_trip(data_type: str, raw: pl.DataFrame, out: pl.DataFrame) -> None:
+    """Every canonical value equals the raw cell it came from (exact decimal comparison)."""
+    spec = SPECS[TABLE_MAPPING[data_type]]
+    for col in MAPPINGS[data_type]:
+        if col.source is None:
+            continue
+        got = out[col.target].to_list()
+        cells = raw[col.source].to_list()
+        if col.kind in ("price", "qty"):
+            scale = spec.column(col.target).scale
+            assert got == [_units(c, scale) for c in cells], col.target
+        elif col.kind in ("ts", "int"):
+            assert got == [None if c is None else int(c) for c in cells], col.target
+        elif col.kind == "float":
+            assert got == [None if c is None else float(c) for c in cells], col.target
+        elif col.kind == "bool":
+            assert got == [None if c is None else c == "true" for c in cells], col.target
+        else:
+            assert got == cells, col.target
+    if data_type in SNAPSHOT_DEPTH:
+        depth = SNAPSHOT_DEPTH[data_type]
+        assert out["depth"].unique().to_list() == [depth]
+        for side, prefix in (("asks", "ask"), ("bids", "bid")):
+            for field, target, scale in (("price", "prices", 9), ("amount", "qtys", 8)):
+                lists = out[f"{prefix}_{target}"].to_list()
+                assert all(len(v) == depth for v in lists)
+                for level in range(depth):
+                    name = level_column(side, level, field)
+                    expected = [_units(c, scale) for c in raw[name].to_list()]
+                    assert [v[level] for v in lists] == expected, name
+
+
+def test_sample_day_covers_all_nine_data_types(sample_root):
+    assert set(_sample_files(sample_root)) == set(DATA_TYPES)
+
+
+@pytest.mark.parametrize("data_type", DATA_TYPES)
+def test_each_data_type_round_trips_from_a_generated_file(sample_root, plugins, data_type):
+    files = _sample_files(sample_root)[data_type]
+    table = TABLE_MAPPING[data_type]
+    spec = SPECS[table]
+    total = 0
+    for file in files:
+        batches, out = run_file(plugins, file, batch_rows=37)
+        if not batches:
+            assert file.rel_path.endswith("bitmex_liquidations_2024-03-01_XBTUSD.csv.gz")
+            continue
+        raw = pl.concat(batches)
+        assert out.columns == [*spec.vendor_columns(), "_reject_reason"]
+        assert out.schema == pl.Schema(
+            {**spec.polars_schema(spec.vendor_columns()), "_reject_reason": pl.String}
+        )
+        assert out.height == raw.height
+        assert out["_reject_reason"].null_count() == out.height, out["_reject_reason"].unique()
+        _assert_round_trip(data_type, raw, out)
+        total += out.height
+    assert total > 0
+
+
+def test_quotes_source_distinguishes_rebuilt_book_and_exchange_feed(sample_root, plugins):
+    files = _sample_files(sample_root)
+    _, quotes = run_file(plugins, files["quotes"][0])
+    _, ticker = run_file(plugins, files["book_ticker"][0])
+    assert quotes["source"].unique().to_list() == ["book"]
+    assert ticker["source"].unique().to_list() == ["feed"]
+
+
+def test_grouped_options_chain_file(sample_root, plugins):
+    (file,) = _sample_files(sample_root)["options_chain"]
+    assert file.meta_dict()["symbol"] == "OPTIONS"
+    _, out = run_file(plugins, file)
+    assert out["symbol"].n_unique() == 4
+    first = out.row(0, named=True)
+    assert first["symbol"] == "BTC-29MAR24-60000-C"
+    assert first["option_type"] == "call"
+    assert first["strike_price"] == 60_000 * 10**9
+    assert first["expiration_ts_us"] == 1_711_699_200_000_000
+    assert first["last_price"] is None  # empty cell
+    assert first["underlying_index"] == "BTC-29MAR24"
+    assert out.filter(pl.col("option_type") == "put")["symbol"].str.ends_with("-P").all()
+
+
+def test_exponent_notation_and_empty_derivative_fields(sample_root, plugins):
+    (file,) = _sample_files(sample_root)["derivative_ticker"]
+    _, out = run_file(plugins, file)
+    assert out["funding_rate"][0] == pytest.approx(1e-7)
+    assert out["predicted_funding_rate"].null_count() == out.height
+    assert out["last_price"].null_count() == out.height // 4
+    assert out["funding_ts_us"].unique().to_list() == [1_709_280_000_000_000]
+
+
+TRADES = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+
+
+def test_trade_ids_stay_text(tmp_path, plugins):
+    text = TRADES + (
+        "bitmex,XBTUSD,1583020803145000,1583020803307160,"
+        "ccc3c1fa-212c-e8b0-1706-9b9c4f3d5ecf,sell,8531.5,2152\n"
+        "binance,BTCUSDT,1583020803145000,1583020803307160,98765432109876543210123,buy,6422,1\n"
+        "binance,BTCUSDT,1583020803145000,1583020803307160,007,buy,6422.0,0.5\n"
+        "binance,BTCUSDT,1583020803145000,1583020803145000,,unknown,1.2345,10\n"
+    )
+    _, out = run_file(plugins, bronze(write_csv(tmp_path / "t.csv", text), "trades"))
+    assert out["trade_id"].to_list() == [
+        "ccc3c1fa-212c-e8b0-1706-9b9c4f3d5ecf",
+        "98765432109876543210123",
+        "007",
+        None,
+    ]
+    assert out["price"].to_list() == [8531_500_000_000, 6422 * 10**9, 6422 * 10**9, 1_234_500_000]
+    assert out["side"].to_list() == ["sell", "buy", "buy", "unknown"]
+    assert out["_reject_reason"].null_count() == 4
+
+
+# One bad cell per row; every other row of the file is fine.
+REJECT_CASES = [
+    ("trades", "x,buy,abc,1", "not_a_number:price"),
+    ("trades", "x,buy,100,-1", "negative:amount"),
+    ("trades", "x,BUY,100,1", "invalid_value:side"),
+    ("trades", "x,,100,1", "missing:side"),
+    ("trades", "x,buy,,1", "missing:price"),
+    ("trades", "x,buy,1e20,1", "overflow:price"),
+    ("trades", "x,buy,100,1.5.5", "not_a_number:amount"),
+    ("liquidations", "x,long,100,1", "invalid_value:side"),
+    ("liquidations", "x,sell,100,-0.001", "negative:amount"),
+    ("incremental_book_L2", "yes,bid,100,1", "invalid_value:is_snapshot"),
+    ("incremental_book_L2", "false,buy,100,1", "invalid_value:side"),
+    ("incremental_book_L2", "false,bid,100,-5", "negative:amount"),
+    ("incremental_book_L2", "false,bid,NaN,5", "not_a_number:price"),
+    ("quotes", "-1,100,99,1", "negative:ask_amount"),
+    ("book_ticker", "1,100,99.x,1", "not_a_number:bid_price"),
+    ("derivative_ticker", "soon,0.0001,,1,1,1,1", "not_a_number:funding_timestamp"),
+    ("derivative_ticker", ",abc,,1,1,1,1", "not_a_number:funding_rate"),
+    ("derivative_ticker", ",0.0001,,-3,1,1,1", "negative:open_interest"),
+]
+
+
+def _row(data_type: str, values: str) -> str:
+    return f"binance,BTCUSDT,1709251200003000,1709251200005129,{values}"
+
+
+_GOOD = {
+    "trades": "1,buy,100,1",
+    "liquidations": "1,sell,100,1",
+    "incremental_book_L2": "false,bid,100,0",
+    "quotes": "1,100,99,1",
+    "book_ticker": "1,100,99,1",
+    "derivative_ticker": "1709280000000000,0.0001,,1,1,1,1",
+}
+
+
+@pytest.mark.parametrize(("data_type", "values", "reason"), REJECT_CASES)
+def test_bad_values_get_a_reason_naming_the_column(tmp_path, plugins, data_type, values, reason):
+    from pointline_tardis.formats import expected_columns
+
+    header = ",".join(expected_columns(data_type)) + "\n"
+    good = _row(data_type, _GOOD[data_type]) + "\n"
+    path = write_csv(tmp_path / "f.csv", header + good + _row(data_type, values) + "\n" + good)
+    _, out = run_file(plugins, bronze(path, data_type))
+    assert out["_reject_reason"].to_list() == [None, reason, None]
+
+
+OPTIONS_HEADER = (
+    "exchange,symbol,timestamp,local_timestamp,type,strike_price,expiration,open_interest,"
+    "last_price,bid_price,bid_amount,bid_iv,ask_price,ask_amount,ask_iv,mark_price,mark_iv,"
+    "underlying_index,underlying_price,delta,gamma,vega,theta,rho\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("type_", "strike", "expiration", "iv", "reason"),
+    [
+        ("call", "65000", "1711699200000000", "57.81", None),
+        ("C", "65000", "1711699200000000", "57.81", "invalid_value:type"),
+        ("put", "", "1711699200000000", "57.81", "missing:strike_price"),
+        ("put", "65000", "", "57.81", "missing:expiration"),
+        ("put", "65000", "1711699200000000", "inf", "not_a_number:bid_iv"),
+    ],
+)
+def test_options_chain_reasons(tmp_path, plugins, type_, strike, expiration, iv, reason):
+    row = (
+        f"deribit,BTC-29MAR24-65000-C,1709251200215000,1709251200219842,{type_},{strike},"
+        f"{expiration},1850.3,0.0315,0.0305,12.5,{iv},0.032,8,59.12,0.03125,58.4,BTC-29MAR24,"
+        "61420.5,0.38215,0.00003,87.215,-62.118,13.307\n"
+    )
+    path = write_csv(tmp_path / "o.csv", OPTIONS_HEADER + row)
+    _, out = run_file(plugins, bronze(path, "options_chain"))
+    assert out["_reject_reason"].to_list() == [reason]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "local", "reason"),
+    [
+        ("", "1709251200005129", "missing:timestamp"),
+        ("12:00", "1709251200005129", "not_a_number:timestamp"),
+        ("1709251200003", "1709251200005129", "out_of_range:timestamp"),
+        ("1709251200003000", "1709251200005129000", "out_of_range:local_timestamp"),
+    ],
+)
+def test_timestamp_reasons(tmp_path, plugins, timestamp, local, reason):
+    text = TRADES + f"binance,BTCUSDT,{timestamp},{local},1,buy,1,1\n"
+    _, out = run_file(plugins, bronze(write_csv(tmp_path / "t.csv", text), "trades"))
+    assert out["_reject_reason"].to_list() == [reason]
+
+
+def test_exchange_reasons(tmp_path, plugins):
+    text = TRADES + (
+        "binance,BTCUSDT,1709251200003000,1709251200005129,1,buy,1,1\n"
+        "binance-us,BTCUSDT,1709251200003000,1709251200005129,1,buy,1,1\n"
+        "okx,BTCUSDT,1709251200003000,1709251200005129,1,buy,1,1\n"
+        ",BTCUSDT,1709251200003000,1709251200005129,1,buy,1,1\n"
+    )
+    file = bronze(write_csv(tmp_path / "t.csv", text), "trades", exchange="binance")
+    _, out = run_file(plugins, file)
+    assert out["_reject_reason"].to_list() == [
+        None,
+        "exchange_mismatch:exchange",
+        "unknown_exchange:exchange",
+        "missing:exchange",
+    ]
+
+
+def _snapshot_header(columns: list[str]) -> str:
+    return ",".join(["exchange", "symbol", "timestamp", "local_timestamp", *columns]) + "\n"
+
+
+def test_truncated_asks_only_snapshot_file_works(tmp_path, plugins):
+    asks = [level_column("asks", i, f) for i in range(3) for f in ("price", "amount")]
+    text = _snapshot_header(asks) + (
+        "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,6421.5,18640,6422,1190,6422.5,1080\n"
+        "deribit,BTC-PERPETUAL,1585699200245000,1585699200355684,6421.5,18640,,,,\n"
+    )
+    path = write_csv(tmp_path / "deribit_book_snapshot_25_2020-04-01_BTC-PERPETUAL.csv", text)
+    _, out = run_file(plugins, bronze(path, "book_snapshot_25"))
+    assert out["_reject_reason"].null_count() == 2
+    assert out["depth"].to_list() == [25, 25]
+    first = out.row(0, named=True)
+    assert first["ask_prices"][:4] == [6421_500_000_000, 6422 * 10**9, 6422_500_000_000, None]
+    assert first["ask_qtys"][:3] == [18640 * 10**8, 1190 * 10**8, 1080 * 10**8]
+    assert first["bid_prices"] == [None] * 25 and first["bid_qtys"] == [None] * 25
+    assert out.row(1, named=True)["ask_prices"][:2] == [6421_500_000_000, None]
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        ("10.5,3,10.4,7,10.6,1,10.3,2", None),
+        ("10.5,3,10.4,7,10.6,,10.3,2", "incomplete_level:asks[1]"),
+        ("10.5,3,10.4,7,x,1,10.3,2", "not_a_number:asks[1].price"),
+        ("10.5,3,10.4,-7,10.6,1,10.3,2", "negative:bids[0].amount"),
+        ("10.5,3,0,7,10.6,1,10.3,2", "not_positive:bids[0].price"),
+    ],
+)
+def test_snapshot_level_reasons(tmp_path, plugins, cells, reason):
+    columns = [
+        level_column(side, i, f)
+        for i in range(2)
+        for side in ("asks", "bids")
+        for f in ("price", "amount")
+    ]
+    text = _snapshot_header(columns) + f"binance,X,1709251200003000,1709251200005129,{cells}\n"
+    path = write_csv(tmp_path / "s.csv", text)
+    _, out = run_file(plugins, bronze(path, "book_snapshot_5"))
+    assert out["_reject_reason"].to_list() == [reason]
+
+
+def test_contract_errors(tmp_path):
+    frame = pl.DataFrame({"exchange": ["binance"]}, schema={"exchange": pl.String})
+    file = bronze(tmp_path / "t.csv", "trades")
+    with pytest.raises(CanonicalizeError, match="maps to table 'trades', not 'quotes'"):
+        canonicalize(file, "quotes", frame)
+    with pytest.raises(CanonicalizeError, match="column 'symbol'"):
+        canonicalize(file, "trades", frame)
