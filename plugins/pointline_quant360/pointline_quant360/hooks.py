@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pointline_core import PLUGIN_API_VERSION, hookimpl
-from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
-from pointline_quant360 import __version__
+import polars as pl
 
-VENDOR = "quant360"
+from pointline_core import PLUGIN_API_VERSION, hookimpl
+from pointline_core.models import (
+    ArchiveInfo,
+    BronzeFile,
+    ExchangeInfo,
+    MemberTarget,
+    Unrecognised,
+    VendorInfo,
+)
+from pointline_core.validation_rules import Rule
+from pointline_quant360 import __version__, canonical, discover, naming, parse, rules, symbols
+
+VENDOR = naming.VENDOR
 TABLE_MAPPING = {
     "order_new": "l3_orders",
     "tick_new": "l3_trades",
@@ -43,4 +53,34 @@ def pointline_exchanges() -> list[ExchangeInfo]:
 
 @hookimpl
 def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
-    return iter(())
+    return discover.discover(vendor_root, bronze_root)
+
+
+@hookimpl
+def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    return parse.read_batches(file, batch_rows)
+
+
+@hookimpl
+def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    return canonical.canonicalize(file, table, frame)
+
+
+@hookimpl
+def pointline_validation_rules(file: BronzeFile, table: str) -> list[Rule]:
+    return rules.rules_for(file, table)
+
+
+@hookimpl
+def pointline_recognize_archive(archive: Path) -> ArchiveInfo:
+    return naming.recognize_archive(archive)
+
+
+@hookimpl
+def pointline_member_path(archive: ArchiveInfo, member: str) -> MemberTarget | None:
+    return naming.member_target(archive, member)
+
+
+@hookimpl
+def pointline_read_symbols(path: Path) -> pl.DataFrame:
+    return symbols.read_listing(path)

@@ -1,0 +1,448 @@
+"""Quant360 streams -> canonical l3_orders, l3_trades and l2_snapshots columns.
+
+Mapping (vendor-neutral terms; ``meta`` = exchange and symbol from the Bronze path):
+
+=========================  ===========================  ===========================
+canonical                  SZSE                         SSE
+=========================  ===========================  ===========================
+**l3_orders**              ``order_new`` (adds only)    ``order_new`` (adds and cancels)
+channel_id                 ChannelNo                    ChannelNo
+channel_seq                ApplSeqNum (shared with      OrderIndex (order stream only)
+                           the tick stream)
+biz_index                  null                         BizIndex (merged order+trade seq)
+event_kind                 ``add``                      OrdType A -> ``add``, D -> ``cancel``
+order_ref                  ApplSeqNum                   OrderNo
+side                       Side 1/2/G/F ->              OrderBSFlag B/S -> buy/sell
+                           buy/sell/borrow/lend
+order_type                 OrdType 1/2/U ->             ``unknown`` (SSE does not say)
+                           market/limit/best_own
+price                      Price; null for market and   Price (a cancel repeats it)
+                           best-own orders quoted 0
+qty                        OrderQty (original size)     Balance (resting size on add,
+                                                        removed size on cancel)
+ts_event_us / ts_local_us  TransactTime / SendingTime   TransactTime / null
+**l3_trades**              ``tick_new``                 ``tick_new``
+channel_seq / biz_index    ApplSeqNum / null            TradeIndex / BizIndex
+event_kind                 ExecType F -> ``trade``,     ``trade``
+                           4 -> ``cancel``
+buy/sell_order_ref         Bid/OfferApplSeqNum, 0->null BuyNo / SellNo
+aggressor_side             later order ref wins in the  TradeBSFlag B/S/N ->
+                           continuous session; auction  buy/sell/unknown
+                           and cancels -> unknown
+price / notional           Price / Amt; null on cancels TradePrice / TradeAmount
+qty                        Qty                          TradeQty
+ts_event_us / ts_local_us  TransactTime / SendingTime   TradeTime / null
+**l2_snapshots**           ``L2_new``
+channel_id / channel_seq   ChannelNo (if any) / MsgSeqNum
+trading_phase              TradingPhaseCode, trimmed
+prev_close, last_price     PreClosePx, LastPx (0 -> null: no trade yet)
+upper/lower_limit          UpperLimitPx / LowerLimitPx
+volume / turnover          Volume / Amount
+bid/ask prices, qtys       BidPrice/BidOrderQty, OfferPrice/OfferOrderQty arrays; padded
+                           with nulls to 10 levels; a 0 element (empty level) -> null
+ts_event_us / ts_local_us  QuotTime / SendingTime
+=========================  ===========================  ===========================
+
+Timestamps: 17-digit ``YYYYMMDDHHMMSSmmm`` China local time (Asia/Shanghai) -> µs UTC, parsed
+as text by polars, never through a float. Rows that cannot be made valid keep their place and
+get a ``_reject_reason``: ``missing:<col>``, ``bad_timestamp:<col>``, ``not_an_integer:<col>``,
+``not_a_number:<col>``, ``overflow:<col>``, ``invalid_value:<col>``,
+``symbol_mismatch:SecurityID``, ``level_count_mismatch:<side>``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pointline_core.errors import CanonicalizeError
+from pointline_core.fixedpoint import encode, encode_list, encode_reason, first_reason
+from pointline_core.models import BronzeFile
+from pointline_core.schemas.tables import (
+    L2_SNAPSHOTS,
+    L3_ORDERS,
+    L3_TRADES,
+    NOTIONAL_SCALE,
+    PRICE_SCALE,
+    QTY_SCALE,
+)
+
+TIMEZONE = "Asia/Shanghai"
+LEVELS = 10
+REJECT = "_reject_reason"
+SPECS = {s.name: s for s in (L3_ORDERS, L3_TRADES, L2_SNAPSHOTS)}
+
+SZSE_SIDE = {"1": "buy", "2": "sell", "G": "borrow", "F": "lend"}
+SZSE_ORD_TYPE = {"1": "market", "2": "limit", "U": "best_own"}
+SZSE_EXEC_TYPE = {"F": "trade", "4": "cancel", "70": "trade", "52": "cancel"}
+SSE_SIDE = {"B": "buy", "S": "sell"}
+SSE_ORD_TYPE = {"A": "add", "D": "cancel"}
+SSE_BS_FLAG = {"B": "buy", "S": "sell", "N": "unknown"}
+
+# Continuous-auction windows, local HHMMSSmmm (auction prints have no aggressor).
+_CONTINUOUS = ((93000000, 113000000), (130000000, 145700000))
+
+
+def _text(col: str) -> pl.Expr:
+    value = pl.col(col).str.strip_chars()
+    return pl.when(value != "").then(value).otherwise(pl.lit(None, pl.String))
+
+
+def timestamp_us(col: str) -> pl.Expr:
+    """µs since the epoch (UTC) of a 17-digit Asia/Shanghai ``YYYYMMDDHHMMSSmmm`` column."""
+    text = _text(col)
+    return (
+        pl.when(text.str.contains(r"^\d{17}$"))
+        .then(text)
+        .otherwise(pl.lit(None, pl.String))
+        .str.to_datetime("%Y%m%d%H%M%S%3f", time_unit="us", strict=False)
+        .dt.replace_time_zone(TIMEZONE, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .dt.epoch("us")
+    )
+
+
+def local_hms(col: str) -> pl.Expr:
+    """Local time of day as the integer ``HHMMSSmmm`` (e.g. 93000120) of a 17-digit column."""
+    return _text(col).str.slice(8, 9).cast(pl.Int64, strict=False)
+
+
+def _ts_reason(col: str) -> pl.Expr:
+    text = _text(col)
+    return (
+        pl.when(text.is_null())
+        .then(pl.lit(f"missing:{col}"))
+        .when(timestamp_us(col).is_null())
+        .then(pl.lit(f"bad_timestamp:{col}"))
+    )
+
+
+def _int(col: str) -> pl.Expr:
+    return _text(col).cast(pl.Int64, strict=False)
+
+
+def _int_reason(col: str, required: bool = True) -> pl.Expr:
+    text = _text(col)
+    expr = pl.when(text.is_not_null() & _int(col).is_null()).then(pl.lit(f"not_an_integer:{col}"))
+    if required:
+        expr = expr.when(text.is_null()).then(pl.lit(f"missing:{col}"))
+    return expr
+
+
+def _num_reason(col: str, scale: int, required: bool = True) -> pl.Expr:
+    reason = encode_reason(_text(col), scale, col)
+    if not required:
+        return reason
+    return pl.when(_text(col).is_null()).then(pl.lit(f"missing:{col}")).otherwise(reason)
+
+
+def _code(col: str, mapping: dict[str, str]) -> pl.Expr:
+    return _text(col).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _code_reason(col: str, mapping: dict[str, str]) -> pl.Expr:
+    return pl.when(_code(col, mapping).is_null()).then(pl.lit(f"invalid_value:{col}"))
+
+
+def _nonzero(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr != 0).then(expr).otherwise(pl.lit(None, pl.Int64))
+
+
+def _symbol_reason(symbol: str) -> pl.Expr:
+    # SSE rows repeat the code; it must equal the member name (left-pad numeric codes).
+    sec = _text("SecurityID").str.zfill(6)
+    return pl.when(sec.is_not_null() & (sec != symbol)).then(pl.lit("symbol_mismatch:SecurityID"))
+
+
+def _with_optional(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    missing = [c for c in columns if c not in frame.columns]
+    if not missing:
+        return frame
+    return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
+
+
+def _finish(
+    frame: pl.DataFrame, table: str, exprs: dict[str, pl.Expr], reasons: list[pl.Expr]
+) -> pl.DataFrame:
+    spec = SPECS[table]
+    exprs = {**exprs, REJECT: first_reason(*reasons)}
+    out = frame.select(
+        *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
+        exprs[REJECT].cast(pl.String).alias(REJECT),
+    )
+    return out
+
+
+def _common(meta: dict[str, str], ts: str, local: str | None) -> dict[str, pl.Expr]:
+    return {
+        "exchange": pl.lit(meta["exchange"], pl.String),
+        "symbol": pl.lit(meta["symbol"], pl.String),
+        "ts_event_us": timestamp_us(ts),
+        "ts_local_us": timestamp_us(local) if local else pl.lit(None, pl.Int64),
+    }
+
+
+# -- l3_orders --------------------------------------------------------------------------------
+
+
+def szse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
+    frame = _with_optional(frame, ("SendingTime",))
+    order_type = _code("OrdType", SZSE_ORD_TYPE)
+    price = encode(_text("Price"), PRICE_SCALE)
+    unpriced = order_type.is_in(["market", "best_own"]) & (price == 0)
+    exprs = {
+        **_common(meta, "TransactTime", "SendingTime"),
+        "channel_id": _int("ChannelNo"),
+        "channel_seq": _int("ApplSeqNum"),
+        "biz_index": pl.lit(None, pl.Int64),
+        "event_kind": pl.lit("add", pl.String),
+        "order_ref": _int("ApplSeqNum"),
+        "side": _code("Side", SZSE_SIDE).fill_null("unknown"),
+        "order_type": order_type.fill_null("unknown"),
+        "price": pl.when(unpriced).then(pl.lit(None, pl.Int64)).otherwise(price),
+        "qty": encode(_text("OrderQty"), QTY_SCALE),
+    }
+    reasons = [
+        _ts_reason("TransactTime"),
+        _int_reason("ChannelNo"),
+        _int_reason("ApplSeqNum"),
+        _code_reason("Side", SZSE_SIDE),
+        _code_reason("OrdType", SZSE_ORD_TYPE),
+        _num_reason("Price", PRICE_SCALE, required=False),
+        _num_reason("OrderQty", QTY_SCALE),
+    ]
+    return _finish(frame, "l3_orders", exprs, reasons)
+
+
+def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
+    frame = _with_optional(frame, ("SecurityID", "OrderIndex", "BizIndex"))
+    exprs = {
+        **_common(meta, "TransactTime", None),
+        "channel_id": _int("ChannelNo"),
+        "channel_seq": _int("OrderIndex"),
+        "biz_index": _int("BizIndex"),
+        "event_kind": _code("OrdType", SSE_ORD_TYPE),
+        "order_ref": _int("OrderNo"),
+        "side": _code("OrderBSFlag", SSE_SIDE).fill_null("unknown"),
+        "order_type": pl.lit("unknown", pl.String),
+        "price": encode(_text("Price"), PRICE_SCALE),
+        "qty": encode(_text("Balance"), QTY_SCALE),
+    }
+    reasons = [
+        _ts_reason("TransactTime"),
+        _symbol_reason(meta["symbol"]),
+        _int_reason("ChannelNo"),
+        _int_reason("OrderNo"),
+        _int_reason("OrderIndex", required=False),
+        _int_reason("BizIndex", required=False),
+        _code_reason("OrdType", SSE_ORD_TYPE),
+        _code_reason("OrderBSFlag", SSE_SIDE),
+        _num_reason("Price", PRICE_SCALE, required=False),
+        _num_reason("Balance", QTY_SCALE),
+    ]
+    return _finish(frame, "l3_orders", exprs, reasons)
+
+
+# -- l3_trades --------------------------------------------------------------------------------
+
+
+def szse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
+    frame = _with_optional(frame, ("SendingTime", "Amt"))
+    kind = _code("ExecType", SZSE_EXEC_TYPE)
+    is_trade = kind == "trade"
+    bid = _nonzero(_int("BidApplSeqNum"))
+    offer = _nonzero(_int("OfferApplSeqNum"))
+    hms = local_hms("TransactTime")
+    continuous = pl.any_horizontal([(hms >= lo) & (hms < hi) for lo, hi in _CONTINUOUS])
+    aggressor = (
+        pl.when(is_trade & continuous & (bid > offer))
+        .then(pl.lit("buy"))
+        .when(is_trade & continuous & (offer > bid))
+        .then(pl.lit("sell"))
+        .otherwise(pl.lit("unknown"))
+    )
+    exprs = {
+        **_common(meta, "TransactTime", "SendingTime"),
+        "channel_id": _int("ChannelNo"),
+        "channel_seq": _int("ApplSeqNum"),
+        "biz_index": pl.lit(None, pl.Int64),
+        "event_kind": kind,
+        "buy_order_ref": bid,
+        "sell_order_ref": offer,
+        "aggressor_side": aggressor,
+        "price": pl.when(is_trade).then(encode(_text("Price"), PRICE_SCALE)),
+        "qty": encode(_text("Qty"), QTY_SCALE),
+        "notional": pl.when(is_trade).then(encode(_text("Amt"), NOTIONAL_SCALE)),
+    }
+    reasons = [
+        _ts_reason("TransactTime"),
+        _int_reason("ChannelNo"),
+        _int_reason("ApplSeqNum"),
+        _int_reason("BidApplSeqNum"),
+        _int_reason("OfferApplSeqNum"),
+        _code_reason("ExecType", SZSE_EXEC_TYPE),
+        _num_reason("Price", PRICE_SCALE, required=False),
+        _num_reason("Qty", QTY_SCALE),
+        _num_reason("Amt", NOTIONAL_SCALE, required=False),
+    ]
+    return _finish(frame, "l3_trades", exprs, reasons)
+
+
+def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
+    frame = _with_optional(frame, ("SecurityID", "TradeIndex", "BizIndex", "TradeAmount"))
+    exprs = {
+        **_common(meta, "TradeTime", None),
+        "channel_id": _int("ChannelNo"),
+        "channel_seq": _int("TradeIndex"),
+        "biz_index": _int("BizIndex"),
+        "event_kind": pl.lit("trade", pl.String),
+        "buy_order_ref": _nonzero(_int("BuyNo")),
+        "sell_order_ref": _nonzero(_int("SellNo")),
+        "aggressor_side": _code("TradeBSFlag", SSE_BS_FLAG).fill_null("unknown"),
+        "price": encode(_text("TradePrice"), PRICE_SCALE),
+        "qty": encode(_text("TradeQty"), QTY_SCALE),
+        "notional": encode(_text("TradeAmount"), NOTIONAL_SCALE),
+    }
+    reasons = [
+        _ts_reason("TradeTime"),
+        _symbol_reason(meta["symbol"]),
+        _int_reason("ChannelNo"),
+        _int_reason("BuyNo"),
+        _int_reason("SellNo"),
+        _int_reason("TradeIndex", required=False),
+        _int_reason("BizIndex", required=False),
+        _code_reason("TradeBSFlag", SSE_BS_FLAG),
+        _num_reason("TradePrice", PRICE_SCALE),
+        _num_reason("TradeQty", QTY_SCALE),
+        _num_reason("TradeAmount", NOTIONAL_SCALE, required=False),
+    ]
+    return _finish(frame, "l3_trades", exprs, reasons)
+
+
+# -- l2_snapshots -----------------------------------------------------------------------------
+
+
+def _items(col: str) -> pl.Expr:
+    """A ``"[a,b,...]"`` cell as a list of element texts (empty list for ``[]``)."""
+    inner = (
+        _text(col).str.strip_prefix("[").str.strip_suffix("]").str.strip_chars()
+    )  # null stays null
+    return (
+        pl.when(inner == "")
+        .then(pl.lit([], pl.List(pl.String)))
+        .otherwise(inner.str.split(","))
+        .list.eval(pl.element().str.strip_chars())
+    )
+
+
+def _levels(col: str, scale: int) -> pl.Expr:
+    encoded = encode_list(_items(col), scale).list.eval(
+        pl.when(pl.element() == 0).then(pl.lit(None, pl.Int64)).otherwise(pl.element())
+    )
+    pad = pl.lit(pl.Series([[None] * LEVELS], dtype=pl.List(pl.Int64)))
+    return (
+        pl.when(encoded.list.len() < LEVELS)
+        .then(pl.concat_list([encoded, pad]).list.head(LEVELS))
+        .otherwise(encoded)
+    )
+
+
+def _levels_reason(col: str, scale: int) -> pl.Expr:
+    items = _items(col)
+    bad = items.list.eval((pl.element() != "") & encode(pl.element(), scale).is_null()).list.any()
+    return (
+        pl.when(_text(col).is_null())
+        .then(pl.lit(f"missing:{col}"))
+        .when(~_text(col).str.contains(r"^\[.*\]$"))
+        .then(pl.lit(f"not_a_list:{col}"))
+        .when(bad)
+        .then(pl.lit(f"not_a_number:{col}"))
+    )
+
+
+def szse_snapshots(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
+    frame = _with_optional(
+        frame,
+        (
+            "SendingTime",
+            "ChannelNo",
+            "MsgSeqNum",
+            "TradingPhaseCode",
+            "PreClosePx",
+            "LastPx",
+            "UpperLimitPx",
+            "LowerLimitPx",
+            "Volume",
+            "Amount",
+        ),
+    )
+    last = encode(_text("LastPx"), PRICE_SCALE)
+    exprs = {
+        **_common(meta, "QuotTime", "SendingTime"),
+        "channel_id": _int("ChannelNo"),
+        "channel_seq": _int("MsgSeqNum"),
+        "trading_phase": _text("TradingPhaseCode"),
+        "prev_close": encode(_text("PreClosePx"), PRICE_SCALE),
+        "last_price": _nonzero(last),
+        "upper_limit": encode(_text("UpperLimitPx"), PRICE_SCALE),
+        "lower_limit": encode(_text("LowerLimitPx"), PRICE_SCALE),
+        "volume": encode(_text("Volume"), QTY_SCALE),
+        "turnover": encode(_text("Amount"), NOTIONAL_SCALE),
+        "bid_prices": _levels("BidPrice", PRICE_SCALE),
+        "bid_qtys": _levels("BidOrderQty", QTY_SCALE),
+        "ask_prices": _levels("OfferPrice", PRICE_SCALE),
+        "ask_qtys": _levels("OfferOrderQty", QTY_SCALE),
+    }
+    count_mismatch = [
+        pl.when(_items(p).list.len() != _items(q).list.len()).then(
+            pl.lit(f"level_count_mismatch:{side}")
+        )
+        for side, p, q in (
+            ("bid", "BidPrice", "BidOrderQty"),
+            ("ask", "OfferPrice", "OfferOrderQty"),
+        )
+    ]
+    reasons = [
+        _ts_reason("QuotTime"),
+        _int_reason("ChannelNo", required=False),
+        _int_reason("MsgSeqNum", required=False),
+        *(
+            _num_reason(c, s, required=False)
+            for c, s in (
+                ("PreClosePx", PRICE_SCALE),
+                ("LastPx", PRICE_SCALE),
+                ("UpperLimitPx", PRICE_SCALE),
+                ("LowerLimitPx", PRICE_SCALE),
+                ("Volume", QTY_SCALE),
+                ("Amount", NOTIONAL_SCALE),
+            )
+        ),
+        _levels_reason("BidPrice", PRICE_SCALE),
+        _levels_reason("BidOrderQty", QTY_SCALE),
+        _levels_reason("OfferPrice", PRICE_SCALE),
+        _levels_reason("OfferOrderQty", QTY_SCALE),
+        *count_mismatch,
+    ]
+    return _finish(frame, "l2_snapshots", exprs, reasons)
+
+
+_DISPATCH = {
+    ("szse", "order_new", "l3_orders"): szse_orders,
+    ("sse", "order_new", "l3_orders"): sse_orders,
+    ("szse", "tick_new", "l3_trades"): szse_trades,
+    ("sse", "tick_new", "l3_trades"): sse_trades,
+    ("szse", "L2_new", "l2_snapshots"): szse_snapshots,
+    ("sse", "L2_new", "l2_snapshots"): szse_snapshots,  # not delivered for SSE; same layout
+}
+
+
+def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``pointline_canonicalize`` for every Quant360 stream."""
+    meta = file.meta_dict()
+    key = (meta.get("exchange", ""), file.data_type, table)
+    fn = _DISPATCH.get(key)
+    if fn is None:
+        raise CanonicalizeError(
+            f"quant360: no mapping of {meta.get('exchange')} {file.data_type} to table "
+            f"{table!r} ({file.rel_path})"
+        )
+    return fn(frame, meta)
