@@ -1,9 +1,230 @@
-"""Commands of this group are added by the issue that builds them."""
+"""``pointline symbols import``, ``pointline compact`` and ``pointline vacuum``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+import polars as pl
+
+from pointline_core.cli.output import print_json, print_table
+from pointline_core.errors import MaintenanceError, PluginContractError, SymbolDataError
+from pointline_core.storage.dim_symbol import DimSymbolStore, SymbolApplyReport
+from pointline_core.storage.lake import ZONES, Lake
+
+#: How a null partition value is written on disk and on the command line.
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def import_symbols(path: Path, lake: Path, vendor: str | None = None) -> SymbolApplyReport:
+    """Apply a symbols file to ``<lake>/silver/dim_symbol``.
+
+    Without ``vendor`` the file is read in the generic format (CSV or Parquet); with it, the
+    vendor plugin's ``pointline_read_symbols`` reads the vendor's own instrument file.
+    """
+    rows = None
+    if vendor is not None:
+        from pointline_core.plugins import load_plugins
+
+        plugins = load_plugins()
+        plugins.vendor(vendor)  # UnknownVendorError names the installed vendors
+        if not plugins.implements(vendor, "pointline_read_symbols"):
+            raise SymbolDataError(
+                f"vendor {vendor!r} has no symbols reader (pointline_read_symbols); convert "
+                "the file to the generic symbols format and import it without --vendor"
+            )
+        rows = plugins.call(vendor, "pointline_read_symbols", path=Path(path))
+        if not isinstance(rows, pl.DataFrame):
+            raise PluginContractError(
+                f"plugin {vendor!r}: pointline_read_symbols must return a polars DataFrame, "
+                f"got {type(rows).__name__}"
+            )
+    return DimSymbolStore(Lake(lake)).import_file(Path(path), vendor_rows=rows)
+
+
+def parse_partition(text: str) -> dict[str, str | None]:
+    """``exchange=x,trading_date=2024-01-02`` (or ``/``-separated, as on disk) -> dict."""
+    values: dict[str, str | None] = {}
+    for term in text.replace("/", ",").split(","):
+        if not term.strip():
+            continue
+        key, sep, value = term.partition("=")
+        if not sep or not key.strip():
+            raise MaintenanceError(
+                f"bad --partition {text!r}: write key=value pairs separated by commas, "
+                "e.g. exchange=EX,trading_date=2024-05-01"
+            )
+        value = value.strip()
+        values[key.strip()] = None if value == NULL_PARTITION else value
+    return values
+
+
+def _symbols_import(args: argparse.Namespace) -> int:
+    report = import_symbols(Path(args.file), Path(args.lake), args.vendor)
+    if args.json:
+        print_json(report)
+        return 0
+    change = (
+        "no change (already applied)"
+        if report.version is None
+        else (f"committed version {report.version}")
+    )
+    print(
+        f"dim_symbol <- {report.source}: {report.rows_in} rows, {report.symbols} symbols; {change}"
+    )
+    print_table(
+        ["opened", "closed", "changed", "removed", "unchanged", "rows in table"],
+        [
+            [
+                report.windows_opened,
+                report.windows_closed,
+                report.windows_changed,
+                report.windows_removed,
+                report.windows_unchanged,
+                report.rows_total,
+            ]
+        ],
+    )
+    if report.ignored_columns:
+        print(f"ignored columns: {', '.join(report.ignored_columns)}")
+    return 0
+
+
+def _compact(args: argparse.Namespace) -> int:
+    from pointline_core.plugins import load_plugins
+    from pointline_core.storage.maintenance import DEFAULT_MIN_FILES, compact_partitions
+
+    spec = load_plugins().tables.get(args.table)
+    partitions = [parse_partition(p) for p in args.partition or []]
+    if not partitions:
+        if spec.partition_by and args.zone != "control":
+            raise MaintenanceError(
+                f"table {args.table!r} is partitioned by {list(spec.partition_by)}: name the "
+                "partitions to compact with --partition "
+                + ",".join(f"{k}=..." for k in spec.partition_by)
+            )
+        partitions = [{}]
+    report = compact_partitions(
+        Lake(Path(args.lake)),
+        args.table,
+        partitions,
+        dry_run=args.dry_run,
+        min_files=args.min_files if args.min_files is not None else DEFAULT_MIN_FILES,
+        spec=spec,
+        zone=args.zone,
+    )
+    if args.json:
+        print_json(report)
+        return 0
+    mode = " (dry run: nothing written)" if report.dry_run else ""
+    print(
+        f"compact {report.path}{mode}: version {report.version_before}"
+        + (f" -> {report.version_after}" if report.version_after is not None else "")
+    )
+    print_table(
+        ["partition", "action", "files before", "files after", "rows"],
+        [
+            [
+                ",".join(
+                    f"{k}={NULL_PARTITION if v is None else v}" for k, v in p.partition.items()
+                )
+                or "(whole table)",
+                p.action,
+                p.files_before,
+                p.files_after,
+                f"{p.rows:,}",
+            ]
+            for p in report.partitions
+        ],
+    )
+    return 0
+
+
+def _vacuum(args: argparse.Namespace) -> int:
+    from pointline_core.storage.maintenance import vacuum_table
+
+    report = vacuum_table(
+        Lake(Path(args.lake)),
+        args.table,
+        dry_run=not args.execute,
+        retention_hours=args.retention_hours,
+        enforce_retention=not args.no_enforce_retention,
+        remove_orphans=args.remove_orphans,
+        zone=args.zone,
+    )
+    if args.json:
+        print_json(report)
+        return 0
+    verb = "would remove" if report.dry_run else "removed"
+    print(f"vacuum {report.path}: {verb} {report.file_count} files")
+    for f in report.files:
+        print(f"  {f}")
+    if report.dry_run and report.file_count:
+        print("dry run: pass --execute to delete them")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    return None
+    p = sub.add_parser("symbols", help="manage the dim_symbol dimension")
+    ssub = p.add_subparsers(dest="symbols_command", required=True, metavar="SUBCOMMAND")
+    p = ssub.add_parser(
+        "import",
+        help="apply a symbols file (generic CSV/Parquet, or a vendor's with --vendor)",
+        description="Apply a symbols file to <LAKE>/silver/dim_symbol as SCD2 windows. "
+        "Generic columns: exchange, exchange_symbol, valid_from, optional valid_until, "
+        "asset_class, base_asset, quote_asset, tick_size, lot_size, contract_size; times "
+        "as ISO date/datetime (naive = UTC) or integer microseconds. Re-importing the same "
+        "file changes nothing.",
+    )
+    p.add_argument("file", help="symbols file")
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--vendor", help="read the file with this vendor plugin's symbols reader")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_symbols_import)
+
+    p = sub.add_parser(
+        "compact",
+        help="rewrite named partitions into few files sorted by the tie-break keys",
+        description="Compact only the named partitions of a table; rows are unchanged and "
+        "written in the table's tie-break order; partitions with fewer than --min-files "
+        "files are skipped.",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("table", help="table name, e.g. trades")
+    p.add_argument(
+        "--partition",
+        action="append",
+        metavar="KEY=VALUE,...",
+        help="partition to compact, e.g. exchange=EX,trading_date=2024-05-01 (repeatable; "
+        f"{NULL_PARTITION} for a null value; omit for unpartitioned tables)",
+    )
+    p.add_argument("--zone", choices=ZONES, default="silver", help="default: silver")
+    p.add_argument("--min-files", type=int, help="skip partitions with fewer files (default 2)")
+    p.add_argument("--dry-run", action="store_true", help="report the plan, write nothing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_compact)
+
+    p = sub.add_parser(
+        "vacuum",
+        help="list (default) or delete files a table no longer references",
+        description="Dry run by default: lists unreferenced files older than the retention. "
+        "--execute deletes them. Retention shorter than the table's (7 days by default) is "
+        "refused unless --no-enforce-retention.",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("table", help="table name, e.g. trades")
+    p.add_argument("--zone", choices=ZONES, default="silver", help="default: silver")
+    p.add_argument("--execute", action="store_true", help="delete the files (default: list)")
+    p.add_argument("--retention-hours", type=int, help="default: the table's retention")
+    p.add_argument(
+        "--no-enforce-retention",
+        action="store_true",
+        help="allow a retention shorter than the table's (breaks time travel past it)",
+    )
+    p.add_argument(
+        "--remove-orphans",
+        action="store_true",
+        help="also remove files no commit references (left by crashed writers)",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_vacuum)
