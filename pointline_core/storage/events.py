@@ -12,7 +12,6 @@ file's rows records 0, so a file whose rows were deleted is no longer reported c
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -54,6 +53,24 @@ class WriteResult:
 
 def _now_us() -> int:
     return time.time_ns() // 1_000
+
+
+def _peek(frames: Iterator[pl.DataFrame], spec: TableSpec) -> list[pl.DataFrame]:
+    """Checked batches up to and including the first non-empty one."""
+    head: list[pl.DataFrame] = []
+    for frame in frames:
+        check_frame(frame, spec)
+        head.append(frame)
+        if frame.height:
+            break
+    return head
+
+
+def _drain(head: list[pl.DataFrame], rest: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    # Pop, rather than chain, the peeked batches so none stays referenced after it is written.
+    while head:
+        yield head.pop(0)
+    yield from rest
 
 
 def _unique_ids(file_ids: Sequence[int]) -> tuple[int, ...]:
@@ -122,12 +139,7 @@ class EventStore:
         ids = _unique_ids(file_ids)
         frames = iter(batches)
         # Peek to the first non-empty batch so an all-empty write makes no commit.
-        head: list[pl.DataFrame] = []
-        for frame in frames:
-            check_frame(frame, self.spec)
-            head.append(frame)
-            if frame.height:
-                break
+        head = _peek(frames, self.spec)
         nonempty = bool(head) and head[-1].height > 0
         with self.lake.lock(self.lock_name):
             table, created = self._ensure_table()
@@ -140,7 +152,7 @@ class EventStore:
                 )
             marker = _now_us()
             props = CommitProperties(app_transactions=[Transaction(app_id(i), marker) for i in ids])
-            stream: Iterator[pl.DataFrame] = itertools.chain(head, frames)
+            stream = _drain(head, frames)
             rows = write_stream(
                 self.path,
                 self.spec,

@@ -139,3 +139,24 @@ def test_table_with_foreign_schema_is_refused(lake, trades):
     write_deltalake(str(store.path), pl.DataFrame({"x": [1]}))
     with pytest.raises(SchemaMismatchError, match="does not match spec 'trades'"):
         store.append([trades(1, 1)], [1])
+
+
+def test_append_streams_batches_without_holding_them(lake, trades):
+    """The writer pulls batches one at a time; the store keeps no reference to old ones."""
+    import gc
+    import weakref
+
+    store = EventStore(lake, TRADES)
+    refs: list[weakref.ref] = []
+
+    def batches():
+        for k in range(8):
+            gc.collect()
+            # batches handed over two pulls ago must already be released
+            assert all(r() is None for r in refs[:-2]), f"batch retained at pull {k}"
+            frame = trades(1, 1000, start_seq=k * 1000)
+            refs.append(weakref.ref(frame))
+            yield frame
+
+    result = store.append(batches(), [1])
+    assert result.rows == 8000 and result.version == 1
