@@ -42,6 +42,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _MIN_BLOCK = 1 << 16
 _MAX_BLOCK = 1 << 28
 _GUESS_BYTES_PER_ROW = 128
+_NEWLINE_BYTES = frozenset(b"\r\n")
 
 
 def open_binary(path: Path) -> BinaryIO:
@@ -187,39 +188,42 @@ class _Blocks:
         self.size = size
         self.path = path
 
+    def _read(self, whole_line: bool = False) -> bytes:
+        try:
+            return self.fh.readline() if whole_line else self.fh.read(self.size)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise ParseError(
+                f"cannot decompress/read the file ({type(exc).__name__}: {exc}); the "
+                "download is probably truncated or corrupt: download it again",
+                path=self.path,
+            ) from None
+
     def __iter__(self) -> Iterator[bytes]:
-        carry = b""
+        blanks = b""  # blank lines held back from the end of the previous block
         while True:
-            try:
-                chunk = self.fh.read(self.size)
-            except (EOFError, OSError, zlib.error) as exc:
-                raise ParseError(
-                    f"cannot decompress/read the file ({type(exc).__name__}: {exc}); the "
-                    "download is probably truncated or corrupt: download it again",
-                    path=self.path,
-                ) from None
-            if not chunk:
-                # Trailing blank lines at the end of the file are not rows.
-                tail = carry.rstrip(b"\r\n")
-                if tail:
-                    yield tail + b"\n"
-                return
-            data = carry + chunk
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                self.size = min(self.size * 2, _MAX_BLOCK)
+            block = self._read()
+            if not block:
+                return  # blank lines at the very end of the file are not rows
+            if not block.endswith(b"\n"):
+                block += self._read(whole_line=True)  # complete the last line (one copy)
+            if blanks:
+                block = blanks + block
+                blanks = b""
+            end = len(block)
+            while end and block[end - 1] in _NEWLINE_BYTES:
+                end -= 1
+            if end == 0:
+                blanks = block
                 continue
-            block, carry = data[: cut + 1], data[cut + 1 :]
-            content_end = len(block.rstrip(b"\r\n"))
-            if content_end == 0:
-                carry = block + carry
-                continue
-            # Hold back blank lines after the last content line: at the end of the file they
-            # are dropped; if content follows they reach the parser (and fail as blank lines).
-            newline = block.index(b"\n", content_end)
-            carry = block[newline + 1 :] + carry
-            yield block[: newline + 1]
+            newline = block.find(b"\n", end)
+            if newline != -1 and newline + 1 < len(block):
+                # Hold back trailing blank lines: dropped at the end of the file, passed on
+                # (and failing as blank lines) if more content follows.
+                blanks = block[newline + 1 :]
+                block = block[: newline + 1]
+            elif newline == -1:
+                block += b"\n"  # last line of the file without a newline
+            yield block
 
 
 def read_batches(

@@ -24,9 +24,13 @@ def _l2_file(tmp_path, rows: int):
     return path
 
 
-@pytest.mark.parametrize(("batch_rows", "block_bytes"), [(1000, None), (997, 4096), (50, 100_000)])
-def test_batches_are_bounded_and_in_file_order(tmp_path, batch_rows, block_bytes):
-    path = _l2_file(tmp_path, 5_003)
+@pytest.mark.parametrize(
+    ("rows", "batch_rows", "block_bytes"),
+    [(5_003, 1000, None), (5_003, 997, 4096), (5_003, 50, 100_000), (103, 7, 10)],
+    ids=["adaptive-blocks", "small-blocks", "large-blocks", "blocks-shorter-than-a-line"],
+)
+def test_batches_are_bounded_and_in_file_order(tmp_path, rows, batch_rows, block_bytes):
+    path = _l2_file(tmp_path, rows)
     batches = list(read_batches(path, "incremental_book_L2", batch_rows, block_bytes))
     assert all(0 < b.height <= batch_rows for b in batches)
     assert [b.height for b in batches[:-1]] == [batch_rows] * (len(batches) - 1)
