@@ -1,0 +1,125 @@
+"""Atomic write-once publishing, temp-file hygiene, one-pass extraction back ends."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pointline_core.errors import ArchiveError
+from pointline_core.upstream import archive as archive_mod
+from pointline_core.upstream.archive import (
+    WORK_PREFIX,
+    clean_stale_work_dirs,
+    extract_archive,
+    find_7z_cli,
+    list_members,
+    normalise_permissions,
+)
+from pointline_core.upstream.publish import (
+    TEMP_PREFIX,
+    clean_stale_temps,
+    is_temp_name,
+    publish_file,
+    temp_path_for,
+)
+from tests.upstream import fake_vendor as fv
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_publish_gzips_atomically_and_never_overwrites(tmp_path):
+    src = tmp_path / "member.csv"
+    src.write_bytes(b"a,b\n1,2\n")
+    dest = tmp_path / "out" / "deep" / "member.csv.gz"
+    assert publish_file(src, dest) is True
+    assert gzip.decompress(dest.read_bytes()) == b"a,b\n1,2\n"
+    first = dest.read_bytes()
+    src.write_bytes(b"changed\n")
+    assert publish_file(src, dest) is False
+    assert dest.read_bytes() == first
+    assert [p.name for p in dest.parent.iterdir()] == ["member.csv.gz"]  # no temp left
+    # Deterministic gzip: no file name or mtime in the header.
+    again = tmp_path / "again.csv.gz"
+    src.write_bytes(b"a,b\n1,2\n")
+    publish_file(src, again)
+    assert again.read_bytes() == first
+
+
+def test_plain_target_is_copied_and_gz_source_not_recompressed(tmp_path):
+    src = tmp_path / "x.csv"
+    src.write_bytes(b"data")
+    publish_file(src, tmp_path / "plain" / "x.csv")
+    assert (tmp_path / "plain" / "x.csv").read_bytes() == b"data"
+    gz = tmp_path / "y.csv.gz"
+    gz.write_bytes(gzip.compress(b"data"))
+    publish_file(gz, tmp_path / "out" / "y.csv.gz")
+    assert gzip.decompress((tmp_path / "out" / "y.csv.gz").read_bytes()) == b"data"
+
+
+def test_temp_names_are_recognisable_and_stale_ones_cleaned(tmp_path):
+    dest = tmp_path / "000001.csv.gz"
+    tmp = temp_path_for(dest)
+    assert tmp.parent == dest.parent and is_temp_name(tmp.name) and tmp.name != dest.name
+    assert tmp.name.startswith(f"{TEMP_PREFIX}{os.getpid()}-")
+    dead = tmp_path / f"{TEMP_PREFIX}{_dead_pid()}-abc-000001.csv.gz"
+    dead.write_bytes(b"partial")
+    alive = tmp_path / f"{TEMP_PREFIX}1-abc-000002.csv.gz"  # pid 1 is always running
+    alive.write_bytes(b"someone else's")
+    dest.write_bytes(b"final")
+    removed = clean_stale_temps(tmp_path)
+    assert removed == [dead]
+    assert alive.exists() and dest.exists()
+
+
+def test_one_pass_extraction_lists_members_and_normalises_modes(tmp_path):
+    archive = fv.make_7z(
+        tmp_path / "bars_20240102.7z",
+        {"bars_20240102/A.csv": b"x\n", "bars_20240102/sub/B.csv": b"y\n"},
+    )
+    assert list_members(archive, "7z") == ["bars_20240102/A.csv", "bars_20240102/sub/B.csv"]
+    out = extract_archive(archive, tmp_path / "x", "7z", backend="py7zr")
+    assert out.members == ("bars_20240102/A.csv", "bars_20240102/sub/B.csv")
+    assert out.backend == "py7zr"
+    f = out.root / "bars_20240102" / "A.csv"
+    os.chmod(f, 0)  # what py7zr does with archives that store mode 000
+    os.chmod(f.parent / "sub", 0)
+    normalise_permissions(out.root)
+    assert f.stat().st_mode & 0o777 == 0o600
+    assert (f.parent / "sub").stat().st_mode & 0o777 == 0o700
+    with pytest.raises(ArchiveError, match="unsupported archive format"):
+        extract_archive(archive, tmp_path / "y", "rar")
+
+
+def test_missing_cli_falls_back_to_py7zr_and_forcing_it_fails_clearly(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive_mod, "find_7z_cli", lambda: None)
+    assert archive_mod.resolve_backend("7z") == "py7zr"
+    with pytest.raises(ArchiveError, match="not on PATH|none of"):
+        archive_mod.resolve_backend("7z", "cli")
+
+
+@pytest.mark.skipif(find_7z_cli() is None, reason="no 7-Zip program (7zz/7z/7za) on PATH")
+def test_cli_backend_extracts_the_same_members(tmp_path):
+    members = {f"bars_20240102/{c}.csv": fv.member_bytes(c, 50) for c in "ABC"}
+    archive = fv.make_7z(tmp_path / "bars_20240102.7z", members)
+    cli = extract_archive(archive, tmp_path / "cli", "7z", backend="cli")
+    lib = extract_archive(archive, tmp_path / "lib", "7z", backend="py7zr")
+    assert cli.backend == "cli" and cli.members == lib.members
+    for m in cli.members:
+        assert (cli.root / m).read_bytes() == (lib.root / m).read_bytes() == members[m]
+
+
+def test_stale_work_dirs_of_dead_processes_are_removed(tmp_path):
+    stale = tmp_path / f"{WORK_PREFIX}{_dead_pid()}-zz"
+    (stale / "x").mkdir(parents=True)
+    live = tmp_path / f"{WORK_PREFIX}1-zz"
+    live.mkdir()
+    assert clean_stale_work_dirs(tmp_path) == [stale]
+    assert live.exists() and not stale.exists()
