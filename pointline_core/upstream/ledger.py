@@ -13,7 +13,9 @@ Statuses are ``success`` and ``failed``. The runner skips an archive whose (vend
 sha256) has a success record and retries one with a failed record (or none). A changed
 archive (new sha256) is a new key. Each archive's outcome is one merge (upsert) commit, made
 under a file lock ``<ledger path>.lock`` so concurrent runs cannot lose each other's records;
-the table is small (one row per archive) and is read whole once per run.
+the table is small (one row per archive) and is read whole once per run. The lock file is
+``<bronze_root>/_pointline/upstream_ledger.lock``, or ``<lake_root>/_locks/upstream_ledger.lock``
+in a lake.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from filelock import FileLock
 
 from pointline_core.errors import SchemaMismatchError
 from pointline_core.schemas.tables import UPSTREAM_LEDGER
+from pointline_core.storage.delta import check_frame, create_table
+from pointline_core.storage.lake import LOCK_DIR, Lake
 
 #: Folder under the Bronze root holding Pointline's own state (never a vendor name).
 BRONZE_STATE_DIR = "_pointline"
@@ -38,8 +42,16 @@ _MERGE_PREDICATE = " AND ".join(f"t.{k} = s.{k}" for k in _KEY)
 def ledger_path(bronze_root: Path, lake_root: Path | None = None) -> Path:
     """Where the upstream ledger of ``bronze_root`` lives (see the module docstring)."""
     if lake_root is not None:
-        return Path(lake_root) / "control" / LEDGER_SPEC.name
+        return Lake(Path(lake_root)).table_path(LEDGER_SPEC.name, "control")
     return Path(bronze_root) / BRONZE_STATE_DIR / LEDGER_SPEC.name
+
+
+def open_ledger(bronze_root: Path, lake_root: Path | None = None) -> UpstreamLedger:
+    """The ledger of ``bronze_root`` (in ``lake_root`` when given), with its lock file."""
+    path = ledger_path(bronze_root, lake_root)
+    if lake_root is None:
+        return UpstreamLedger(path)
+    return UpstreamLedger(path, Path(lake_root) / LOCK_DIR / f"{LEDGER_SPEC.name}.lock")
 
 
 def now_us() -> int:
@@ -74,23 +86,24 @@ def _frame(records: list[LedgerRecord]) -> pl.DataFrame:
 
 
 def _check(frame: pl.DataFrame) -> None:
-    if frame.schema != LEDGER_SPEC.polars_schema():
-        raise SchemaMismatchError(
-            f"upstream ledger frame has schema {dict(frame.schema)}, expected "
-            f"{dict(LEDGER_SPEC.polars_schema())}"
-        )
+    check_frame(frame, LEDGER_SPEC)
     allowed = LEDGER_SPEC.column("status").allowed or ()
-    bad = frame.filter(~pl.col("status").is_in(allowed))
-    if bad.height:
+    if frame.filter(~pl.col("status").is_in(allowed)).height:
         raise SchemaMismatchError(f"upstream ledger status must be one of {allowed}")
 
 
 class UpstreamLedger:
-    """Read and upsert the upstream ledger Delta table at ``path``."""
+    """Read and upsert the upstream ledger Delta table at ``path``.
 
-    def __init__(self, path: Path) -> None:
+    ``lock_path`` defaults to ``<path>.lock`` next to the table; :func:`open_ledger` uses the
+    lake's ``_locks`` folder when the ledger lives in a lake.
+    """
+
+    def __init__(self, path: Path, lock_path: Path | None = None) -> None:
         self.path = Path(path)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_path = (
+            Path(lock_path) if lock_path else self.path.with_name(self.path.name + ".lock")
+        )
 
     def exists(self) -> bool:
         return (self.path / "_delta_log").is_dir()
@@ -118,7 +131,7 @@ class UpstreamLedger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.lock_path)):
             if not self.exists():
-                DeltaTable.create(str(self.path), schema=LEDGER_SPEC.arrow_schema())
+                create_table(self.path, LEDGER_SPEC)
             (
                 DeltaTable(str(self.path))
                 .merge(frame, predicate=_MERGE_PREDICATE, source_alias="s", target_alias="t")

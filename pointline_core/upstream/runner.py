@@ -52,7 +52,7 @@ from pointline_core.upstream.ledger import (
     BRONZE_STATE_DIR,
     LedgerRecord,
     UpstreamLedger,
-    ledger_path,
+    open_ledger,
 )
 from pointline_core.upstream.publish import clean_stale_temps, is_temp_name, publish_file
 
@@ -473,7 +473,7 @@ def extract(
                 f"vendor {name!r} does not implement {RECOGNIZE}/{MEMBER_PATH}; "
                 "its folder is not extracted"
             )
-    ledger = UpstreamLedger(ledger_path(bronze, Path(lake_root) if lake_root else None))
+    ledger = open_ledger(bronze, Path(lake_root) if lake_root else None)
     run = _Run(plugins, bronze, ledger, dry_run, backend, Path(work_root) if work_root else None)
     archives: list[ArchiveReport] = []
     for vendor in selected_with_hook:

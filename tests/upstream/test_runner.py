@@ -244,6 +244,7 @@ def test_lake_root_moves_the_ledger_and_unknown_folders_are_noted(tmp_path, src,
     assert report.ledger_path == str(lake / "control" / "upstream_ledger")
     assert UpstreamLedger(lake / "control" / "upstream_ledger").frame().height == 2
     assert not (tmp_path / "bronze" / "_pointline").exists()
+    assert (lake / "_locks" / "upstream_ledger.lock").exists()
     assert any("nobody" in n for n in report.notes)
     with pytest.raises(UnknownVendorError):
         extract(src, tmp_path / "bronze", plugins=plugins, vendors=["nobody"])
