@@ -71,3 +71,25 @@ def test_predicate_literals_are_quoted():
     assert partition_predicate({"exchange": "a", "trading_date": None}) == (
         "exchange = 'a' AND trading_date IS NULL"
     )
+
+
+def test_lock_excludes_other_threads(tmp_path):
+    import threading
+    import time
+
+    lake = Lake(tmp_path)
+    events: list[tuple[str, int]] = []
+
+    def work(n: int) -> None:
+        with lake.lock("t"):
+            events.append(("in", n))
+            time.sleep(0.05)
+            events.append(("out", n))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # never two holders at once: every "in" is followed by its own "out"
+    assert all(events[i][1] == events[i + 1][1] for i in range(0, len(events), 2))
