@@ -141,15 +141,15 @@ class EventStore:
         # Peek to the first non-empty batch so an all-empty write makes no commit.
         head = _peek(frames, self.spec)
         nonempty = bool(head) and head[-1].height > 0
+        if nonempty and not ids:
+            raise StorageError(
+                f"table {self.spec.name!r}: append of rows without file_ids; every write "
+                "must name the files whose rows it carries"
+            )
         with self.lake.lock(self.lock_name):
             table, created = self._ensure_table()
             if not nonempty:
                 return WriteResult(self.spec.name, table.version() if created else None, 0, ids)
-            if not ids:
-                raise StorageError(
-                    f"table {self.spec.name!r}: append of rows without file_ids; every write "
-                    "must name the files whose rows it carries"
-                )
             marker = _now_us()
             props = CommitProperties(app_transactions=[Transaction(app_id(i), marker) for i in ids])
             stream = _drain(head, frames)
