@@ -78,6 +78,8 @@ SSE_SIDE = {"B": "buy", "S": "sell"}
 SSE_ORD_TYPE = {"A": "add", "D": "cancel"}
 SSE_BS_FLAG = {"B": "buy", "S": "sell", "N": "unknown"}
 
+# 17 digits, hour 00-23, minute and second 00-59 (polars alone would roll second 60 over).
+_STAMP = r"^\d{8}([01]\d|2[0-3])[0-5]\d[0-5]\d\d{3}$"
 # Continuous-auction windows, local HHMMSSmmm (auction prints have no aggressor).
 _CONTINUOUS = ((93000000, 113000000), (130000000, 145700000))
 
@@ -91,7 +93,7 @@ def timestamp_us(col: str) -> pl.Expr:
     """µs since the epoch (UTC) of a 17-digit Asia/Shanghai ``YYYYMMDDHHMMSSmmm`` column."""
     text = _text(col)
     return (
-        pl.when(text.str.contains(r"^\d{17}$"))
+        pl.when(text.str.contains(_STAMP))
         .then(text)
         .otherwise(pl.lit(None, pl.String))
         .str.to_datetime("%Y%m%d%H%M%S%3f", time_unit="us", strict=False)

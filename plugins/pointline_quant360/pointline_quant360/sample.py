@@ -260,6 +260,7 @@ class _Sim:
         ref = self.ref_price()
         tick = self.sec.tick_mills
         for t in sorted(self.rng.randrange(t0, t1, 10) for _ in range(n)):
+            self.maybe_snapshot(t)
             if cancels and self.book and self.rng.random() < 0.2:
                 self.cancel(t)
                 continue
@@ -278,6 +279,7 @@ class _Sim:
                 self.aggressive(t, side)
             else:
                 self.cancel(t)
+        self.maybe_snapshot(t1 - 1)
 
     # -- L2 snapshots ------------------------------------------------------------------
 
