@@ -152,13 +152,13 @@ def table_spec(table: str) -> TableSpec:
 
 
 def _present(name: str) -> pl.Expr:
-    return pl.col(name).is_not_null() & (pl.col(name).str.strip_chars() != "")
+    """The cell holds text (parse already turns empty cells into nulls; this also covers "")."""
+    return pl.col(name).is_not_null() & (pl.col(name).str.len_bytes() > 0)
 
 
-def _text(name: str, strip: bool) -> pl.Expr:
-    raw = pl.col(name).cast(pl.String)
-    value = raw.str.strip_chars() if strip else raw
-    return pl.when(value.str.len_bytes() > 0).then(value).otherwise(pl.lit(None, pl.String))
+def _text(name: str) -> pl.Expr:
+    """The cell as text, "" -> null. Cells are taken as written (Tardis pads nothing)."""
+    return pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name))
 
 
 def _value(col: Col, spec: TableSpec, columns: set[str]) -> pl.Expr:
@@ -168,27 +168,18 @@ def _value(col: Col, spec: TableSpec, columns: set[str]) -> pl.Expr:
     assert col.source is not None
     if col.source not in columns:
         return pl.lit(None, dtype)
-    src = col.source
-    if col.kind == "text":
-        return _text(src, strip=False)
-    if col.kind == "enum":
-        return _text(src, strip=True)
+    src = pl.col(col.source)
+    if col.kind in ("text", "enum"):
+        return _text(col.source)
     if col.kind == "bool":
-        text = _text(src, strip=True)
-        return (
-            pl.when(text == "true")
-            .then(pl.lit(True))
-            .when(text == "false")
-            .then(pl.lit(False))
-            .otherwise(pl.lit(None, pl.Boolean))
-        )
+        return pl.when(src == "true").then(pl.lit(True)).when(src == "false").then(pl.lit(False))
     if col.kind in ("ts", "int"):
-        return _text(src, strip=True).cast(pl.Int64, strict=False)
+        return src.cast(pl.Int64, strict=False)
     if col.kind == "float":
-        return _text(src, strip=True).cast(pl.Float64, strict=False)
+        return src.cast(pl.Float64, strict=False)
     scale = spec.column(col.target).scale
     assert scale is not None, f"{spec.name}.{col.target} is not a fixed-point column"
-    return encode(_text(src, strip=True), scale)
+    return encode(src, scale)
 
 
 def _flags_and_reasons(
@@ -210,9 +201,7 @@ def _flags_and_reasons(
     if col.kind in ("price", "qty"):
         scale = spec.column(col.target).scale
         assert scale is not None
-        checks.append(
-            (present & value.is_null(), encode_reason(_text(src, strip=True), scale, src))
-        )
+        checks.append((present & value.is_null(), encode_reason(pl.col(src), scale, src)))
     elif col.kind in ("ts", "int"):
         checks.append((present & value.is_null(), pl.lit(f"not_a_number:{src}")))
     elif col.kind == "float":
@@ -220,7 +209,7 @@ def _flags_and_reasons(
         checks.append((bad, pl.lit(f"not_a_number:{src}")))
     elif col.kind in ("enum", "bool"):
         assert col.allowed is not None
-        bad = present & ~_text(src, strip=True).is_in(col.allowed)
+        bad = present & ~pl.col(src).is_in(col.allowed)
         checks.append((bad, pl.lit(f"invalid_value:{src}")))
     if col.kind == "qty":
         checks.append((value < 0, pl.lit(f"negative:{src}")))
@@ -246,8 +235,8 @@ def _level_columns(
             qty_col = level_column(side, level, "amount")
             has_price = price_col in columns
             has_qty = qty_col in columns
-            price = encode(_text(price_col, True), prices) if has_price else None
-            qty = encode(_text(qty_col, True), qtys) if has_qty else None
+            price = encode(pl.col(price_col), prices) if has_price else None
+            qty = encode(pl.col(qty_col), qtys) if has_qty else None
             price_exprs.append(price if price is not None else pl.lit(None, pl.Int64))
             qty_exprs.append(qty if qty is not None else pl.lit(None, pl.Int64))
             price_present = _present(price_col) if has_price else pl.lit(False)
@@ -256,7 +245,7 @@ def _level_columns(
                 checks.append(
                     (
                         price_present & price.is_null(),
-                        encode_reason(_text(price_col, True), prices, price_col),
+                        encode_reason(pl.col(price_col), prices, price_col),
                     )
                 )
                 checks.append((price <= 0, pl.lit(f"not_positive:{price_col}")))
@@ -264,7 +253,7 @@ def _level_columns(
                 checks.append(
                     (
                         qty_present & qty.is_null(),
-                        encode_reason(_text(qty_col, True), qtys, qty_col),
+                        encode_reason(pl.col(qty_col), qtys, qty_col),
                     )
                 )
                 checks.append((qty < 0, pl.lit(f"negative:{qty_col}")))
@@ -312,6 +301,9 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
             f"not {table!r}"
         )
     spec = table_spec(table)
+    not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
+    if not_text:  # parse yields String columns; accept typed frames too
+        frame = frame.with_columns(pl.col(not_text).cast(pl.String))
     columns = set(frame.columns)
     mapping = MAPPINGS[data_type]
     for col in mapping:
