@@ -139,7 +139,14 @@ def parse_rel_path(rel: PurePosixPath) -> ParsedName:
 
 
 def _walk(root: Path) -> Iterator[Path]:
+    """Files under ``root``, following symlinked folders but never the same folder twice."""
+    seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # a symlink cycle or a second link to the same folder
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames.sort()
         for filename in sorted(filenames):
             yield Path(dirpath) / filename

@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-import pytest
 from pointline_tardis.canonical import MAPPINGS
 from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING
 from pointline_tardis.sample import instruments, write_sample
@@ -271,9 +270,3 @@ def test_symbol_without_window_is_quarantined_as_not_covered(tmp_path):
     quarantine = silver(lake, "trades", "quarantine")
     assert quarantine["reason"].unique().to_list() == ["symbol_not_covered"]
     assert quarantine["symbol"].unique().to_list() == ["XBTUSD"]
-
-
-@pytest.fixture(autouse=True)
-def _no_repo_writes(tmp_path):
-    yield
-    assert not (Path(__file__).parent / "lake").exists()

@@ -169,3 +169,13 @@ def test_discover_on_missing_vendor_folder_yields_nothing(tmp_path, plugins):
         "tardis", "pointline_discover", vendor_root=tmp_path / "tardis", bronze_root=tmp_path
     )
     assert list(found) == []
+
+
+def test_discover_survives_symlink_cycles(tmp_path, plugins):
+    vendor = tmp_path / "tardis"
+    _touch(tmp_path, "tardis/day/bitmex_trades_2024-03-01_XBTUSD.csv.gz")
+    (vendor / "day" / "loop").symlink_to(vendor, target_is_directory=True)
+    found = list(
+        plugins.call("tardis", "pointline_discover", vendor_root=vendor, bronze_root=tmp_path)
+    )
+    assert [f.rel_path for f in found] == ["tardis/day/bitmex_trades_2024-03-01_XBTUSD.csv.gz"]
