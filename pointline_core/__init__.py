@@ -14,7 +14,8 @@ from pointline_core.hookspecs import PLUGIN_API_VERSION, hookimpl
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ingest": ("pointline_core.ingest.runner", "ingest"),
+    # A callable package: `ingest(...)` runs the runner (see pointline_core/ingest/__init__.py).
+    "ingest": ("pointline_core.ingest", None),
     "extract": ("pointline_core.upstream.runner", "extract"),
     "query": ("pointline_core.query", None),
     "load_plugins": ("pointline_core.plugins", "load_plugins"),

@@ -108,8 +108,8 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
     Called by the ingest runner for each file that passed the manifest gate. Yield polars
     DataFrames of at most about ``batch_rows`` rows, in file order (the runner numbers rows
     0.. across batches as ``file_seq``, so never reorder or drop rows here). Never
-    materialise a whole large file: use ``pl.read_csv_batched`` / ``scan_csv`` slices or
-    similar. An empty file yields nothing. On unreadable input raise
+    materialise a whole large file: for example
+    ``pl.scan_csv(...).collect_batches(chunk_size=batch_rows)``. An empty file yields nothing. On unreadable input raise
     :class:`~pointline_core.errors.ParseError` with path and, where known, line and column;
     the runner marks the file failed with that reason and leaves the lake unchanged for it.
     """

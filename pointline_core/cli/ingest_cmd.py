@@ -1,9 +1,124 @@
-"""Commands of this group are added by the issue that builds them."""
+"""``pointline ingest`` and ``pointline manifest``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from pointline_core.cli.output import print_json, print_table
+from pointline_core.ingest.report import IngestReport
+
+
+def print_report(report: IngestReport) -> None:
+    """The human summary: files by status, rows per table, reasons, elapsed time."""
+    mode = " (dry run: nothing written)" if report.dry_run else ""
+    print(f"ingest {report.bronze_root} -> {report.lake_root}{mode}")
+    print(f"{report.message}; {report.elapsed_s:.2f}s")
+    statuses = report.by_status()
+    if statuses:
+        print("files: " + ", ".join(f"{n} {s}" for s, n in statuses.items()))
+    if report.tables:
+        print()
+        print_table(
+            ["table", "files", "rows written", "rows quarantined", "commits"],
+            [
+                [t.table, t.files, f"{t.rows_written:,}", f"{t.rows_quarantined:,}", t.commits]
+                for t in report.tables
+            ],
+        )
+    failed = [f for f in report.files if f.status == "failed"]
+    if failed:
+        print("\nfailed files:")
+        for f in failed:
+            print(f"  {f.rel_path}: {f.reason}")
+    reasons: dict[str, int] = {}
+    for f in report.files:
+        for reason, n in f.quarantine_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if reasons:
+        print("\nquarantine reasons:")
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  {reason}: {n:,} rows")
+    if report.unrecognised:
+        print(f"\nunrecognised files ({len(report.unrecognised)}):")
+        for u in report.unrecognised[:20]:
+            print(f"  {u.rel_path}: {u.reason}")
+        if len(report.unrecognised) > 20:
+            print(f"  ... and {len(report.unrecognised) - 20} more (see --json)")
+    for e in report.vendor_errors:
+        print(f"\nvendor {e.vendor} failed at {e.stage}: {e.error}")
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from pointline_core.ingest.runner import ingest
+
+    report = ingest(
+        Path(args.bronze),
+        Path(args.lake),
+        vendors=args.vendor or None,
+        force=args.force,
+        dry_run=args.dry_run,
+        progress=not args.json,
+    )
+    if args.json:
+        print_json(report)
+    else:
+        print_report(report)
+    return 0 if report.ok else 1
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from pointline_core.storage.lake import Lake
+    from pointline_core.storage.manifest import ManifestStore
+
+    entries = ManifestStore(Lake(Path(args.lake))).entries(status=args.status)
+    if args.json:
+        print_json(entries)
+        return 0
+    if not entries:
+        print("no manifest entries" + (f" with status {args.status}" if args.status else ""))
+        return 0
+    print_table(
+        [
+            "file_id",
+            "vendor",
+            "data_type",
+            "status",
+            "rows",
+            "written",
+            "quarantined",
+            "bronze_path",
+            "reason",
+        ],
+        [
+            [
+                e.file_id,
+                e.vendor,
+                e.data_type,
+                e.status,
+                e.rows_total,
+                e.rows_written,
+                e.rows_quarantined,
+                e.bronze_path,
+                e.status_reason,
+            ]
+            for e in entries
+        ],
+    )
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    return None
+    p = sub.add_parser("ingest", help="ingest new Bronze files into the lake")
+    p.add_argument("bronze", help="Bronze root (one folder per vendor)")
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
+    p.add_argument("--force", action="store_true", help="re-ingest files already ingested")
+    p.add_argument("--dry-run", action="store_true", help="walk every stage, write nothing")
+    p.add_argument("--json", action="store_true", help="print the run report as JSON")
+    p.set_defaults(func=_ingest)
+    p = sub.add_parser("manifest", help="list ingested files and why any failed")
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--status", choices=["pending", "success", "failed", "quarantined"])
+    p.add_argument("--json", action="store_true", help="print entries as JSON")
+    p.set_defaults(func=_manifest)

@@ -1,0 +1,72 @@
+"""Stage 1: ask each selected plugin what is under its Bronze folder, and hash it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from pointline_core.ingest.report import VendorError
+from pointline_core.models import BronzeFile, Unrecognised
+from pointline_core.plugins import Plugins
+
+_HASH_CHUNK = 1 << 20
+
+
+@attrs.frozen(slots=True)
+class Discovered:
+    files: list[BronzeFile]
+    unrecognised: list[Unrecognised]
+    errors: list[VendorError]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def discover(plugins: Plugins, bronze_root: Path, vendors: Sequence[str]) -> Discovered:
+    """Run ``pointline_discover`` on each vendor; a plugin that raises is reported, not fatal.
+
+    Files come back sorted by (vendor, rel_path) so that file ids are allocated in the same
+    order whatever order the plugin or the file system listed them in.
+    """
+    files: list[BronzeFile] = []
+    unrecognised: list[Unrecognised] = []
+    errors: list[VendorError] = []
+    for vendor in vendors:
+        # Collect per vendor first: a plugin that fails half-way contributes nothing.
+        mine: list[BronzeFile] = []
+        other: list[Unrecognised] = []
+        try:
+            found = plugins.call(
+                vendor,
+                "pointline_discover",
+                vendor_root=bronze_root / vendor,
+                bronze_root=bronze_root,
+            )
+            for item in found or ():
+                if isinstance(item, BronzeFile) and item.vendor == vendor:
+                    mine.append(item)
+                elif isinstance(item, Unrecognised):
+                    other.append(item)
+                else:
+                    raise TypeError(
+                        f"discover yielded {item!r}; expected BronzeFile (of vendor "
+                        f"{vendor!r}) or Unrecognised"
+                    )
+        except Exception as exc:  # noqa: BLE001 - one plugin must not stop the others
+            errors.append(
+                VendorError(vendor, "discover", f"plugin {vendor!r}: {type(exc).__name__}: {exc}")
+            )
+            continue
+        files.extend(mine)
+        unrecognised.extend(other)
+    files.sort(key=lambda f: (f.vendor, f.rel_path, f.data_type))
+    unrecognised.sort(key=lambda u: (u.vendor, u.rel_path))
+    return Discovered(files, unrecognised, errors)

@@ -1,0 +1,47 @@
+"""A one-line progress display on stderr, shown only on a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from pointline_core.ingest.report import FileResult
+
+
+class Progress:
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = 0
+        self.done = 0
+        self.rows = 0
+        self.failed = 0
+        self.started = time.monotonic()
+
+    def start(self, files: int, size_bytes: int) -> None:
+        self.total, self.started = files, time.monotonic()
+        self._draw(f"{files} file(s), {size_bytes / 1e6:.1f} MB to ingest")
+
+    def advance(self, result: FileResult) -> None:
+        self.done += 1
+        self.rows += result.rows_total
+        self.failed += result.status == "failed"
+        self._draw(result.rel_path)
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    def _draw(self, current: str) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        width = 24
+        filled = int(width * self.done / self.total) if self.total else width
+        bar = "#" * filled + "." * (width - filled)
+        line = (
+            f"\r[{bar}] {self.done}/{self.total} files  {self.rows:,} rows  "
+            f"{self.rows / elapsed:,.0f} rows/s  {self.failed} failed  {current[-40:]}"
+        )
+        sys.stderr.write(line[:160].ljust(160))
+        sys.stderr.flush()

@@ -1,0 +1,378 @@
+"""The ingest runner: Bronze root + lake root -> canonical Delta tables, exactly once per file.
+
+Order of work (one module per stage)::
+
+    discover -> gate (manifest) -> [per work unit]
+        parse -> canonicalize -> trading_date -> validate -> PIT symbol_id -> lineage
+        -> write (one commit per table) -> manifest status (one commit)
+
+Small files are grouped into work units so thousands of per-symbol files become a handful of
+commits; a large file is a unit of its own and streams through in bounded batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import attrs
+import polars as pl
+
+from pointline_core.errors import PointlineError
+from pointline_core.ingest.discover import discover, sha256_file
+from pointline_core.ingest.gate import GateDecision, gate
+from pointline_core.ingest.progress import Progress
+from pointline_core.ingest.report import (
+    FileResult,
+    IngestReport,
+    message_for,
+    summarise,
+)
+from pointline_core.ingest.transform import (
+    FileContext,
+    FileFailed,
+    FileStats,
+    plugin_rules,
+    rules_for,
+    transform_batches,
+)
+from pointline_core.ingest.write import QuarantineSpill, Stores, non_empty
+from pointline_core.plugins import Plugins, load_plugins
+from pointline_core.storage.dim_symbol import DimSymbolStore
+from pointline_core.storage.events import EventStore
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.manifest import FileIdentity, ManifestStore, StatusUpdate
+from pointline_core.storage.quarantine import quarantine_spec
+from pointline_core.storage.validation_log import ValidationLog, ValidationOutcome
+
+
+@attrs.frozen(slots=True)
+class IngestOptions:
+    """Tuning knobs. Defaults keep peak memory to a few hundred MB on any file size."""
+
+    #: rows per parsed batch (the streaming unit)
+    batch_rows: int = 500_000
+    #: files at least this large (bytes on disk) stream alone in their own commit
+    stream_file_bytes: int = 32 << 20
+    #: a unit of small files closes at this many bytes on disk or this many files
+    unit_max_bytes: int = 64 << 20
+    unit_max_files: int = 2_000
+    #: quarantine rows of a streamed file kept in memory before spilling to a temp file
+    quarantine_spill_rows: int = 1_000_000
+
+
+@attrs.frozen(slots=True)
+class WorkItem:
+    decision: GateDecision
+    file_id: int
+
+
+def ingest(
+    bronze_root: str | Path,
+    lake_root: str | Path,
+    vendors: Sequence[str] | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+    *,
+    plugins: Plugins | None = None,
+    options: IngestOptions | None = None,
+) -> IngestReport:
+    """Ingest every new Bronze file under ``bronze_root`` into the lake at ``lake_root``.
+
+    ``vendors`` limits the plugins asked (default: all loaded). ``force`` re-ingests files
+    already ingested, replacing their rows. ``dry_run`` walks every stage and writes nothing
+    (no table, lock or log file). A bad file never stops the run: it is marked ``failed`` with
+    a reason and the others go on. Returns an :class:`IngestReport`.
+    """
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    bronze = Path(bronze_root).resolve()
+    lake = Lake(Path(lake_root).resolve())
+    plugins = plugins if plugins is not None else load_plugins()
+    opts = options or IngestOptions()
+    selected = list(vendors) if vendors else plugins.names()
+    for name in selected:
+        plugins.vendor(name)  # unknown vendor -> UnknownVendorError before touching anything
+    if not bronze.is_dir():
+        raise PointlineError(f"Bronze root {bronze} is not a directory")
+
+    lock = contextlib.nullcontext() if dry_run else lake.lock("ingest")
+    with lock:  # a second runner waits here, then finds the files already ingested
+        run = _Run(plugins, bronze, lake, opts, force, dry_run, Progress(enabled=progress))
+        found = discover(plugins, bronze, selected)
+        results = run.process(found.files)
+
+    return IngestReport(
+        bronze_root=str(bronze),
+        lake_root=str(lake.root),
+        dry_run=dry_run,
+        force=force,
+        started_at=started_at,
+        elapsed_s=round(time.monotonic() - started, 3),
+        files=results,
+        unrecognised=found.unrecognised,
+        vendor_errors=found.errors,
+        tables=summarise(results, run.commits),
+        message=message_for(results, dry_run),
+    )
+
+
+class _Run:
+    """State of one ingest run (stores, dim_symbol, counters)."""
+
+    def __init__(
+        self,
+        plugins: Plugins,
+        bronze: Path,
+        lake: Lake,
+        opts: IngestOptions,
+        force: bool,
+        dry_run: bool,
+        progress: Progress,
+    ) -> None:
+        self.plugins = plugins
+        self.bronze = bronze
+        self.lake = lake
+        self.opts = opts
+        self.force = force
+        self.dry_run = dry_run
+        self.progress = progress
+        self.manifest = ManifestStore(lake)
+        self.validation = ValidationLog(lake)
+        self.commits: Counter[str] = Counter()
+        self._stores: dict[str, Stores] = {}
+        self._dim: pl.DataFrame | None = None
+        self._timezones = plugins.exchanges.timezones()
+
+    # -- gate ---------------------------------------------------------------------------
+
+    def process(self, files: list) -> list[FileResult]:
+        identities = [
+            FileIdentity(f.vendor, f.data_type, f.rel_path, sha256_file(f.path)) for f in files
+        ]
+        decisions = gate(files, identities, self.manifest.lookup(identities), self.force)
+        results = [d.skipped_result() for d in decisions if d.skip]
+        todo = [d for d in decisions if not d.skip]
+        if not todo:
+            return results
+        ids = self._allocate(todo)
+        items = [WorkItem(d, ids[d.identity]) for d in todo]
+        self.progress.start(len(items), sum(d.size for d in todo))
+        for unit in self._units(items):
+            results.extend(self._process_unit(unit))
+        self.progress.finish()
+        order = {f.rel_path: i for i, f in enumerate(files)}
+        return sorted(results, key=lambda r: (r.vendor, order.get(r.rel_path, 0)))
+
+    def _allocate(self, todo: list[GateDecision]) -> dict[FileIdentity, int]:
+        if self.dry_run:
+            return {d.identity: d.existing.file_id if d.existing else -1 for d in todo}
+        ids = self.manifest.allocate([d.identity for d in todo], [d.size for d in todo])
+        # A file that was done (forced) or half-done goes back to pending before any of its
+        # old rows are deleted, so a crash in between makes the next run redo it.
+        reopen = [
+            StatusUpdate(
+                ids[d.identity],
+                "pending",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "re-ingest in progress",
+            )
+            for d in todo
+            if d.existing is not None and d.existing.status != "pending"
+        ]
+        if reopen:
+            self.manifest.update(reopen)
+        return ids
+
+    def _units(self, items: list[WorkItem]) -> Iterator[list[WorkItem]]:
+        unit: list[WorkItem] = []
+        unit_bytes = 0
+        for item in items:
+            if item.decision.size >= self.opts.stream_file_bytes:
+                yield [item]
+                continue
+            unit.append(item)
+            unit_bytes += item.decision.size
+            if unit_bytes >= self.opts.unit_max_bytes or len(unit) >= self.opts.unit_max_files:
+                yield unit
+                unit, unit_bytes = [], 0
+        if unit:
+            yield unit
+
+    # -- per unit -----------------------------------------------------------------------
+
+    def _stores_for(self, table: str) -> Stores:
+        if table not in self._stores:
+            self._stores[table] = Stores(self.lake, self.plugins.tables.get(table))
+        return self._stores[table]
+
+    def _dim_symbol(self) -> pl.DataFrame:
+        if self._dim is None:
+            self._dim = DimSymbolStore(self.lake).frame()
+        return self._dim
+
+    def _context(self, item: WorkItem) -> FileContext:
+        file = item.decision.file
+        try:
+            spec = self.plugins.table_for(file.vendor, file.data_type)
+        except PointlineError as exc:
+            raise FileFailed(f"unmapped_data_type: {exc}") from None
+        extra = plugin_rules(self.plugins, file, spec)
+        return FileContext(
+            file=file,
+            spec=spec,
+            file_id=item.file_id,
+            timezones=self._timezones,
+            dim_symbol=self._dim_symbol(),
+            rules=rules_for(spec, extra),
+            quarantine_columns=quarantine_spec(spec).column_names,
+        )
+
+    def _process_unit(self, unit: list[WorkItem]) -> list[FileResult]:
+        if len(unit) == 1 and unit[0].decision.size >= self.opts.stream_file_bytes:
+            outcomes = [self._stream_one(unit[0])]
+        else:
+            outcomes = self._batch(unit)
+        results = [r for r, _ in outcomes]
+        if not self.dry_run:
+            self.manifest.update([_status_update(r) for r in results])
+            self.validation.append([o for r, s in outcomes for o in _outcomes(r, s)])
+        for r in results:
+            self.progress.advance(r)
+        return results
+
+    def _batch(self, unit: list[WorkItem]) -> list[tuple[FileResult, FileStats]]:
+        """Transform each small file fully in memory, then one commit per table."""
+        done: dict[str, list[tuple[WorkItem, FileStats, list, list]]] = {}
+        results: dict[int, tuple[FileResult, FileStats]] = {}
+        for item in unit:
+            stats = FileStats()
+            try:
+                ctx = self._context(item)
+                goods, bads = [], []
+                for good, bad in transform_batches(self.plugins, ctx, stats, self.opts.batch_rows):
+                    goods.append(good)
+                    bads.append(bad)
+            except FileFailed as exc:
+                results[item.file_id] = (_failed(item, exc.reason), stats)
+                continue
+            done.setdefault(ctx.spec.name, []).append((item, stats, goods, bads))
+        for table, entries in done.items():
+            ids = [item.file_id for item, *_ in entries]
+            if not self.dry_run:
+                stores = self._stores_for(table)
+                stores.forget(ids)
+                self._append(stores.events, [g for *_, gs, _ in entries for g in gs], ids)
+                self._append(stores.quarantine, [b for *_, bs in entries for b in bs], ids)
+            for item, stats, _, _ in entries:
+                results[item.file_id] = (_finished(item, table, stats), stats)
+        return [results[item.file_id] for item in unit]
+
+    def _append(
+        self, store: EventStore, frames: Iterable[pl.DataFrame], ids: Sequence[int]
+    ) -> None:
+        """One commit of ``frames`` (a list, or a generator that streams) marking ``ids``."""
+        if isinstance(frames, list) and not any(f.height for f in frames):
+            return
+        result = store.append(non_empty(frames), ids)
+        if result.version is not None:
+            self.commits[store.spec.name] += 1
+
+    def _stream_one(self, item: WorkItem) -> tuple[FileResult, FileStats]:
+        """A large file: stream batches straight into one commit; quarantine spills to disk."""
+        stats = FileStats()
+        spill = QuarantineSpill(self.opts.quarantine_spill_rows)
+        try:
+            ctx = self._context(item)
+            stores = self._stores_for(ctx.spec.name)
+
+            def goods() -> Iterator[pl.DataFrame]:
+                for good, bad in transform_batches(self.plugins, ctx, stats, self.opts.batch_rows):
+                    spill.add(bad)
+                    if good.height:
+                        yield good
+
+            if self.dry_run:
+                for _ in goods():
+                    pass
+            else:
+                stores.forget([item.file_id])
+                self._append(stores.events, goods(), [item.file_id])
+                if spill.has_rows:
+                    self._append(stores.quarantine, spill.drain(), [item.file_id])
+        except FileFailed as exc:
+            return _failed(item, exc.reason), stats
+        finally:
+            spill.close()
+        return _finished(item, ctx.spec.name, stats), stats
+
+
+def _failed(item: WorkItem, reason: str) -> FileResult:
+    d = item.decision
+    return FileResult(
+        vendor=d.file.vendor,
+        data_type=d.file.data_type,
+        rel_path=d.file.rel_path,
+        file_id=item.file_id if item.file_id >= 0 else None,
+        status="failed",
+        table=None,
+        rows_total=0,
+        reason=reason,
+    )
+
+
+def _finished(item: WorkItem, table: str, stats: FileStats) -> FileResult:
+    d = item.decision
+    return FileResult(
+        vendor=d.file.vendor,
+        data_type=d.file.data_type,
+        rel_path=d.file.rel_path,
+        file_id=item.file_id if item.file_id >= 0 else None,
+        status="quarantined" if stats.rows_quarantined else "success",
+        table=table,
+        rows_total=stats.rows_total,
+        rows_written=stats.rows_written,
+        rows_quarantined=stats.rows_quarantined,
+        trading_date_min=stats.date_min,
+        trading_date_max=stats.date_max,
+        quarantine_reasons=dict(sorted(stats.reasons.items())),
+    )
+
+
+def _status_update(r: FileResult) -> StatusUpdate:
+    return StatusUpdate(
+        file_id=r.file_id,
+        status=r.status,
+        table_name=r.table,
+        rows_total=r.rows_total,
+        rows_written=r.rows_written,
+        rows_quarantined=r.rows_quarantined,
+        trading_date_min=r.trading_date_min,
+        trading_date_max=r.trading_date_max,
+        status_reason=r.reason
+        or (", ".join(f"{k}={v}" for k, v in r.quarantine_reasons.items()) or None),
+    )
+
+
+def _outcomes(r: FileResult, s: FileStats) -> list[ValidationOutcome]:
+    if r.table is None or r.file_id is None:
+        return []
+    rejects = [
+        ValidationOutcome(r.file_id, r.table, rule, "reject", n, s.samples[rule])
+        for rule, n in sorted(s.reasons.items())
+    ]
+    warns = [
+        ValidationOutcome(r.file_id, r.table, rule, "warn", n, None)
+        for rule, n in sorted(s.warnings.items())
+    ]
+    return rejects + warns

@@ -1,0 +1,98 @@
+"""A tiny vendor the ingest tests own: CSV trades under <bronze>/fakevendor/<exch>/<sym>.csv.
+
+Columns: ts (µs UTC), price, qty, side (b/s), tid. A file named ``*.boom.csv`` makes
+canonicalize raise; ``*.slow.csv`` sleeps per batch (for concurrency tests).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import polars as pl
+
+from pointline_core import PLUGIN_API_VERSION, hookimpl
+from pointline_core.errors import ParseError
+from pointline_core.fixedpoint import encode, encode_reason, first_reason
+from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
+from pointline_core.schemas.tables import PRICE_SCALE, QTY_SCALE
+
+VENDOR = "fakevendor"
+HEADER = ["ts", "price", "qty", "side", "tid"]
+
+
+@hookimpl
+def pointline_vendor_info() -> VendorInfo:
+    return VendorInfo(VENDOR, "0.0", "test vendor", ("trades",), PLUGIN_API_VERSION)
+
+
+@hookimpl
+def pointline_table_mapping() -> dict[str, str]:
+    return {"trades": "trades"}
+
+
+@hookimpl
+def pointline_exchanges() -> list[ExchangeInfo]:
+    return [
+        ExchangeInfo("utcx", "UTC", "crypto"),
+        ExchangeInfo("cnx", "Asia/Shanghai", "equity"),
+    ]
+
+
+@hookimpl
+def pointline_discover(vendor_root: Path, bronze_root: Path):
+    if not vendor_root.is_dir():
+        return
+    for path in sorted(vendor_root.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(bronze_root).as_posix()
+        if path.suffix == ".csv" and path.parent.parent == vendor_root:
+            yield BronzeFile(VENDOR, "trades", path, rel, (("exchange", path.parent.name),))
+        else:
+            yield Unrecognised(VENDOR, rel, "not <exchange>/<symbol>.csv")
+
+
+@hookimpl
+def pointline_parse(file: BronzeFile, batch_rows: int):
+    if file.path.stat().st_size == 0:
+        return
+    lazy = pl.scan_csv(file.path, infer_schema=False)
+    if lazy.collect_schema().names() != HEADER:
+        raise ParseError(f"bad header {lazy.collect_schema().names()}", path=file.rel_path, line=1)
+    for batch in lazy.collect_batches(chunk_size=batch_rows):
+        if ".slow." in file.path.name:
+            time.sleep(0.3)
+        yield batch
+
+
+@hookimpl
+def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    if ".boom." in file.path.name:
+        raise RuntimeError("canonicalize exploded")
+    exchange = file.meta_dict()["exchange"]
+    symbol = file.path.stem.split(".")[0]
+    return frame.select(
+        exchange=pl.lit(exchange),
+        symbol=pl.lit(symbol),
+        ts_event_us=pl.col("ts").cast(pl.Int64, strict=False),
+        ts_local_us=pl.col("ts").cast(pl.Int64, strict=False),
+        trade_id=pl.col("tid"),
+        side=pl.col("side").replace_strict({"b": "buy", "s": "sell"}, default=pl.col("side")),
+        price=encode("price", PRICE_SCALE),
+        qty=encode("qty", QTY_SCALE),
+        _reject_reason=first_reason(
+            encode_reason("price", PRICE_SCALE, "price"), encode_reason("qty", QTY_SCALE, "qty")
+        ),
+    )
+
+
+def write_trades(
+    bronze: Path, exchange: str, symbol: str, rows: list[tuple], suffix: str = ""
+) -> Path:
+    """Write one fake Bronze file; ``rows`` are (ts, price, qty, side, tid) tuples."""
+    path = bronze / VENDOR / exchange / f"{symbol}{suffix}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(HEADER)] + [",".join(str(v) for v in r) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
