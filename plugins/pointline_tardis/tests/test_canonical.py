@@ -304,3 +304,15 @@ def test_contract_errors(tmp_path):
         canonicalize(file, "quotes", frame)
     with pytest.raises(CanonicalizeError, match="column 'symbol'"):
         canonicalize(file, "trades", frame)
+
+
+def test_whole_numbers_and_exponent_notation_encode_exactly(tmp_path, plugins):
+    text = TRADES + (
+        "binance,BTCUSDT,1709251200003000,1709251200005129,1,buy,6422,1\n"
+        "binance,BTCUSDT,1709251200003000,1709251200005129,2,buy,1e-7,2.5E3\n"
+        "binance,BTCUSDT,1709251200003000,1709251200005129,3,buy,6.4215e+3,1E-8\n"
+    )
+    _, out = run_file(plugins, bronze(write_csv(tmp_path / "t.csv.gz", text), "trades"))
+    assert out["price"].to_list() == [6422 * 10**9, 100, 6421_500_000_000]
+    assert out["qty"].to_list() == [10**8, 2500 * 10**8, 1]
+    assert out["_reject_reason"].null_count() == 3

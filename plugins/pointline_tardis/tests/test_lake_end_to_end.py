@@ -22,21 +22,13 @@ from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING
 from pointline_tardis.sample import instruments, write_sample
 from tardis_testkit import write_csv
 
+from pointline_core import ingest as run_ingest
 from pointline_core.cli.storage_cmd import import_symbols
 from pointline_core.storage.lake import Lake
 
 
-def _ingest_fn():
-    import pointline_core
-
-    fn = pointline_core.ingest
-    # `pointline_core.ingest` can resolve to the subpackage of the same name instead of the
-    # lazily exported function (reported to the core); accept both.
-    return fn if callable(fn) else fn.runner.ingest
-
-
 def ingest(bronze: Path, lake: Path):
-    return _ingest_fn()(bronze, lake, vendors=["tardis"], progress=False)
+    return run_ingest(bronze, lake, vendors=["tardis"], progress=False)
 
 
 def silver(lake: Path, table: str, zone: str = "silver") -> pl.DataFrame:
