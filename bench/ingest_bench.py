@@ -43,19 +43,17 @@ def reset_peak() -> None:
 
 
 def l2_frame(rows: int, symbol: str = "BTCUSDT") -> pl.DataFrame:
-    i = pl.int_range(0, rows, eager=True)
+    i = pl.int_range(0, rows, dtype=pl.Int64)
     ts = T0 + (i // 4) * 937
-    return pl.DataFrame(
-        {
-            "exchange": pl.repeat(EXCHANGE, rows, eager=True),
-            "symbol": pl.repeat(symbol, rows, eager=True),
-            "timestamp": ts,
-            "local_timestamp": ts + 1234,
-            "is_snapshot": (i < 1000).cast(pl.String).str.to_lowercase(),
-            "side": pl.when(i % 2 == 0).then(pl.lit("bid")).otherwise(pl.lit("ask")),
-            "price": (61000 + (i * 7919 % 20000) / 10).round(1),
-            "amount": ((i * 104729) % 100000) / 1000,
-        }
+    return pl.select(
+        exchange=pl.lit(EXCHANGE),
+        symbol=pl.lit(symbol),
+        timestamp=ts,
+        local_timestamp=ts + 1234,
+        is_snapshot=pl.when(i < 1000).then(pl.lit("true")).otherwise(pl.lit("false")),
+        side=pl.when(i % 2 == 0).then(pl.lit("bid")).otherwise(pl.lit("ask")),
+        price=(61000 + (i * 7919 % 20000) / 10).round(1),
+        amount=((i * 104729) % 100000) / 1000,
     )
 
 
@@ -108,7 +106,7 @@ def symbols(lake: Path, names: list[str]) -> None:
 
 def measure(label: str, bronze: Path, work: Path, names: list[str]) -> None:
     reset_peak()
-    lake = work / f"lake-{label}"
+    lake = work / f"lake-{label.replace(' ', '-')}"
     symbols(lake, names)
     t = time.perf_counter()
     report = ingest(bronze, lake, vendors=["tardis"], progress=False)
@@ -120,7 +118,7 @@ def measure(label: str, bronze: Path, work: Path, names: list[str]) -> None:
 
     reset_peak()
     t = time.perf_counter()
-    base_rows = baseline(bronze, work / f"baseline-{label}")
+    base_rows = baseline(bronze, work / f"baseline-{label.replace(' ', '-')}")
     base_s = time.perf_counter() - t
     base_rss = peak_rss_mb()
     assert base_rows == rows

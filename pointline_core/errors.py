@@ -117,3 +117,7 @@ class SymbolDataError(StorageError):
 
 class MaintenanceError(StorageError):
     """A compaction or vacuum request is invalid (unknown partition key, retention too short)."""
+
+
+class LakePathError(PointlineError):
+    """The lake root path cannot hold Delta tables that readers can read back."""

@@ -10,19 +10,37 @@ The layout is part of the product's contract (other engines read these paths)::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal, get_args
 
 import attrs
 import filelock
 
+from pointline_core.errors import LakePathError
+
 Zone = Literal["silver", "quarantine", "control"]
 ZONES: tuple[str, ...] = get_args(Zone)
 LOCK_DIR = "_locks"
 
 
+# delta-rs percent-encodes data file URIs and the readers then look for the encoded name
+# (a space becomes "%20"), so tables under such paths write fine but cannot be read back.
+# Refusing the root up front beats a FileNotFoundError deep inside a read.
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9/._\-+=,@~():!$&']*$")
+
+
 def _as_path(value: str | Path) -> Path:
-    return Path(value)
+    path = Path(value)
+    absolute = str(path.absolute())
+    if not _SAFE_PATH.match(absolute):
+        bad = sorted({c for c in absolute if not _SAFE_PATH.match(c)})
+        raise LakePathError(
+            f"lake root {absolute!r} contains {bad}: Delta readers (delta-rs, polars) cannot "
+            "read tables under paths with spaces, '#', '%' or non-ASCII characters. Choose a "
+            "lake root made of letters, digits and / . _ - + = , @ ~"
+        )
+    return path
 
 
 @attrs.frozen(slots=True)
