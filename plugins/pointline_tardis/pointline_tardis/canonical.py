@@ -220,49 +220,46 @@ def _flags_and_reasons(
 
 def _level_columns(
     depth: int, columns: set[str]
-) -> tuple[dict[str, pl.Expr], list[tuple[pl.Expr, pl.Expr]]]:
-    """List columns of a book snapshot and the per-level checks."""
+) -> tuple[dict[str, pl.Expr], dict[str, pl.Expr], list[tuple[pl.Expr, pl.Expr]]]:
+    """Book snapshot levels: (encoded cells as temporary columns, list columns built from
+    them, per-level checks reading them). Each cell is encoded once."""
     prices = _SPECS["book_snapshots"].column("bid_prices").scale
     qtys = _SPECS["book_snapshots"].column("bid_qtys").scale
     assert prices is not None and qtys is not None
-    values: dict[str, pl.Expr] = {}
+    cells: dict[str, pl.Expr] = {}
+    lists: dict[str, pl.Expr] = {}
     checks: list[tuple[pl.Expr, pl.Expr]] = []
     for side, prefix in (("asks", "ask"), ("bids", "bid")):
         price_exprs: list[pl.Expr] = []
         qty_exprs: list[pl.Expr] = []
         for level in range(depth):
-            price_col = level_column(side, level, "price")
-            qty_col = level_column(side, level, "amount")
-            has_price = price_col in columns
-            has_qty = qty_col in columns
-            price = encode(pl.col(price_col), prices) if has_price else None
-            qty = encode(pl.col(qty_col), qtys) if has_qty else None
-            price_exprs.append(price if price is not None else pl.lit(None, pl.Int64))
-            qty_exprs.append(qty if qty is not None else pl.lit(None, pl.Int64))
-            price_present = _present(price_col) if has_price else pl.lit(False)
-            qty_present = _present(qty_col) if has_qty else pl.lit(False)
-            if price is not None:
+            present: dict[str, pl.Expr] = {}
+            for field, scale, exprs in (
+                ("price", prices, price_exprs),
+                ("amount", qtys, qty_exprs),
+            ):
+                name = level_column(side, level, field)
+                if name not in columns:
+                    exprs.append(pl.lit(None, pl.Int64))
+                    present[field] = pl.lit(False)
+                    continue
+                tmp = f"__tardis_cell__{name}"
+                cells[tmp] = encode(pl.col(name), scale)
+                exprs.append(pl.col(tmp))
+                present[field] = _present(name)
                 checks.append(
-                    (
-                        price_present & price.is_null(),
-                        encode_reason(pl.col(price_col), prices, price_col),
-                    )
+                    (present[field] & pl.col(tmp).is_null(), encode_reason(name, scale, name))
                 )
-                checks.append((price <= 0, pl.lit(f"not_positive:{price_col}")))
-            if qty is not None:
-                checks.append(
-                    (
-                        qty_present & qty.is_null(),
-                        encode_reason(pl.col(qty_col), qtys, qty_col),
-                    )
-                )
-                checks.append((qty < 0, pl.lit(f"negative:{qty_col}")))
+                if field == "price":
+                    checks.append((pl.col(tmp) <= 0, pl.lit(f"not_positive:{name}")))
+                else:
+                    checks.append((pl.col(tmp) < 0, pl.lit(f"negative:{name}")))
             checks.append(
-                (price_present != qty_present, pl.lit(f"incomplete_level:{side}[{level}]"))
+                (present["price"] != present["amount"], pl.lit(f"incomplete_level:{side}[{level}]"))
             )
-        values[f"{prefix}_prices"] = pl.concat_list(price_exprs)
-        values[f"{prefix}_qtys"] = pl.concat_list(qty_exprs)
-    return values, checks
+        lists[f"{prefix}_prices"] = pl.concat_arr(price_exprs).arr.to_list()
+        lists[f"{prefix}_qtys"] = pl.concat_arr(qty_exprs).arr.to_list()
+    return cells, lists, checks
 
 
 def _exchange_checks(file: BronzeFile) -> list[tuple[pl.Expr, pl.Expr]]:
@@ -314,15 +311,16 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
             )
     values: dict[str, pl.Expr] = {}
     checks: list[tuple[pl.Expr, pl.Expr]] = []
+    cells: dict[str, pl.Expr] = {}
     tmp = {col.target: f"__tardis_out__{col.target}" for col in mapping}
     for col in mapping:
         values[col.target] = _value(col, spec, columns)
     if data_type in SNAPSHOT_DEPTH:
         depth = SNAPSHOT_DEPTH[data_type]
         values["depth"] = pl.lit(depth, pl.Int16)
-        level_values, level_checks = _level_columns(depth, columns)
-        values.update(level_values)
-        tmp.update({name: f"__tardis_out__{name}" for name in ("depth", *level_values)})
+        cells, level_lists, level_checks = _level_columns(depth, columns)
+        values.update(level_lists)
+        tmp.update({name: f"__tardis_out__{name}" for name in ("depth", *level_lists)})
     for col in mapping:
         checks.extend(_flags_and_reasons(col, spec, columns, tmp[col.target]))
         if col.target == "exchange":
@@ -334,6 +332,8 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
     missing = [name for name in wanted if name not in values]
     if missing:  # a programming error in MAPPINGS, never data
         raise CanonicalizeError(f"tardis {data_type} mapping lacks columns {missing}")
+    if cells:
+        frame = frame.with_columns(expr.alias(name) for name, expr in cells.items())
     work = frame.with_columns(values[name].alias(tmp[name]) for name in wanted)
     if checks:
         any_bad = work.select(pl.any_horizontal(flag for flag, _ in checks).fill_null(False).any())
