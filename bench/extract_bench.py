@@ -1,0 +1,199 @@
+"""Extraction benchmark: one-pass vs per-member extraction of a solid 7z archive.
+
+    python bench/extract_bench.py [--symbols 300] [--rows 2000] [--sample 12] [--json]
+
+Builds a solid LZMA2 archive of ``--symbols`` per-symbol CSV members (order-stream shaped,
+``--rows`` rows each) in a temp folder, then times:
+
+- one pass with py7zr (``extractall``, what the upstream runner does without a 7-Zip program);
+- one pass with the 7-Zip command line, when ``7zz``/``7z``/``7za`` is on PATH;
+- per-member extraction (open the archive and extract one member, for each member). Solid
+  blocks make this quadratic, so only ``--sample`` members spread evenly through the archive
+  are timed and the total is extrapolated (mean x members);
+- the whole ``extract()`` runner (one pass + gzip + atomic publish + ledger) for context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+import py7zr
+
+from pointline_core.plugins import Plugins
+from pointline_core.upstream.archive import extract_archive, find_7z_cli
+from pointline_core.upstream.runner import extract
+
+HEADER = (
+    "OrderQty,OrdType,TransactTime,ExpirationDays,Side,ApplSeqNum,Contactor,SendingTime,"
+    "Price,ChannelNo,ExpirationType,ContactInfo,ConfirmID"
+)
+
+
+def member_csv(i: int, rows: int) -> bytes:
+    """A deterministic order-stream-shaped CSV (not real data)."""
+    n = pl.int_range(0, rows, eager=True)
+    ms = 34_200_000 + (n * 7_919 + i * 13) % 19_800_000 // 10 * 10
+    hhmmss = (
+        ms // 3_600_000 * 10_000 + ms // 60_000 % 60 * 100 + ms // 1000 % 60
+    ) * 1000 + ms % 1000
+    ts = pl.lit("20240102") + hhmmss.cast(pl.String).str.zfill(9)
+    frame = pl.DataFrame({"n": n}).select(
+        ((pl.col("n") * 37 + i) % 20 * 100 + 100).alias("OrderQty"),
+        pl.lit("2").alias("OrdType"),
+        ts.alias("TransactTime"),
+        pl.lit("0").alias("ExpirationDays"),
+        ((pl.col("n") + i) % 2 + 1).alias("Side"),
+        (pl.col("n") * 11 + i).alias("ApplSeqNum"),
+        pl.lit("").alias("Contactor"),
+        ts.alias("SendingTime"),
+        (pl.lit(9.41) + ((pl.col("n") * 13 + i) % 40 - 20) / 100).round(2).alias("Price"),
+        pl.lit(2011).alias("ChannelNo"),
+        pl.lit("0").alias("ExpirationType"),
+        pl.lit("").alias("ContactInfo"),
+        pl.lit("").alias("ConfirmID"),
+    )
+    return frame.write_csv(float_precision=3).encode()
+
+
+def build(path: Path, symbols: int, rows: int) -> tuple[list[str], int]:
+    stem = path.name[:-3]
+    names = []
+    raw = 0
+    with py7zr.SevenZipFile(path, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 6}]) as z:
+        for i in range(symbols):
+            name = f"{stem}/{i:06d}.csv"
+            data = member_csv(i, rows)
+            raw += len(data)
+            z.writestr(data, name)
+            names.append(name)
+    return names, raw
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def per_member_py7zr(archive: Path, name: str, dest: Path) -> None:
+    with py7zr.SevenZipFile(archive, "r") as z:
+        z.extract(path=dest, targets=[name])
+
+
+def per_member_cli(program: str, archive: Path, name: str, dest: Path) -> None:
+    subprocess.run(
+        [program, "x", "-y", "-bd", f"-o{dest}", str(archive), name],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _plugins() -> Plugins:
+    from pointline_core import PLUGIN_API_VERSION, hookimpl
+    from pointline_core.models import ArchiveInfo, ExchangeInfo, MemberTarget, VendorInfo
+
+    class Bench:
+        @staticmethod
+        @hookimpl
+        def pointline_vendor_info():
+            return VendorInfo("bench", "0", "bench", ("x",), PLUGIN_API_VERSION)
+
+        @staticmethod
+        @hookimpl
+        def pointline_table_mapping():
+            return {"x": "trades"}
+
+        @staticmethod
+        @hookimpl
+        def pointline_exchanges():
+            return [ExchangeInfo("bench-x", "UTC", "test")]
+
+        @staticmethod
+        @hookimpl
+        def pointline_recognize_archive(archive):
+            return ArchiveInfo("bench", archive.name, "7z")
+
+        @staticmethod
+        @hookimpl
+        def pointline_member_path(archive, member):
+            code = member.rsplit("/", 1)[1][:-4]
+            return MemberTarget(f"symbol={code}/{code}.csv.gz")
+
+    p = Plugins()
+    p.register(Bench())
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--symbols", type=int, default=300)
+    ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--sample", type=int, default=12, help="members timed per-member")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="pointline-extract-bench-"))
+    try:
+        archive = work / "src" / "bench" / "order_new_STK_SZ_20240102.7z"
+        archive.parent.mkdir(parents=True)
+        t0 = time.perf_counter()
+        names, raw = build(archive, args.symbols, args.rows)
+        result: dict[str, object] = {
+            "symbols": args.symbols,
+            "rows_per_member": args.rows,
+            "uncompressed_mb": round(raw / 1e6, 1),
+            "archive_mb": round(archive.stat().st_size / 1e6, 2),
+            "build_s": round(time.perf_counter() - t0, 2),
+        }
+        result["py7zr_one_pass_s"] = round(
+            timed(lambda: extract_archive(archive, work / "one", "7z", backend="py7zr")), 3
+        )
+        step = max(1, len(names) // args.sample)
+        picks = names[step // 2 :: step][: args.sample]
+        per = [timed(lambda n=n: per_member_py7zr(archive, n, work / "per")) for n in picks]
+        result["py7zr_per_member_mean_s"] = round(sum(per) / len(per), 4)
+        result["py7zr_per_member_total_s_extrapolated"] = round(sum(per) / len(per) * len(names), 1)
+        program = find_7z_cli()
+        result["cli"] = program
+        if program:
+            result["cli_one_pass_s"] = round(
+                timed(lambda: extract_archive(archive, work / "cli", "7z", backend="cli")), 3
+            )
+            per = [
+                timed(lambda n=n: per_member_cli(program, archive, n, work / "cp")) for n in picks
+            ]
+            result["cli_per_member_total_s_extrapolated"] = round(
+                sum(per) / len(per) * len(names), 1
+            )
+        plugins = _plugins()
+        t0 = time.perf_counter()
+        report = extract(work / "src", work / "bronze", plugins=plugins, backend="py7zr")
+        result["runner_total_s"] = round(time.perf_counter() - t0, 3)
+        (a,) = report.archives
+        result["runner_extract_s"] = a.extract_s
+        result["runner_publish_gzip_s"] = a.publish_s
+        result["runner_members_published"] = a.members_published
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:42} {v}")
+        one = result["py7zr_one_pass_s"]
+        total = result["py7zr_per_member_total_s_extrapolated"]
+        print(f"{'per-member / one-pass (py7zr)':42} {total / one:.0f}x")  # type: ignore[operator]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
