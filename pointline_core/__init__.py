@@ -18,6 +18,7 @@ _LAZY = {
     "ingest": ("pointline_core.ingest", None),
     "extract": ("pointline_core.upstream.runner", "extract"),
     "query": ("pointline_core.query", None),
+    "import_symbols": ("pointline_core.symbols", "import_symbols"),
     "load_plugins": ("pointline_core.plugins", "load_plugins"),
     "Plugins": ("pointline_core.plugins", "Plugins"),
 }

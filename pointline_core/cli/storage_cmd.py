@@ -5,41 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import polars as pl
-
 from pointline_core.cli.output import print_json, print_table
-from pointline_core.errors import MaintenanceError, PluginContractError, SymbolDataError
-from pointline_core.storage.dim_symbol import DimSymbolStore, SymbolApplyReport
+from pointline_core.errors import MaintenanceError
 from pointline_core.storage.lake import ZONES, Lake
+from pointline_core.symbols import import_symbols
+
+__all__ = ["import_symbols", "register"]
 
 #: How a null partition value is written on disk and on the command line.
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
-
-
-def import_symbols(path: Path, lake: Path, vendor: str | None = None) -> SymbolApplyReport:
-    """Apply a symbols file to ``<lake>/silver/dim_symbol``.
-
-    Without ``vendor`` the file is read in the generic format (CSV or Parquet); with it, the
-    vendor plugin's ``pointline_read_symbols`` reads the vendor's own instrument file.
-    """
-    rows = None
-    if vendor is not None:
-        from pointline_core.plugins import load_plugins
-
-        plugins = load_plugins()
-        plugins.vendor(vendor)  # UnknownVendorError names the installed vendors
-        if not plugins.implements(vendor, "pointline_read_symbols"):
-            raise SymbolDataError(
-                f"vendor {vendor!r} has no symbols reader (pointline_read_symbols); convert "
-                "the file to the generic symbols format and import it without --vendor"
-            )
-        rows = plugins.call(vendor, "pointline_read_symbols", path=Path(path))
-        if not isinstance(rows, pl.DataFrame):
-            raise PluginContractError(
-                f"plugin {vendor!r}: pointline_read_symbols must return a polars DataFrame, "
-                f"got {type(rows).__name__}"
-            )
-    return DimSymbolStore(Lake(lake)).import_file(Path(path), vendor_rows=rows)
 
 
 def parse_partition(text: str) -> dict[str, str | None]:
