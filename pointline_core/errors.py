@@ -121,3 +121,18 @@ class MaintenanceError(StorageError):
 
 class LakePathError(PointlineError):
     """The lake root path cannot hold Delta tables that readers can read back."""
+
+
+# --- query (read side) ---------------------------------------------------------------------
+
+
+class QueryError(PointlineError):
+    """A read request cannot be answered as asked (bad filter for the table, missing lake)."""
+
+
+class TimeRangeError(QueryError):
+    """``start``/``end`` cannot be read as instants, or ``end`` is before ``start``."""
+
+
+class UnknownSymbolError(QueryError):
+    """A symbol or symbol_id was asked for that dim_symbol does not know."""

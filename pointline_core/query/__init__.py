@@ -1,1 +1,35 @@
-"""query."""
+"""The read side: load canonical tables point-in-time, decoded, in replay order.
+
+::
+
+    from pointline_core import query
+
+    lf = query.load(lake, "trades", exchange="examplex", symbol="AAAUSD",
+                    start="2024-03-01", end="2024-03-02", decoded=True)  # pl.LazyFrame
+    query.tables(lake)                      # Delta tables in the lake, with sizes
+    query.symbols(lake, like="AAA")         # dim_symbol windows (PIT symbol ids)
+    query.coverage(lake)                    # exchange, symbol, first/last trading_date, rows
+
+One concern per module: :mod:`~pointline_core.query.time` (start/end), :mod:`~.scan`
+(pruned lazy scans), :mod:`~.symbols` (PIT selection through dim_symbol),
+:mod:`~.decode` (fixed point -> numbers), :mod:`~.discovery` (tables, symbols, coverage),
+:mod:`~.load` (``load``). See docs/reading.md.
+"""
+
+from __future__ import annotations
+
+from pointline_core.query.decode import decode_frame
+from pointline_core.query.discovery import coverage, symbols, tables
+from pointline_core.query.load import load
+from pointline_core.query.time import TimeWindow, parse_window, to_us
+
+__all__ = [
+    "TimeWindow",
+    "coverage",
+    "decode_frame",
+    "load",
+    "parse_window",
+    "symbols",
+    "tables",
+    "to_us",
+]

@@ -1,0 +1,101 @@
+"""Fixed-point columns -> numbers, by the scales the table spec declares.
+
+A fixed-point column stores ``round(value * 10**scale)`` as Int64 (``List[Int64]``: per
+element). Decoding is one vectorised expression per column:
+
+* ``"float"`` -- Float64 ``stored / 10**scale``. Exact for every stored integer below 2**53
+  (a price of 9,007,199 at scale 9): the integer converts to Float64 exactly and IEEE
+  division rounds once, so the result is the Float64 nearest to the decimal value -- the
+  same number ``float("61000.5")`` gives from the Bronze text;
+* ``"decimal"`` -- ``Decimal(38, scale)``: exact for every Int64, for accounting-grade sums.
+
+Nulls stay null; list columns keep their lengths and null elements.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+import polars as pl
+
+from pointline_core.errors import QueryError
+from pointline_core.fixedpoint import decode as decode_float
+from pointline_core.schemas.spec import TableSpec
+
+DecodeMode = Literal["float", "decimal"]
+#: ``decoded=`` values :func:`decode_mode` accepts.
+Decoded = bool | DecodeMode | None
+
+_PRECISION = 38
+
+
+def decode_mode(decoded: Decoded) -> DecodeMode | None:
+    """``True``/``"float"`` -> ``"float"``, ``"decimal"`` -> ``"decimal"``, falsy -> None."""
+    if decoded is None or decoded is False:
+        return None
+    if decoded is True or decoded == "float":
+        return "float"
+    if decoded == "decimal":
+        return "decimal"
+    raise QueryError(
+        f"decoded={decoded!r}: use False (stored integers), True or 'float' (Float64), "
+        "or 'decimal' (exact Decimal)"
+    )
+
+
+def _decimal(value: pl.Expr, scale: int) -> pl.Expr:
+    # Decimal(38, 0) * 10**-scale is exact integer arithmetic on the Int128 physical value.
+    unit = pl.lit(Decimal(1).scaleb(-scale), pl.Decimal(_PRECISION, scale))
+    return (value.cast(pl.Decimal(_PRECISION, 0)) * unit).cast(pl.Decimal(_PRECISION, scale))
+
+
+def decode_expr(name: str, dtype: str, scale: int, mode: DecodeMode) -> pl.Expr:
+    """The decoded value of fixed-point column ``name`` (spec dtype ``Int64``/``List[Int64]``)."""
+    col = pl.col(name)
+    if mode == "float":
+        return decode_float(col, scale).alias(name)
+    if dtype.startswith("List["):
+        return col.list.eval(_decimal(pl.element(), scale)).alias(name)
+    return _decimal(col, scale).alias(name)
+
+
+def decode_exprs(
+    spec: TableSpec, mode: DecodeMode, columns: list[str] | None = None
+) -> list[pl.Expr]:
+    """One expression per fixed-point column of ``spec`` (among ``columns``, if given)."""
+    wanted = None if columns is None else set(columns)
+    return [
+        decode_expr(c.name, c.dtype, c.scale, mode)
+        for c in spec.columns
+        if c.scale is not None and (wanted is None or c.name in wanted)
+    ]
+
+
+def decode_frame(
+    frame: pl.LazyFrame | pl.DataFrame, spec: TableSpec, decoded: Decoded = True
+) -> pl.LazyFrame | pl.DataFrame:
+    """``frame`` with every fixed-point column of ``spec`` it carries decoded.
+
+    Works on frames read by any engine, as long as they carry the spec's stored integers.
+    """
+    mode = decode_mode(decoded)
+    if mode is None:
+        return frame
+    present = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    exprs = decode_exprs(spec, mode, list(present))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def decoded_schema(spec: TableSpec, decoded: Decoded) -> pl.Schema:
+    """The schema :func:`decode_frame` produces for a frame in ``spec``'s stored dtypes."""
+    mode = decode_mode(decoded)
+    schema = dict(spec.polars_schema())
+    if mode is None:
+        return pl.Schema(schema)
+    for c in spec.columns:
+        if c.scale is None:
+            continue
+        scalar = pl.Float64() if mode == "float" else pl.Decimal(_PRECISION, c.scale)
+        schema[c.name] = pl.List(scalar) if c.dtype.startswith("List[") else scalar
+    return pl.Schema(schema)
