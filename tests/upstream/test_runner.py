@@ -258,7 +258,9 @@ def test_public_api_is_the_runner():
 
 def test_cli_json_and_exit_code(tmp_path, src, plugins, monkeypatch, capsys):
     import pointline_core.plugins as plugins_mod
+    from pointline_core.cli import build_parser
 
+    build_parser()  # import every command module first: none may capture the patched loader
     monkeypatch.setattr(plugins_mod, "load_plugins", lambda *a, **k: fv.plugins())
     bronze = tmp_path / "bronze"
     assert cli_main(["extract", str(src), str(bronze), "--json"]) == 0

@@ -27,10 +27,10 @@ def _silver(lake: Path, table: str, zone: str = "silver") -> pl.DataFrame:
     return pl.read_delta(str(path)) if path.exists() else pl.DataFrame()
 
 
-def _import_symbols(listing: Path, lake: Path) -> None:
-    from pointline_core.cli.storage_cmd import import_symbols
+def _import_symbols(listing: Path, lake: Path, plugins) -> None:
+    from pointline_core.symbols import import_symbols
 
-    import_symbols(listing, lake, vendor="quant360")
+    import_symbols(listing, lake, vendor="quant360", plugins=plugins)
 
 
 def test_sse_and_szse_day_archives_to_lake(tmp_path, write_archives, run_extract, plugins):
@@ -40,7 +40,7 @@ def test_sse_and_szse_day_archives_to_lake(tmp_path, write_archives, run_extract
     listing.write_bytes(sample.listing_csv(sample.SSE_SECURITIES, sample.SZSE_SECURITIES))
     bronze, lake = tmp_path / "bronze", tmp_path / "lake"
     assert run_extract(src, bronze).archives_succeeded == 5
-    _import_symbols(listing, lake)
+    _import_symbols(listing, lake, plugins)
 
     report = runner.ingest(bronze, lake, vendors=["quant360"], progress=False, plugins=plugins)
     assert report.ok, report.message
@@ -101,7 +101,7 @@ def test_trading_date_is_the_shanghai_day(tmp_path, write_archives, run_extract,
     listing.write_bytes(b"code,exchange,list_date,delist_date\n600000,SH,19991110,\n")
     bronze, lake = tmp_path / "bronze", tmp_path / "lake"
     run_extract(src, bronze)
-    _import_symbols(listing, lake)
+    _import_symbols(listing, lake, plugins)
     report = runner.ingest(bronze, lake, vendors=["quant360"], progress=False, plugins=plugins)
     assert report.ok, report.message
     frame = _silver(lake, "l3_trades").sort("file_seq")
