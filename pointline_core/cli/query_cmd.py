@@ -1,9 +1,154 @@
-"""Commands of this group are added by the issue that builds them."""
+"""``pointline read`` and ``pointline coverage``: the read side from the command line."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from pointline_core.cli.output import print_json
+from pointline_core.errors import QueryError
+
+#: Rows ``--format table`` shows when no ``--limit`` is given.
+TABLE_ROWS = 20
+
+
+def _read(args: argparse.Namespace) -> int:
+    from pointline_core import query
+
+    if args.format == "parquet" and args.output is None:
+        raise QueryError("--format parquet writes binary data: name a file with --output FILE")
+    if args.limit is not None and args.limit < 0:
+        raise QueryError(f"--limit must be >= 0 (got {args.limit})")
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    decoded = False if args.raw else ("decimal" if args.decimal else True)
+    lazy = query.load(
+        args.lake,
+        args.table,
+        exchange=args.exchange,
+        symbol=args.symbol,
+        symbol_id=args.symbol_id,
+        start=args.start,
+        end=args.end,
+        tz=args.tz,
+        columns=columns,
+        decoded=decoded,
+        version=args.version,
+    )
+    if args.explain:
+        chosen, total = query.files(
+            args.lake,
+            args.table,
+            exchange=args.exchange,
+            symbol=args.symbol,
+            symbol_id=args.symbol_id,
+            start=args.start,
+            end=args.end,
+            tz=args.tz,
+            version=args.version,
+        )
+        print(f"{args.table}: {len(chosen)} of {total} files may hold matching rows")
+        for f in chosen:
+            print(f"  {f}")
+        return 0
+    limit = args.limit
+    if args.format == "table":
+        shown = TABLE_ROWS if limit is None else limit
+        frame = lazy.head(shown + 1).collect()
+        more = frame.height > shown
+        frame = frame.head(shown)
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=40):
+            text = str(frame)
+        _emit_text(text + "\n", args.output)
+        if more:
+            print(
+                f"(first {shown} rows; --limit N for more, --format csv for all)",
+                file=sys.stderr,
+            )
+        return 0
+    if limit is not None:
+        lazy = lazy.head(limit)
+    if args.output is not None:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if args.format == "csv":
+            lazy.sink_csv(out)
+        else:
+            lazy.sink_parquet(out)
+        return 0
+    sys.stdout.write(lazy.collect().write_csv())
+    return 0
+
+
+def _emit_text(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from pointline_core import query
+
+    frame = query.coverage(args.lake, args.table, exchange=args.exchange, symbol=args.symbol)
+    if args.json:
+        print_json(frame.to_dicts())
+        return 0
+    if frame.height == 0:
+        print("no event rows in this lake" + (f" for table {args.table!r}" if args.table else ""))
+        return 0
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True):
+        print(frame)
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    return None
+    p = sub.add_parser(
+        "read",
+        help="read a table: filtered, point-in-time, decoded, in replay order",
+        description="Read rows of a lake table sorted by its tie-break keys. The window "
+        "[--start, --end) is half-open on ts_event_us; times are ISO dates/datetimes "
+        "(no offset = UTC, or --tz) or integer microseconds. Fixed-point columns are decoded "
+        "to floats unless --raw. Only the partitions the filters can touch are read.",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("table", help="table name, e.g. trades (see `pointline tables`)")
+    p.add_argument("--exchange", action="append", help="exchange name (repeatable)")
+    p.add_argument("--symbol", action="append", help="exchange symbol (repeatable)")
+    p.add_argument(
+        "--symbol-id", type=int, action="append", help="dim_symbol window id (repeatable)"
+    )
+    p.add_argument("--start", help="window start, inclusive (date, datetime or µs)")
+    p.add_argument("--end", help="window end, exclusive (date, datetime or µs)")
+    p.add_argument("--tz", help="timezone of dates and naive datetimes (default UTC)")
+    p.add_argument("--columns", help="comma-separated columns to output (default: all)")
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "parquet"),
+        default="table",
+        help=f"table (default; first {TABLE_ROWS} rows unless --limit), csv, parquet",
+    )
+    p.add_argument("--limit", type=int, help="at most N rows (in replay order)")
+    p.add_argument("--output", help="write to FILE instead of stdout (required for parquet)")
+    p.add_argument("--raw", action="store_true", help="keep stored fixed-point integers")
+    p.add_argument("--decimal", action="store_true", help="decode to exact decimals")
+    p.add_argument("--version", type=int, help="read this Delta version of the table")
+    p.add_argument(
+        "--explain", action="store_true", help="list the files the read may touch, read none"
+    )
+    p.set_defaults(func=_read)
+
+    p = sub.add_parser(
+        "coverage",
+        help="per table, exchange and symbol: first/last trading_date, days, rows",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("table", nargs="?", help="one event table (default: all)")
+    p.add_argument("--exchange", action="append", help="exchange name (repeatable)")
+    p.add_argument("--symbol", action="append", help="exchange symbol (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(func=_coverage)

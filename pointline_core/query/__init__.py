@@ -9,24 +9,26 @@
     query.tables(lake)                      # Delta tables in the lake, with sizes
     query.symbols(lake, like="AAA")         # dim_symbol windows (PIT symbol ids)
     query.coverage(lake)                    # exchange, symbol, first/last trading_date, rows
+    query.files(lake, "trades", ...)        # the files a load with those filters may read
 
 One concern per module: :mod:`~pointline_core.query.time` (start/end), :mod:`~.scan`
-(pruned lazy scans), :mod:`~.symbols` (PIT selection through dim_symbol),
+(pruned lazy scans), :mod:`~.pit` (PIT symbol selection through dim_symbol),
 :mod:`~.decode` (fixed point -> numbers), :mod:`~.discovery` (tables, symbols, coverage),
-:mod:`~.load` (``load``). See docs/reading.md.
+:mod:`~.loader` (``load``, ``files``). See docs/reading.md.
 """
 
 from __future__ import annotations
 
 from pointline_core.query.decode import decode_frame
 from pointline_core.query.discovery import coverage, symbols, tables
-from pointline_core.query.load import load
+from pointline_core.query.loader import files, load
 from pointline_core.query.time import TimeWindow, parse_window, to_us
 
 __all__ = [
     "TimeWindow",
     "coverage",
     "decode_frame",
+    "files",
     "load",
     "parse_window",
     "symbols",

@@ -11,10 +11,10 @@ from deltalake import DeltaTable
 
 from pointline_core.errors import QueryError
 from pointline_core.query.decode import decode_exprs
-from pointline_core.query.load import LakeLike, as_lake
+from pointline_core.query.loader import LakeLike, as_lake
+from pointline_core.query.pit import as_tuple
 from pointline_core.query.scan import scan
 from pointline_core.query.specs import table_spec
-from pointline_core.query.symbols import as_tuple
 from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS
 from pointline_core.schemas.tables import CORE_TABLES, DIM_SYMBOL
 from pointline_core.storage.delta import add_actions, open_table

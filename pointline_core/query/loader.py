@@ -11,9 +11,16 @@ import polars as pl
 
 from pointline_core.errors import QueryError
 from pointline_core.query.decode import Decoded, decode_exprs, decode_mode
-from pointline_core.query.scan import partition_filters, scan, sort_keys, time_filters
+from pointline_core.query.pit import as_tuple, select
+from pointline_core.query.scan import (
+    candidate_files,
+    open_delta,
+    partition_filters,
+    scan,
+    sort_keys,
+    time_filters,
+)
 from pointline_core.query.specs import table_spec
-from pointline_core.query.symbols import as_tuple, select
 from pointline_core.query.time import TimeLike, parse_window
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.lake import Lake
@@ -65,7 +72,7 @@ def load(
 
     * ``exchange`` -- one name or a list; prunes partitions.
     * ``symbol`` -- exchange symbol(s), or ``symbol_id`` -- dim_symbol window id(s); resolved
-      point-in-time through dim_symbol (see :mod:`pointline_core.query.symbols`). Unknown
+      point-in-time through dim_symbol (see :mod:`pointline_core.query.pit`). Unknown
       ones raise :class:`~pointline_core.errors.UnknownSymbolError`.
     * ``start``/``end`` -- the half-open window ``[start, end)`` on ``ts_event_us``: dates,
       datetimes (naive ones and dates are in ``tz``, default UTC), integer microseconds or
@@ -140,3 +147,40 @@ def _non_event_filters(
     if "exchange" not in spec.column_names:
         raise QueryError(f"table {spec.name!r} has no exchange column to filter on")
     return [pl.col("exchange").is_in(list(exchanges))]
+
+
+def files(
+    lake: LakeLike,
+    table: str,
+    *,
+    exchange: str | Sequence[str] | None = None,
+    symbol: str | Sequence[str] | None = None,
+    symbol_id: int | Sequence[int] | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    tz: str | dt.tzinfo | None = None,
+    version: int | None = None,
+    spec: TableSpec | None = None,
+    plugins: Plugins | None = None,
+) -> tuple[list[str], int]:
+    """(files a :func:`load` with these filters may read, live files in the table).
+
+    Pruned the way the scan prunes: partitions by exchange and the widened trading_date
+    range, then ``ts_event_us`` by the Delta log's per-file min/max statistics. Reads no
+    data file; for "how much will this touch?" (``pointline read --explain``).
+    """
+    lake = as_lake(lake)
+    spec = table_spec(table, spec=spec, plugins=plugins)
+    window = parse_window(start, end, tz=tz)
+    delta = open_delta(lake, spec, version)
+    total = 0 if delta is None else len(delta.file_uris())
+    exchanges = as_tuple(exchange, "exchange")
+    if spec.kind == "event":
+        selection = select(
+            lake, exchange=exchange, symbol=symbol, symbol_id=symbol_id, window=window
+        )
+        window, exchanges = selection.window, selection.exchanges
+    else:
+        _non_event_filters(spec, exchange, symbol, symbol_id, window.bounded)
+    chosen = candidate_files(lake, spec, exchanges=exchanges, window=window, version=version)
+    return chosen, total
