@@ -109,7 +109,8 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
     DataFrames of at most about ``batch_rows`` rows, in file order (the runner numbers rows
     0.. across batches as ``file_seq``, so never reorder or drop rows here). Never
     materialise a whole large file: for example
-    ``pl.scan_csv(...).collect_batches(chunk_size=batch_rows)``. An empty file yields nothing. On unreadable input raise
+    ``pl.scan_csv(...).collect_batches(chunk_size=batch_rows)``. An empty file yields
+    nothing. On unreadable input raise
     :class:`~pointline_core.errors.ParseError` with path and, where known, line and column;
     the runner marks the file failed with that reason and leaves the lake unchanged for it.
     """
@@ -171,7 +172,8 @@ def pointline_read_symbols(path: Path) -> pl.DataFrame:
 
     Called by ``pointline symbols import FILE LAKE --vendor V`` (and the matching Python API).
     Return a frame with the generic symbols-file columns (``exchange``, ``exchange_symbol``,
-    ``valid_from`` and optional ``valid_until``, ``asset_class``, ``base_asset``,
+    ``valid_from_ts_us`` (or ``valid_from`` as ISO text) and optional ``valid_until_ts_us``
+    (or ``valid_until``; null = open-ended), ``asset_class``, ``base_asset``,
     ``quote_asset``, ``tick_size``, ``lot_size``, ``contract_size``); the core turns it into
     dim_symbol SCD2 rows. Raise ``ParseError`` for unreadable files.
     """

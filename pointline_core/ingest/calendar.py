@@ -27,7 +27,9 @@ def local_date(ts_us: pl.Expr, timezone: str) -> pl.Expr:
     )
 
 
-def with_trading_date(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.DataFrame:
+def with_trading_date(
+    frame: pl.DataFrame, timezones: Mapping[str, str], reason_column: str = "_reject_reason"
+) -> pl.DataFrame:
     """Add ``trading_date``; raise :class:`UnknownExchangeInData` for undeclared exchanges.
 
     A batch usually holds one exchange, so this builds one when/then branch per exchange
@@ -35,8 +37,14 @@ def with_trading_date(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.D
     """
     present = frame.get_column("exchange").drop_nulls().unique().sort().to_list()
     unknown = [name for name in present if name not in timezones]
+    if unknown and reason_column in frame.columns:
+        # Rows the plugin already rejected (for example for a bad exchange value) go to
+        # quarantine with that reason; only unflagged rows can doom the whole file.
+        flagged = frame.filter(pl.col(reason_column).is_null())
+        unknown = sorted(set(unknown) & set(flagged.get_column("exchange").drop_nulls()))
     if unknown:
         raise UnknownExchangeInData(unknown)
+    present = [name for name in present if name in timezones]
     ts = pl.col("ts_event_us")
     if not present:
         expr = pl.lit(None, pl.Date)
