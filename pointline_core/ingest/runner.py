@@ -36,6 +36,8 @@ from pointline_core.ingest.transform import (
     FileContext,
     FileFailed,
     FileStats,
+    canonical_batches,
+    finish,
     plugin_rules,
     rules_for,
     transform_batches,
@@ -171,7 +173,11 @@ class _Run:
 
     def _allocate(self, todo: list[GateDecision]) -> dict[FileIdentity, int]:
         if self.dry_run:
-            return {d.identity: d.existing.file_id if d.existing else -1 for d in todo}
+            # Provisional negative ids keep new files apart; reports show them as None.
+            return {
+                d.identity: d.existing.file_id if d.existing else -(i + 1)
+                for i, d in enumerate(todo)
+            }
         ids = self.manifest.allocate([d.identity for d in todo], [d.size for d in todo])
         # A file that was done (forced) or half-done goes back to pending before any of its
         # old rows are deleted, so a crash in between makes the next run redo it.
@@ -252,30 +258,42 @@ class _Run:
         return results
 
     def _batch(self, unit: list[WorkItem]) -> list[tuple[FileResult, FileStats]]:
-        """Transform each small file fully in memory, then one commit per table."""
-        done: dict[str, list[tuple[WorkItem, FileStats, list, list]]] = {}
+        """Small files: canonicalize each, run the core stages once per table, then one
+        commit per table for the whole unit."""
         results: dict[int, tuple[FileResult, FileStats]] = {}
+        groups: dict[tuple[str, str], tuple[FileContext, list[WorkItem], list[pl.DataFrame]]] = {}
         for item in unit:
-            stats = FileStats()
             try:
                 ctx = self._context(item)
-                goods, bads = [], []
-                for good, bad in transform_batches(self.plugins, ctx, stats, self.opts.batch_rows):
-                    goods.append(good)
-                    bads.append(bad)
+                frames = list(canonical_batches(self.plugins, ctx, self.opts.batch_rows))
             except FileFailed as exc:
-                results[item.file_id] = (_failed(item, exc.reason), stats)
+                results[item.file_id] = (_failed(item, exc.reason), FileStats())
                 continue
-            done.setdefault(ctx.spec.name, []).append((item, stats, goods, bads))
-        for table, entries in done.items():
-            ids = [item.file_id for item, *_ in entries]
-            if not self.dry_run:
+            # Files share one pass of the core stages only if their rules are the same.
+            key = (ctx.spec.name, repr([(r.name, r.severity, str(r.bad)) for r in ctx.rules]))
+            group = groups.setdefault(key, (ctx, [], []))
+            group[1].append(item)
+            group[2].extend(frames)
+        writes: dict[str, tuple[list[int], list[pl.DataFrame], list[pl.DataFrame]]] = {}
+        for (table, _), (ctx, items, frames) in groups.items():
+            done = finish(pl.concat(frames, how="diagonal_relaxed"), ctx) if frames else None
+            ids, goods, bads = writes.setdefault(table, ([], [], []))
+            for item in items:
+                if done is not None and item.file_id in done.failed:
+                    results[item.file_id] = (_failed(item, done.failed[item.file_id]), FileStats())
+                    continue
+                stats = (done.stats.get(item.file_id) if done else None) or FileStats()
+                results[item.file_id] = (_finished(item, table, stats), stats)
+                ids.append(item.file_id)
+            if done is not None:
+                goods.append(done.good)
+                bads.append(done.bad)
+        for table, (ids, goods, bads) in writes.items():
+            if ids and not self.dry_run:
                 stores = self._stores_for(table)
                 stores.forget(ids)
-                self._append(stores.events, [g for *_, gs, _ in entries for g in gs], ids)
-                self._append(stores.quarantine, [b for *_, bs in entries for b in bs], ids)
-            for item, stats, _, _ in entries:
-                results[item.file_id] = (_finished(item, table, stats), stats)
+                self._append(stores.events, goods, ids)
+                self._append(stores.quarantine, bads, ids)
         return [results[item.file_id] for item in unit]
 
     def _append(

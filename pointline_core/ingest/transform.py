@@ -47,11 +47,21 @@ class FileStats:
     warnings: Counter[str] = attrs.field(factory=Counter)
     samples: dict[str, str] = attrs.field(factory=dict)
 
-    def add_dates(self, dates: pl.Series) -> None:
-        lo, hi = dates.min(), dates.max()
-        if lo is not None:
-            self.date_min = lo if self.date_min is None else min(self.date_min, lo)
-            self.date_max = hi if self.date_max is None else max(self.date_max, hi)
+    def merge(self, other: FileStats | None) -> None:
+        """Add another batch's counts of the same file."""
+        if other is None:
+            return
+        self.rows_total += other.rows_total
+        self.rows_written += other.rows_written
+        self.rows_quarantined += other.rows_quarantined
+        dates = [d for d in (self.date_min, other.date_min) if d is not None]
+        self.date_min = min(dates) if dates else None
+        dates = [d for d in (self.date_max, other.date_max) if d is not None]
+        self.date_max = max(dates) if dates else None
+        self.reasons.update(other.reasons)
+        self.warnings.update(other.warnings)
+        for reason, sample in other.samples.items():
+            self.samples.setdefault(reason, sample)
 
 
 def _hook_error(vendor: str, stage: str, exc: Exception) -> FileFailed:
@@ -138,15 +148,15 @@ def _parsed_batches(plugins: Plugins, file: BronzeFile, batch_rows: int) -> Iter
         raise _hook_error(file.vendor, "parse", exc) from exc
 
 
-def transform_batches(
-    plugins: Plugins, ctx: FileContext, stats: FileStats, batch_rows: int
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Yield (silver_rows, quarantine_rows) per parsed batch, updating ``stats``."""
+def canonical_batches(
+    plugins: Plugins, ctx: FileContext, batch_rows: int
+) -> Iterator[pl.DataFrame]:
+    """parse -> canonicalize -> contract check -> lineage (file_id, file_seq), per batch."""
     file, spec = ctx.file, ctx.spec
+    offset = 0
     for raw in _parsed_batches(plugins, file, batch_rows):
         if raw.height == 0:
             continue
-        offset = stats.rows_total
         try:
             canon = plugins.call(
                 file.vendor, "pointline_canonicalize", file=file, table=spec.name, frame=raw
@@ -154,47 +164,101 @@ def transform_batches(
         except Exception as exc:  # noqa: BLE001
             raise _hook_error(file.vendor, "canonicalize", exc) from exc
         canon = check_canonical(canon, spec, raw.height, file.vendor)
-        stats.rows_total += raw.height
-        yield _finish_batch(canon, ctx, stats, offset)
+        yield canon.with_columns(
+            file_id=pl.lit(ctx.file_id, pl.Int64),
+            file_seq=pl.int_range(offset, offset + raw.height, dtype=pl.Int64),
+        )
+        offset += raw.height
 
 
-def _finish_batch(
-    canon: pl.DataFrame, ctx: FileContext, stats: FileStats, offset: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    spec = ctx.spec
-    frame = canon.with_columns(
-        file_id=pl.lit(ctx.file_id, pl.Int64),
-        file_seq=pl.int_range(offset, offset + canon.height, dtype=pl.Int64),
-    )
-    try:
-        frame = with_trading_date(frame, ctx.timezones)
-    except UnknownExchangeInData as exc:
-        raise FileFailed(str(exc)) from None
-    frame, warnings = apply_rules(frame, ctx.rules)
-    stats.warnings.update(warnings)
-    symbol_ids = resolve_symbol_ids(frame, ctx.dim_symbol)
-    frame = frame.with_columns(symbol_id=symbol_ids).with_columns(
+@attrs.frozen(slots=True)
+class Finished:
+    """One pass of the core stages over rows of one or more files of one table."""
+
+    good: pl.DataFrame
+    bad: pl.DataFrame
+    stats: dict[int, FileStats]
+    failed: dict[int, str]
+
+
+def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
+    """trading_date -> validation -> PIT symbol_id -> split into Silver and quarantine rows.
+
+    ``frame`` may hold many small files' rows (same table and rules): the stages then run
+    once for all of them, and statistics come back per ``file_id``. A file whose unflagged
+    rows name an undeclared exchange is returned in ``failed`` and its rows are dropped from
+    both outputs (the file fails as a whole; nothing of it is written).
+    """
+    failed = _unknown_exchanges(frame, ctx.timezones)
+    if failed:
+        frame = frame.filter(~pl.col("file_id").is_in(list(failed)))
+    frame = with_trading_date(frame, ctx.timezones)
+    frame = apply_rules(frame, ctx.rules)
+    frame = frame.with_columns(symbol_id=resolve_symbol_ids(frame, ctx.dim_symbol)).with_columns(
         pl.when(pl.col(REASON).is_null() & pl.col("symbol_id").is_null())
         .then(pl.lit(SYMBOL_NOT_COVERED))
         .otherwise(pl.col(REASON))
         .alias(REASON)
     )
     bad_mask = pl.col(REASON).is_not_null()
-    good = frame.filter(~bad_mask).select(spec.column_names)
+    good = frame.filter(~bad_mask).select(ctx.spec.column_names)
     bad = frame.filter(bad_mask)
-    stats.rows_written += good.height
-    stats.rows_quarantined += bad.height
-    stats.add_dates(good.get_column("trading_date"))
+    stats = _stats(frame, bad, ctx.rules)
+    return Finished(good, _quarantine_rows(bad, ctx.quarantine_columns), stats, failed)
+
+
+def _unknown_exchanges(frame: pl.DataFrame, timezones: Mapping[str, str]) -> dict[int, str]:
+    unknown = frame.filter(
+        pl.col(REASON).is_null() if REASON in frame.columns else pl.lit(True),
+        pl.col("exchange").is_not_null() & ~pl.col("exchange").is_in(list(timezones)),
+    )
+    if not unknown.height:
+        return {}
+    per_file = unknown.group_by("file_id").agg(pl.col("exchange").unique().sort())
+    return {fid: str(UnknownExchangeInData(names)) for fid, names in per_file.iter_rows()}
+
+
+def _stats(frame: pl.DataFrame, bad: pl.DataFrame, rules: Sequence[Rule]) -> dict[int, FileStats]:
+    ok = pl.col(REASON).is_null()
+    warn = [r for r in rules if r.severity == "warn"]
+    per_file = frame.group_by("file_id").agg(
+        pl.len().alias("_total"),
+        (~ok).sum().alias("_bad"),
+        pl.col("trading_date").filter(ok).min().alias("_dmin"),
+        pl.col("trading_date").filter(ok).max().alias("_dmax"),
+        *[r.bad.fill_null(False).sum().alias(f"_w{i}") for i, r in enumerate(warn)],
+    )
+    stats: dict[int, FileStats] = {}
+    for row in per_file.iter_rows(named=True):
+        s = FileStats(
+            rows_total=row["_total"],
+            rows_written=row["_total"] - row["_bad"],
+            rows_quarantined=row["_bad"],
+            date_min=row["_dmin"],
+            date_max=row["_dmax"],
+        )
+        s.warnings.update({r.name: row[f"_w{i}"] for i, r in enumerate(warn) if row[f"_w{i}"]})
+        stats[row["file_id"]] = s
     if bad.height:
-        _count_reasons(bad, stats)
-    return good, _quarantine_rows(bad, ctx.quarantine_columns)
+        reasons = bad.group_by("file_id", REASON).agg(
+            pl.len().alias("n"), pl.col("file_seq").min().alias("first")
+        )
+        for fid, reason, n, first in reasons.iter_rows():
+            stats[fid].reasons[reason] += n
+            stats[fid].samples.setdefault(reason, f"first at file_seq {first}")
+    return stats
 
 
-def _count_reasons(bad: pl.DataFrame, stats: FileStats) -> None:
-    summary = bad.group_by(REASON).agg(pl.len().alias("n"), pl.col("file_seq").min().alias("first"))
-    for reason, n, first in summary.iter_rows():
-        stats.reasons[reason] += n
-        stats.samples.setdefault(reason, f"first at file_seq {first}")
+def transform_batches(
+    plugins: Plugins, ctx: FileContext, stats: FileStats, batch_rows: int
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Stream one file: yield (silver_rows, quarantine_rows) per batch, updating ``stats``."""
+    for canon in canonical_batches(plugins, ctx, batch_rows):
+        done = finish(canon, ctx)
+        if done.failed:
+            raise FileFailed(done.failed[ctx.file_id])
+        stats.merge(done.stats.get(ctx.file_id))
+        yield done.good, done.bad
 
 
 def _detail() -> pl.Expr:

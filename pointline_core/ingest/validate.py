@@ -37,20 +37,17 @@ def core_rules(spec: TableSpec) -> list[Rule]:
     return rules
 
 
-def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Set ``_reject_reason`` (keeping a plugin-given reason first) and count warnings.
+def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
+    """Set ``_reject_reason``: a plugin-given reason first, then the rejecting rules in order.
 
-    Returns the frame and ``{warn_rule_name: rows}``. Rule order is the reason priority.
+    Warning rules do not touch the frame; the runner counts them per file.
     """
-    reject = [r for r in rules if r.severity == "reject"]
-    warn = [r for r in rules if r.severity == "warn"]
     reasons = [pl.col(REASON)] if REASON in frame.columns else []
-    reasons += [pl.when(r.bad.fill_null(False)).then(pl.lit(r.name)) for r in reject]
-    out = frame.with_columns(
+    reasons += [
+        pl.when(r.bad.fill_null(False)).then(pl.lit(r.name))
+        for r in rules
+        if r.severity == "reject"
+    ]
+    return frame.with_columns(
         pl.coalesce([*reasons, pl.lit(None, pl.String)]).cast(pl.String).alias(REASON)
     )
-    warnings: dict[str, int] = {}
-    if warn:
-        counts = frame.select([r.bad.fill_null(False).sum().alias(r.name) for r in warn]).row(0)
-        warnings = {r.name: int(n) for r, n in zip(warn, counts, strict=True) if n}
-    return out, warnings

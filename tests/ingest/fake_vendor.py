@@ -16,6 +16,7 @@ from pointline_core.errors import ParseError
 from pointline_core.fixedpoint import encode, encode_reason, first_reason
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
 from pointline_core.schemas.tables import PRICE_SCALE, QTY_SCALE
+from pointline_core.validation_rules import Rule
 
 VENDOR = "fakevendor"
 HEADER = ["ts", "price", "qty", "side", "tid"]
@@ -85,6 +86,14 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
             encode_reason("price", PRICE_SCALE, "price"), encode_reason("qty", QTY_SCALE, "qty")
         ),
     )
+
+
+@hookimpl
+def pointline_validation_rules(file: BronzeFile, table: str) -> list[Rule]:
+    return [
+        Rule("price_above_1000", pl.col("price") > 1000 * 10**PRICE_SCALE, "warn"),
+        Rule("test_trade", pl.col("trade_id") == "reject-me", "reject", "test rows"),
+    ]
 
 
 def write_trades(

@@ -225,3 +225,21 @@ def test_same_input_same_silver_whatever_batching(tmp_path, bronze, plugins):
     assert lakes[0].height == 40 + 41 + 42 + 43
     for other in lakes[1:]:
         assert other.equals(lakes[0])
+
+
+def test_plugin_rules_reject_and_warn_are_logged_per_file(bronze, lake_root, plugins):
+    rows = trades(5, price="2000")
+    rows[2] = (rows[2][0], "5", "1", "b", "reject-me")
+    write_trades(bronze, "utcx", "AAA", rows)
+    write_trades(bronze, "utcx", "BBB", trades(3, price="7"))
+    open_symbols(lake_root, ("utcx", "AAA"), ("utcx", "BBB"))
+    report = ingest(bronze, lake_root, plugins=plugins, progress=False)
+    aaa, bbb = report.files
+    assert (aaa.rows_written, aaa.rows_quarantined) == (4, 1)
+    assert aaa.quarantine_reasons == {"test_trade": 1}
+    assert (bbb.status, bbb.rows_written) == ("success", 3)
+    log = pl.read_delta(str(lake_root / "control" / "validation_log")).sort("file_id", "rule")
+    assert log.select("file_id", "rule", "severity", "count").rows() == [
+        (aaa.file_id, "price_above_1000", "warn", 4),
+        (aaa.file_id, "test_trade", "reject", 1),
+    ]
