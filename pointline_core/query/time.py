@@ -89,14 +89,14 @@ _HINT = (
 def _text_us(text: str, zone: dt.tzinfo, name: str) -> int:
     if _INT_TEXT.match(text):
         return int(text)
-    if _DATE_TEXT.match(text):
-        day = dt.date.fromisoformat(text)
-        return _datetime_us(dt.datetime(day.year, day.month, day.day), zone)
     iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
+        if _DATE_TEXT.match(text):
+            day = dt.date.fromisoformat(text)
+            return _datetime_us(dt.datetime(day.year, day.month, day.day), zone)
         return _datetime_us(dt.datetime.fromisoformat(iso), zone)
-    except ValueError:
-        raise TimeRangeError(f"cannot read {name}={text!r}; {_HINT}") from None
+    except ValueError as exc:
+        raise TimeRangeError(f"cannot read {name}={text!r} ({exc}); {_HINT}") from None
 
 
 def us_to_datetime(us: int) -> dt.datetime:
