@@ -59,7 +59,14 @@ def _read(args: argparse.Namespace) -> int:
         frame = lazy.head(shown + 1).collect()
         more = frame.height > shown
         frame = frame.head(shown)
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=40):
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_width_chars=250,
+            fmt_str_lengths=40,
+            fmt_float="full",
+            tbl_hide_dataframe_shape=True,
+        ):
             text = str(frame)
         _emit_text(text + "\n", args.output)
         if more:
