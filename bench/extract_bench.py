@@ -10,7 +10,8 @@ Builds a solid LZMA2 archive of ``--symbols`` per-symbol CSV members (order-stre
 - per-member extraction (open the archive and extract one member, for each member). Solid
   blocks make this quadratic, so only ``--sample`` members spread evenly through the archive
   are timed and the total is extrapolated (mean x members);
-- the whole ``extract()`` runner (one pass + gzip + atomic publish + ledger) for context.
+- the whole ``extract()`` runner (one pass + gzip + atomic publish + ledger) with each back
+  end, for context.
 """
 
 from __future__ import annotations
@@ -174,13 +175,16 @@ def main(argv: list[str] | None = None) -> int:
                 sum(per) / len(per) * len(names), 1
             )
         plugins = _plugins()
-        t0 = time.perf_counter()
-        report = extract(work / "src", work / "bronze", plugins=plugins, backend="py7zr")
-        result["runner_total_s"] = round(time.perf_counter() - t0, 3)
-        (a,) = report.archives
-        result["runner_extract_s"] = a.extract_s
-        result["runner_publish_gzip_s"] = a.publish_s
-        result["runner_members_published"] = a.members_published
+        for backend in ("py7zr", "cli") if program else ("py7zr",):
+            t0 = time.perf_counter()
+            report = extract(
+                work / "src", work / f"bronze-{backend}", plugins=plugins, backend=backend
+            )
+            (a,) = report.archives
+            result[f"runner_{backend}_total_s"] = round(time.perf_counter() - t0, 3)
+            result[f"runner_{backend}_extract_s"] = a.extract_s
+            result[f"runner_{backend}_publish_gzip_s"] = a.publish_s
+            assert a.members_published == len(names)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -192,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         one = result["py7zr_one_pass_s"]
         total = result["py7zr_per_member_total_s_extrapolated"]
         print(f"{'per-member / one-pass (py7zr)':42} {total / one:.0f}x")  # type: ignore[operator]
+        if result.get("cli_one_pass_s"):
+            ratio = result["cli_per_member_total_s_extrapolated"] / result["cli_one_pass_s"]  # type: ignore[operator]
+            print(f"{'per-member / one-pass (7-Zip program)':42} {ratio:.0f}x")
     return 0
 
 
