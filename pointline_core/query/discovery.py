@@ -48,8 +48,6 @@ COVERAGE_SCHEMA = pl.Schema(
         "last_trading_date": pl.Date(),
         "days": pl.Int64(),
         "rows": pl.Int64(),
-        "first_ts_event": pl.Datetime("us", "UTC"),
-        "last_ts_event": pl.Datetime("us", "UTC"),
     }
 )
 
@@ -214,7 +212,7 @@ def _coverage_of(lake: Lake, name: str, filters: list[pl.Expr]) -> pl.LazyFrame:
     table = open_table(path)
     if table is None:
         return pl.LazyFrame(schema=COVERAGE_SCHEMA)
-    lazy = pl.scan_delta(table).select("exchange", "symbol", "trading_date", "ts_event_us")
+    lazy = pl.scan_delta(table).select("exchange", "symbol", "trading_date")
     if filters:
         lazy = lazy.filter(*filters)
     return lazy.group_by("exchange", "symbol").agg(
@@ -223,8 +221,6 @@ def _coverage_of(lake: Lake, name: str, filters: list[pl.Expr]) -> pl.LazyFrame:
         last_trading_date=pl.col("trading_date").max(),
         days=pl.col("trading_date").n_unique().cast(pl.Int64),
         rows=pl.len().cast(pl.Int64),
-        first_ts_event=_utc(pl.col("ts_event_us").min()),
-        last_ts_event=_utc(pl.col("ts_event_us").max()),
     )
 
 
@@ -236,11 +232,11 @@ def coverage(
     symbol: str | Sequence[str] | None = None,
     plugins: Plugins | None = None,
 ) -> pl.DataFrame:
-    """Per (table, exchange, symbol): first/last trading_date, days with data, rows, and the
-    first/last ``ts_event_us`` as UTC datetimes. Sorted by table, exchange, symbol.
+    """Per (table, exchange, symbol): first/last trading_date, days with data and rows.
+    Sorted by table, exchange, symbol.
 
-    ``table`` None covers every event table in the lake. Reads only the exchange, symbol,
-    trading_date and ts_event_us columns (partition values come from the Delta log).
+    ``table`` None covers every event table in the lake. Reads only the symbol column from
+    the data files (exchange and trading_date are partition values).
     """
     lake = as_lake(lake)
     _check_root(lake)
