@@ -47,7 +47,12 @@ from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
-from pointline_core.storage.manifest import FileIdentity, ManifestStore, StatusUpdate
+from pointline_core.storage.manifest import (
+    FileIdentity,
+    ManifestEntry,
+    ManifestStore,
+    StatusUpdate,
+)
 from pointline_core.storage.quarantine import quarantine_spec
 from pointline_core.storage.validation_log import ValidationLog, ValidationOutcome
 
@@ -157,7 +162,9 @@ class _Run:
         identities = [
             FileIdentity(f.vendor, f.data_type, f.rel_path, sha256_file(f.path)) for f in files
         ]
-        decisions = gate(files, identities, self.manifest.lookup(identities), self.force)
+        decisions = gate(
+            files, identities, self.manifest.lookup(identities), self._same_path(files), self.force
+        )
         results = [d.skipped_result() for d in decisions if d.skip]
         todo = [d for d in decisions if not d.skip]
         if not todo:
@@ -170,6 +177,15 @@ class _Run:
         self.progress.finish()
         order = {f.rel_path: i for i, f in enumerate(files)}
         return sorted(results, key=lambda r: (r.vendor, order.get(r.rel_path, 0)))
+
+    def _same_path(self, files: list) -> dict[tuple[str, str, str], list[ManifestEntry]]:
+        """Manifest entries sharing a discovered file's path (one manifest read per run)."""
+        paths = {f.rel_path for f in files}
+        by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
+        for e in self.manifest.entries():
+            if e.bronze_path in paths:
+                by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
+        return by_path
 
     def _allocate(self, todo: list[GateDecision]) -> dict[FileIdentity, int]:
         if self.dry_run:
@@ -251,7 +267,24 @@ class _Run:
             outcomes = self._batch(unit)
         results = [r for r, _ in outcomes]
         if not self.dry_run:
-            self.manifest.update([_status_update(r) for r in results])
+            updates = [_status_update(r) for r in results]
+            updates += [
+                StatusUpdate(
+                    old.file_id,
+                    "superseded",
+                    old.table_name,
+                    old.rows_total,
+                    old.rows_written,
+                    old.rows_quarantined,
+                    old.trading_date_min,
+                    old.trading_date_max,
+                    f"content changed: rows replaced by file_id {item.file_id}",
+                )
+                for item, r in zip(unit, results, strict=True)
+                if r.status in ("success", "quarantined")
+                for old in item.decision.supersedes
+            ]
+            self.manifest.update(updates)
             self.validation.append([o for r, s in outcomes for o in _outcomes(r, s)])
         for r in results:
             self.progress.advance(r)
@@ -291,10 +324,15 @@ class _Run:
         for table, (ids, goods, bads) in writes.items():
             if ids and not self.dry_run:
                 stores = self._stores_for(table)
-                stores.forget(ids)
+                stores.forget(ids + self._superseded(unit, ids))
                 self._append(stores.events, goods, ids)
                 self._append(stores.quarantine, bads, ids)
         return [results[item.file_id] for item in unit]
+
+    @staticmethod
+    def _superseded(unit: list[WorkItem], written: list[int]) -> list[int]:
+        done = set(written)
+        return [e.file_id for i in unit if i.file_id in done for e in i.decision.supersedes]
 
     def _append(
         self, store: EventStore, frames: Iterable[pl.DataFrame], ids: Sequence[int]
@@ -324,7 +362,7 @@ class _Run:
                 for _ in goods():
                     pass
             else:
-                stores.forget([item.file_id])
+                stores.forget([item.file_id, *self._superseded([item], [item.file_id])])
                 self._append(stores.events, goods(), [item.file_id])
                 if spill.has_rows:
                     self._append(stores.quarantine, spill.drain(), [item.file_id])

@@ -287,7 +287,11 @@ INGEST_MANIFEST = TableSpec(
         ColumnSpec("sha256", "String", False),
         ColumnSpec("size_bytes", "Int64", True),
         ColumnSpec(
-            "status", "String", False, allowed=("pending", "success", "failed", "quarantined")
+            "status",
+            "String",
+            False,
+            allowed=("pending", "success", "failed", "quarantined", "superseded"),
+            description="superseded: the Bronze path was re-delivered with other content",
         ),
         ColumnSpec("table_name", "String", True),
         ColumnSpec("rows_total", "Int64", True),

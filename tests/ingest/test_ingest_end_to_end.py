@@ -243,3 +243,24 @@ def test_plugin_rules_reject_and_warn_are_logged_per_file(bronze, lake_root, plu
         (aaa.file_id, "price_above_1000", "warn", 4),
         (aaa.file_id, "test_trade", "reject", 1),
     ]
+
+
+def test_redelivered_file_replaces_its_old_rows(bronze, lake_root, plugins):
+    path = write_trades(bronze, "utcx", "AAA", trades(10, price="1"))
+    open_symbols(lake_root, ("utcx", "AAA"))
+    (first,) = ingest(bronze, lake_root, plugins=plugins, progress=False).files
+    write_trades(bronze, "utcx", "AAA", trades(7, price="2"))  # same path, new content
+    (second,) = ingest(bronze, lake_root, plugins=plugins, progress=False).files
+    assert second.status == "success" and second.file_id != first.file_id
+    rows = silver(lake_root)
+    assert rows.height == 7 and set(rows["file_id"]) == {second.file_id}
+    entries = {e.file_id: e for e in ManifestStore(Lake(lake_root)).entries()}
+    assert entries[first.file_id].status == "superseded"
+    assert entries[first.file_id].rows_written == 10
+    assert str(second.file_id) in entries[first.file_id].status_reason
+
+    # A broken re-delivery leaves the good rows in place.
+    path.write_text("garbage\n")
+    (third,) = ingest(bronze, lake_root, plugins=plugins, progress=False).files
+    assert third.status == "failed"
+    assert silver(lake_root).height == 7
