@@ -109,7 +109,7 @@ class PluginConformance:
     batch_tolerance: ClassVar[float] = 1.5
     ingest_batch_rows: ClassVar[int] = 100_000
     #: batch_rows of the second ingest that proves the lake does not depend on batch sizes
-    determinism_batch_rows: ClassVar[int] = 7
+    determinism_batch_rows: ClassVar[int] = 29
 
     # --- hooks for the plugin author ---------------------------------------------------------
 
