@@ -1,0 +1,55 @@
+"""docs/reading.md's Python examples run, in order, as one script: they must stay true.
+
+Blocks that import duckdb need duckdb (and pyarrow when they use it); neither is a Pointline
+dependency, so those blocks run only where the modules are installed, and the test says
+which blocks it left out.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reading.md"
+
+
+def _blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+
+
+def _needs(block: str) -> list[str]:
+    """The optional modules a block uses: duckdb if it imports it, pyarrow for datasets."""
+    needs = ["duckdb"] if "import duckdb" in block else []
+    return needs + (["pyarrow"] if "to_pyarrow" in block else [])
+
+
+def _missing(block: str) -> list[str]:
+    return [m for m in _needs(block) if importlib.util.find_spec(m) is None]
+
+
+def _run(blocks: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    namespace: dict[str, object] = {"__name__": "reading_md"}
+    exec(compile("\n".join(blocks), str(DOC), "exec"), namespace)
+
+
+def test_reading_doc_examples_run(tmp_path, monkeypatch):
+    blocks = _blocks()
+    assert len(blocks) >= 8
+    runnable = [b for b in blocks if not _missing(b)]
+    assert len(runnable) >= 6  # everything but the optional engines always runs
+    _run(runnable, tmp_path, monkeypatch)
+
+
+def test_reading_doc_duckdb_examples_run(tmp_path, monkeypatch):
+    blocks = _blocks()
+    optional = [b for b in blocks if _needs(b)]
+    assert len(optional) == 2, "the DuckDB examples (with and without pyarrow)"
+    missing = sorted({m for b in optional for m in _missing(b)})
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed: DuckDB examples not run here")
+    _run(blocks, tmp_path, monkeypatch)
