@@ -12,14 +12,10 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
-import pytest
 from pointline_quant360 import sample
 
+from pointline_core.ingest import runner
 from pointline_core.storage.lake import Lake
-
-runner = pytest.importorskip(
-    "pointline_core.ingest.runner", reason="the ingestion engine is not in this checkout"
-)
 
 
 def _silver(lake: Path, table: str, zone: str = "silver") -> pl.DataFrame:
