@@ -16,6 +16,8 @@ class Progress:
         self.rows = 0
         self.failed = 0
         self.started = time.monotonic()
+        self._partial = 0
+        self._last_draw = 0.0
 
     def start(self, files: int, size_bytes: int) -> None:
         self.total, self.started = files, time.monotonic()
@@ -23,9 +25,18 @@ class Progress:
 
     def advance(self, result: FileResult) -> None:
         self.done += 1
-        self.rows += result.rows_total
+        self.rows += result.rows_total - self._partial
+        self._partial = 0
         self.failed += result.status == "failed"
         self._draw(result.rel_path)
+
+    def batch(self, rows: int, current: str) -> None:
+        """Rows of a file still streaming, so one large file shows progress too."""
+        self._partial += rows
+        self.rows += rows
+        now = time.monotonic()
+        if now - self._last_draw >= 0.1:
+            self._draw(current)
 
     def finish(self) -> None:
         if self.enabled:
@@ -35,6 +46,7 @@ class Progress:
     def _draw(self, current: str) -> None:
         if not self.enabled:
             return
+        self._last_draw = time.monotonic()
         elapsed = max(time.monotonic() - self.started, 1e-9)
         width = 24
         filled = int(width * self.done / self.total) if self.total else width

@@ -355,6 +355,7 @@ class _Run:
             def goods() -> Iterator[pl.DataFrame]:
                 for good, bad in transform_batches(self.plugins, ctx, stats, self.opts.batch_rows):
                     spill.add(bad)
+                    self.progress.batch(good.height + bad.height, item.decision.file.rel_path)
                     if good.height:
                         yield good
 
