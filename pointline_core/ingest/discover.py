@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,22 +11,12 @@ from pointline_core.ingest.report import VendorError
 from pointline_core.models import BronzeFile, Unrecognised
 from pointline_core.plugins import Plugins
 
-_HASH_CHUNK = 1 << 20
-
 
 @attrs.frozen(slots=True)
 class Discovered:
     files: list[BronzeFile]
     unrecognised: list[Unrecognised]
     errors: list[VendorError]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def discover(plugins: Plugins, bronze_root: Path, vendors: Sequence[str]) -> Discovered:

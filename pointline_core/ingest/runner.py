@@ -23,7 +23,8 @@ import attrs
 import polars as pl
 
 from pointline_core.errors import PointlineError
-from pointline_core.ingest.discover import discover, sha256_file
+from pointline_core.hashing import sha256_file
+from pointline_core.ingest.discover import discover
 from pointline_core.ingest.gate import GateDecision, gate
 from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (

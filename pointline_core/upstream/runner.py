@@ -28,7 +28,6 @@ decompressing or writing anything (no ledger, no lock, no Bronze file, no work f
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import time
@@ -45,6 +44,7 @@ from pointline_core.errors import (
     PluginContractError,
     UpstreamError,
 )
+from pointline_core.hashing import sha256_file
 from pointline_core.models import ArchiveInfo, MemberTarget
 from pointline_core.plugins import Plugins
 from pointline_core.upstream.archive import Backend, extract_archive, list_members, work_dir
@@ -130,14 +130,6 @@ class ExtractReport:
     @property
     def ok(self) -> bool:
         return self.archives_failed == 0
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _safe_target(rel_path: object) -> str:
