@@ -114,6 +114,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``read`` and ``coverage`` to the ``pointline`` command."""
     p = sub.add_parser(
         "read",
         help="read a table: filtered, point-in-time, decoded, in replay order",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -120,8 +121,6 @@ def _count_rows(table: DeltaTable, files: int) -> int:
 def _like(pattern: str) -> pl.Expr:
     """Case-insensitive match of exchange_symbol: ``*``/``%`` any run, ``?``/``_`` one
     character, anchored; text without wildcards matches as a substring."""
-    import re
-
     if not any(ch in pattern for ch in "*%?_"):
         return (
             pl.col("exchange_symbol").str.to_lowercase().str.contains(pattern.lower(), literal=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pointline_core.errors import QueryError, UnknownTableError
+from pointline_core.errors import QueryError
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.schemas.tables import CORE_TABLES
 from pointline_core.storage.lake import Zone
@@ -24,7 +24,8 @@ def table_spec(
 ) -> TableSpec:
     """The spec of ``table``: ``spec`` if given, else a core table, else a plugin table.
 
-    Raises :class:`~pointline_core.errors.UnknownTableError` naming the known tables.
+    Raises :class:`~pointline_core.errors.UnknownTableError` naming the known tables, or
+    :class:`~pointline_core.errors.QueryError` if ``spec`` names another table.
     """
     if spec is not None:
         if spec.name != table:
@@ -39,20 +40,6 @@ def table_spec(
     return plugins.tables.get(table)
 
 
-def known_specs(plugins: Plugins | None = None, *, load: bool = True) -> list[TableSpec]:
-    """Core specs plus the plugins' (loaded on demand when ``load`` and none are given)."""
-    if plugins is None and load:
-        from pointline_core.plugins import load_plugins
-
-        plugins = load_plugins()
-    if plugins is None:
-        return list(CORE_TABLES)
-    return plugins.tables.specs()
-
-
 def table_zone(spec: TableSpec) -> Zone:
     """Control tables live in ``control/``; event tables and dimensions in ``silver/``."""
     return "control" if spec.kind == "control" else "silver"
-
-
-__all__ = ["UnknownTableError", "known_specs", "table_spec", "table_zone"]

@@ -18,6 +18,7 @@ that may hold a row of the window; the exact cut is the ``ts_event_us`` filter.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,8 +66,8 @@ def to_us(value: TimeLike, *, tz: str | dt.tzinfo | None = None, name: str = "ti
     zone = _zone(tz)
     if isinstance(value, bool):  # bool is an int subclass; True is not an instant
         raise TimeRangeError(f"{name}={value!r} is not a time; {_HINT}")
-    if isinstance(value, int):
-        us = int(value)
+    if hasattr(value, "__index__"):  # int, numpy integers
+        us = operator.index(value)
     elif isinstance(value, dt.datetime):
         us = _datetime_us(value, zone)
     elif isinstance(value, dt.date):
@@ -113,10 +114,12 @@ class TimeWindow:
 
     @property
     def bounded(self) -> bool:
+        """True if either end is set."""
         return self.start_us is not None or self.end_us is not None
 
     @property
     def empty(self) -> bool:
+        """True if the window holds no instant (``end <= start``)."""
         return (
             self.start_us is not None and self.end_us is not None and self.end_us <= self.start_us
         )
