@@ -14,6 +14,12 @@ so the mapping symbol -> symbol_id is a function of time:
 
 A symbol renamed by its exchange is a new exchange_symbol with its own windows: ask for
 both names (``symbol=["OLD", "NEW"]``) to follow it across the rename.
+
+The ``symbol_id`` a row carries is the one stamped at ingestion. dim_symbol never moves an
+existing window's start, so stamped ids stay valid; but if windows are split *after* rows
+were ingested (a late snapshot with new attributes mid-window), the rows after the split keep
+the older id until their files are re-ingested (``pointline ingest --force``). A symbol_id
+request returns rows that carry the id *and* lie inside its current window.
 Unknown symbols and ids raise :class:`~pointline_core.errors.UnknownSymbolError` with the
 nearest known names, so a typo never looks like an empty day.
 """

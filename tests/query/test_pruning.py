@@ -126,3 +126,15 @@ def test_exchange_pruning_without_time_bounds(lake30):
     assert frame.height == DAYS * 10
     assert len(seen.parquet()) == DAYS
     assert {_partition(p).split("/")[0] for p in seen.parquet()} == {"exchange=otherx"}
+
+
+def test_several_exchanges_one_day(lake30):
+    day = FIRST + dt.timedelta(days=29)
+    with opened_files(_table_dir(lake30)) as seen:
+        frame = query.load(
+            lake30, "trades", exchange=list(EXCHANGES), start=day, end=day + dt.timedelta(1)
+        ).collect()
+    assert frame.height == 2 * 20
+    assert {_partition(p) for p in seen.parquet()} == {
+        f"exchange={e}/trading_date={day.isoformat()}" for e in EXCHANGES
+    }
