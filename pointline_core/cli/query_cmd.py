@@ -77,6 +77,8 @@ def _read(args: argparse.Namespace) -> int:
         return 0
     if limit is not None:
         lazy = lazy.head(limit)
+    if args.format == "csv":
+        lazy = csv_ready(lazy)
     if args.output is not None:
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,19 @@ def _read(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(lazy.collect().write_csv())
     return 0
+
+
+def csv_ready(lazy: pl.LazyFrame) -> pl.LazyFrame:
+    """List columns (book levels) as ``[a,b,null]`` text: CSV has no nested values."""
+    lists = [n for n, d in lazy.collect_schema().items() if isinstance(d, pl.List)]
+    return lazy.with_columns(
+        pl.concat_str(
+            pl.lit("["),
+            pl.col(n).list.eval(pl.element().cast(pl.String).fill_null("null")).list.join(","),
+            pl.lit("]"),
+        ).alias(n)
+        for n in lists
+    )
 
 
 def _emit_text(text: str, output: str | None) -> None:

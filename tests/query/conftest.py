@@ -11,6 +11,7 @@ import pytest
 
 from pointline_core import ingest as run_ingest
 from pointline_core.ingest.report import IngestReport
+from pointline_core.schemas.tables import BOOK_SNAPSHOTS
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.lake import Lake
 from tests.query import vendor
@@ -68,3 +69,25 @@ def windows(lake: Lake, rows: list[tuple]) -> None:
 def listed(lake: Lake, *pairs: tuple[str, str]) -> None:
     """Open windows since long ago for (exchange, symbol) pairs."""
     windows(lake, [(ex, sym, LONG_AGO, None, "0.01") for ex, sym in pairs])
+
+
+def book_rows() -> pl.DataFrame:
+    """One book_snapshots row with two levels per side, one of them empty."""
+    return pl.DataFrame(
+        {
+            "exchange": ["exa"],
+            "trading_date": [dt.date(2024, 3, 1)],
+            "symbol": ["AAA"],
+            "symbol_id": [1],
+            "ts_event_us": [T0],
+            "ts_local_us": [T0],
+            "file_id": [1],
+            "file_seq": [0],
+            "depth": [2],
+            "bid_prices": [[61_000_500_000_000, None]],  # 61000.5, an empty level
+            "bid_qtys": [[10_000_000, None]],  # 0.1
+            "ask_prices": [[61_001_000_000_000, 61_001_100_000_000]],
+            "ask_qtys": [[1, 123_456_789]],  # 1e-8, 1.23456789
+        },
+        schema=BOOK_SNAPSHOTS.polars_schema(),
+    )

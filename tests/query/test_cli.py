@@ -11,8 +11,10 @@ from polars.testing import assert_frame_equal
 
 from pointline_core import query
 from pointline_core.cli import main
+from pointline_core.schemas.tables import BOOK_SNAPSHOTS
+from pointline_core.storage.events import EventStore
 from tests.query import vendor
-from tests.query.conftest import DAY, T0, ingest, listed
+from tests.query.conftest import DAY, T0, book_rows, ingest, listed
 
 
 @pytest.fixture(autouse=True)
@@ -149,3 +151,12 @@ def test_coverage_table_and_json(cli_lake, capsys):
     assert rows[0]["first_trading_date"] == "2024-03-01"
     code, out, _ = _run(capsys, "coverage", str(cli_lake.root), "quotes")
     assert code == 0 and "no event rows" in out
+
+
+def test_read_csv_writes_book_levels_as_bracketed_lists(lake, capsys):
+    EventStore(lake, BOOK_SNAPSHOTS).append([book_rows()], file_ids=[1])
+    code, out, _ = _run(capsys, "read", str(lake.root), "book_snapshots", "--format", "csv")
+    assert code == 0
+    row = pl.read_csv(io.StringIO(out)).row(0, named=True)
+    assert row["bid_prices"] == "[61000.5,null]"
+    assert row["ask_qtys"] == "[1e-8,1.23456789]"

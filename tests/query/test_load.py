@@ -17,7 +17,7 @@ from pointline_core.schemas.spec import ColumnSpec, TableSpec
 from pointline_core.schemas.tables import BOOK_SNAPSHOTS, CORE_TABLES, TRADES
 from pointline_core.storage.events import EventStore
 from tests.query import vendor
-from tests.query.conftest import HOUR, T0, ingest, listed, us
+from tests.query.conftest import HOUR, T0, book_rows, ingest, listed, us
 
 
 @pytest.fixture
@@ -79,29 +79,8 @@ def test_rows_come_in_tie_break_order_across_exchanges(zoned):
     assert frame.select(TRADES.tie_break).is_unique().all()
 
 
-def _book_rows() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "exchange": ["exa"],
-            "trading_date": [dt.date(2024, 3, 1)],
-            "symbol": ["AAA"],
-            "symbol_id": [1],
-            "ts_event_us": [T0],
-            "ts_local_us": [T0],
-            "file_id": [1],
-            "file_seq": [0],
-            "depth": [2],
-            "bid_prices": [[61_000_500_000_000, None]],  # 61000.5, an empty level
-            "bid_qtys": [[10_000_000, None]],  # 0.1
-            "ask_prices": [[61_001_000_000_000, 61_001_100_000_000]],
-            "ask_qtys": [[1, 123_456_789]],  # 1e-8, 1.23456789
-        },
-        schema=BOOK_SNAPSHOTS.polars_schema(),
-    )
-
-
 def test_decoding_modes_on_list_columns(lake):
-    EventStore(lake, BOOK_SNAPSHOTS).append([_book_rows()], file_ids=[1])
+    EventStore(lake, BOOK_SNAPSHOTS).append([book_rows()], file_ids=[1])
     raw = query.load(lake, "book_snapshots").collect()
     assert raw["bid_prices"].to_list() == [[61_000_500_000_000, None]]
     floats = query.load(lake, "book_snapshots", decoded=True).collect()
