@@ -5,7 +5,12 @@ inside the core wheel) generates the made-up vendor ``kestrel`` (one-minute OHLC
 CSV into its own ``bars_1m`` table); the plugin is built as a wheel and installed next to the
 core; then ``pointline vendors`` lists it, ``pointline symbols import`` and ``pointline
 ingest`` land its sample in a lake, and its own conformance tests pass, entry-point check
-included. The core's source tree is byte-for-byte the same afterwards.
+included. The core is byte-for-byte the same afterwards: the source tree the core wheel was
+built from, and the core package installed in the venv.
+
+The core wheel is built from a snapshot of the repository's core project (pyproject, README,
+``pointline_core/``) because the working tree is shared with other work in progress; the
+snapshot is what every step could have touched, so its hash is what this test compares.
 """
 
 from __future__ import annotations
@@ -64,16 +69,32 @@ def _wheel(project: Path, out: Path) -> Path:
     return wheel
 
 
+def _core_snapshot(dest: Path) -> Path:
+    shutil.copytree(CORE, dest / "pointline_core", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
 def test_template_plugin_as_a_wheel_lists_ingests_and_passes_its_conformance_tests(tmp_path):
-    core_before = _tree_hash(CORE)
+    core_src = _core_snapshot(tmp_path / "core-src")
+    source_before = _tree_hash(core_src)
     wheels = tmp_path / "wheels"
-    core_wheel = _wheel(REPO, wheels)
+    core_wheel = _wheel(core_src, wheels)
     assert core_wheel.name.startswith("pointline_core-")
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     bin_dir = env_dir / "bin"
     _run([bin_dir / "python", "-m", "pip", "install", "--quiet", core_wheel, "pytest"])
+    installed = Path(
+        _run(
+            [bin_dir / "python", "-c", "import pointline_core; print(pointline_core.__file__)"],
+            cwd=tmp_path,
+        ).strip()
+    ).parent
+    assert installed.is_relative_to(env_dir)
+    installed_before = _tree_hash(installed)
 
     # cwd outside the repository everywhere, so nothing is imported from the source tree.
     plugin_dir = tmp_path / f"pointline-{VENDOR}"
@@ -125,4 +146,8 @@ def test_template_plugin_as_a_wheel_lists_ingests_and_passes_its_conformance_tes
         "test_entry_point_and_api_version" in tests
     ), tests
 
-    assert _tree_hash(CORE) == core_before, "building and using a plugin must not touch the core"
+    assert _tree_hash(core_src) == source_before, "building the core wheel changed its sources"
+    assert _tree_hash(installed) == installed_before, (
+        "generating, building, installing, ingesting and testing a plugin changed the installed "
+        "core package"
+    )
