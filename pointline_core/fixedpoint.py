@@ -8,6 +8,8 @@ for Int64 becomes null and is reported as ``overflow:<column>``: never a wrapped
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 
 _PRECISION = 38
@@ -52,9 +54,25 @@ def encode_list(value: pl.Expr | str, scale: int) -> pl.Expr:
     return _as_expr(value).list.eval(encode(pl.element(), scale))
 
 
-def decode(value: pl.Expr | str, scale: int) -> pl.Expr:
-    """Float64 value of a fixed-point Int64 column (or List[Int64], per element)."""
-    return _as_expr(value) / (10**scale)
+def decode(value: pl.Expr | str, scale: int, *, exact: bool = False) -> pl.Expr:
+    """The number a fixed-point Int64 column stands for: Float64, or ``Decimal(38, scale)``
+    with ``exact=True``.
+
+    Goes through Decimal on purpose: ``int / 10**scale`` in polars multiplies by the
+    reciprocal and is one ulp off for many values (``10_200_000_000 / 10**9`` gives
+    10.200000000000001), whereas the Decimal -> Float64 cast rounds correctly, so a decoded
+    price equals ``float(text)`` of the vendor's text.
+    """
+    unit = pl.lit(Decimal(1).scaleb(-scale), pl.Decimal(_PRECISION, scale))
+    value_exact = _as_expr(value).cast(pl.Decimal(_PRECISION, 0)) * unit
+    if exact:
+        return value_exact.cast(pl.Decimal(_PRECISION, scale))
+    return value_exact.cast(pl.Float64)
+
+
+def decode_list(value: pl.Expr | str, scale: int, *, exact: bool = False) -> pl.Expr:
+    """Per-element :func:`decode` of a ``List[Int64]`` column."""
+    return _as_expr(value).list.eval(decode(pl.element(), scale, exact=exact))
 
 
 def first_reason(*reasons: pl.Expr) -> pl.Expr:

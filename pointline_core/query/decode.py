@@ -17,19 +17,17 @@ their lengths and null elements.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 import polars as pl
 
+from pointline_core import fixedpoint
 from pointline_core.errors import QueryError
 from pointline_core.schemas.spec import TableSpec
 
 DecodeMode = Literal["float", "decimal"]
 #: ``decoded=`` values :func:`decode_mode` accepts.
 Decoded = bool | DecodeMode | None
-
-_PRECISION = 38
 
 
 def decode_mode(decoded: Decoded) -> DecodeMode | None:
@@ -46,22 +44,12 @@ def decode_mode(decoded: Decoded) -> DecodeMode | None:
     )
 
 
-def _value(stored: pl.Expr, scale: int, mode: DecodeMode) -> pl.Expr:
-    # Decimal(38, 0) * 10**-scale: exact, scale ``scale``; an Int64 (19 digits) plus up to 19
-    # decimal places fits the 38 digits of Decimal(38).
-    unit = pl.lit(Decimal(1).scaleb(-scale), pl.Decimal(_PRECISION, scale))
-    exact = stored.cast(pl.Decimal(_PRECISION, 0)) * unit
-    if mode == "float":
-        return exact.cast(pl.Float64)
-    return exact.cast(pl.Decimal(_PRECISION, scale))
-
-
 def decode_expr(name: str, dtype: str, scale: int, mode: DecodeMode) -> pl.Expr:
     """The decoded value of fixed-point column ``name`` (spec dtype ``Int64``/``List[Int64]``)."""
-    col = pl.col(name)
+    exact = mode == "decimal"
     if dtype.startswith("List["):
-        return col.list.eval(_value(pl.element(), scale, mode)).alias(name)
-    return _value(col, scale, mode).alias(name)
+        return fixedpoint.decode_list(name, scale, exact=exact).alias(name)
+    return fixedpoint.decode(name, scale, exact=exact).alias(name)
 
 
 def decode_exprs(
@@ -100,6 +88,6 @@ def decoded_schema(spec: TableSpec, decoded: Decoded) -> pl.Schema:
     for c in spec.columns:
         if c.scale is None:
             continue
-        scalar = pl.Float64() if mode == "float" else pl.Decimal(_PRECISION, c.scale)
+        scalar = pl.Float64() if mode == "float" else pl.Decimal(38, c.scale)
         schema[c.name] = pl.List(scalar) if c.dtype.startswith("List[") else scalar
     return pl.Schema(schema)
