@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core import extract, import_symbols, ingest
+from pointline_core import extract, import_symbols, ingest, query
 from pointline_core.cli.ingest_cmd import print_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,14 +44,8 @@ def write_samples(source: Path, bronze: Path) -> tuple[Path, Path]:
 
 
 def show_lake(lake: Path) -> None:
-    try:
-        from pointline_core import query
-    except ImportError:  # the read API is optional for the demo's first half
-        return
-    if not hasattr(query, "coverage"):
-        return
     step("coverage of the demo lake (pointline coverage)")
-    with pl.Config(tbl_rows=40, tbl_cols=10, tbl_width_chars=120):
+    with pl.Config(tbl_rows=60, tbl_cols=10, tbl_width_chars=120):
         print(query.coverage(lake))
         step("a few decoded trades (pointline read)")
         trades = query.load(lake, "trades", decoded=True).head(5).collect()
