@@ -9,6 +9,9 @@ notebook; :class:`~pointline_core.testing.PluginConformance` wraps each in a pyt
 Load-time checks (hooks, vendor info, tables, exchanges) call the hooks of the plugin object
 directly through a private pluggy manager, so each problem is reported on its own even when
 the plugin manager would refuse the whole plugin at the first one.
+
+Functions set ``__tracebackhide__`` (a plain local pytest looks for; nothing is imported) so
+a pytest failure shows the test and the message, not the suite's internals.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import difflib
 import hashlib
 import inspect
 import re
+import tempfile
 import time
 import unittest
 import zoneinfo
@@ -90,6 +94,7 @@ def hook_manager(plugin: object, vendor: str) -> pluggy.PluginManager:
     Raises :class:`ConformanceFailure` when pluggy refuses an implementation (an argument the
     hookspec does not have) or a hook that does not exist.
     """
+    __tracebackhide__ = True
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     try:
@@ -120,6 +125,7 @@ def check_hook_implementations(plugin: object, vendor: str) -> None:
     pluggy silently ignores a function without ``@hookimpl``, so a forgotten decorator would
     otherwise show up only as "hook not implemented" at ingest time.
     """
+    __tracebackhide__ = True
     pm = hook_manager(plugin, vendor)
     undecorated = [
         name
@@ -144,6 +150,7 @@ def check_hook_implementations(plugin: object, vendor: str) -> None:
 
 def _call(pm: pluggy.PluginManager, vendor: str, hook: str) -> Any:
     """Call an every-plugin hook of the single registered plugin; None if not implemented."""
+    __tracebackhide__ = True
     caller = getattr(pm.hook, hook)
     if not caller.get_hookimpls():
         return None
@@ -160,6 +167,7 @@ def _call(pm: pluggy.PluginManager, vendor: str, hook: str) -> Any:
 
 def plugin_vendor_info(plugin: object, vendor: str) -> VendorInfo:
     """The plugin's ``VendorInfo``, or a failure if it cannot even provide one."""
+    __tracebackhide__ = True
     pm = hook_manager(plugin, vendor)
     info = _call(pm, vendor, "pointline_vendor_info")
     if not isinstance(info, VendorInfo):
@@ -178,6 +186,7 @@ def check_vendor_info(plugin: object, vendor: str) -> VendorInfo:
     ``pointline vendors`` shows these fields and the manifest keys files by the vendor name,
     so an empty or malformed field is a user-visible defect.
     """
+    __tracebackhide__ = True
     info = plugin_vendor_info(plugin, vendor)
     if info.name != vendor:
         raise fail(
@@ -225,6 +234,7 @@ def check_api_version(api_version: object, vendor: str) -> None:
     The plugin manager refuses another major; a newer minor means the plugin was built for
     hooks this core does not have, i.e. its dependency on pointline-core is too loose.
     """
+    __tracebackhide__ = True
     core = hookspecs.PLUGIN_API_VERSION
     match = _API_VERSION.match(str(api_version)) if isinstance(api_version, str) else None
     if match is None:
@@ -254,6 +264,7 @@ def check_api_version(api_version: object, vendor: str) -> None:
 
 def plugin_tables(plugin: object, vendor: str) -> list[TableSpec]:
     """The tables the plugin contributes, each validated as the core validates them."""
+    __tracebackhide__ = True
     pm = hook_manager(plugin, vendor)
     tables = _call(pm, vendor, "pointline_tables")
     if tables is None:
@@ -282,6 +293,7 @@ def plugin_tables(plugin: object, vendor: str) -> list[TableSpec]:
 
 def check_tables(plugin: object, vendor: str) -> None:
     """Contributed tables (if any) are valid TableSpecs that do not clash with core tables."""
+    __tracebackhide__ = True
     plugin_tables(plugin, vendor)
 
 
@@ -291,6 +303,7 @@ def check_table_mapping(plugin: object, vendor: str) -> dict[str, str]:
     A data type mapped to an unknown table would make the plugin manager refuse the whole
     plugin; here the message names the data type, the table and the closest known names.
     """
+    __tracebackhide__ = True
     info = plugin_vendor_info(plugin, vendor)
     pm = hook_manager(plugin, vendor)
     mapping = _call(pm, vendor, "pointline_table_mapping")
@@ -360,6 +373,7 @@ def check_exchanges(plugin: object, vendor: str) -> list[ExchangeInfo]:
     The timezone decides every row's ``trading_date``; the plugin manager refuses a plugin
     with an unknown one, so this check names the exchange and suggests the right spelling.
     """
+    __tracebackhide__ = True
     pm = hook_manager(plugin, vendor)
     exchanges = _call(pm, vendor, "pointline_exchanges")
     if not isinstance(exchanges, (list, tuple)) or not exchanges:
@@ -406,6 +420,7 @@ def check_entry_point(vendor: str, plugin: object | None = None) -> None:
     When the plugin is registered in-process and no distribution is installed, the check is
     skipped (``unittest.SkipTest``, which pytest reports as a skip) with how to enable it.
     """
+    __tracebackhide__ = True
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == vendor]
     if not found:
         install = (
@@ -470,6 +485,7 @@ def registered(plugin: object, vendor: str) -> Plugins:
     Runtime checks (discover, parse, ingest) go through this registry so hooks are routed
     exactly as in production.
     """
+    __tracebackhide__ = True
     registry = Plugins()
     try:
         registry.register(plugin, name=vendor)
@@ -489,6 +505,7 @@ def discover_items(
     plugins: Plugins, vendor: str, bronze_root: Path
 ) -> list[BronzeFile | Unrecognised]:
     """Everything ``discover`` yields for ``bronze_root``, failing if it raises."""
+    __tracebackhide__ = True
     try:
         result = plugins.call(
             vendor,
@@ -515,6 +532,7 @@ def check_discover(
     folder and a decoy in another folder (see :func:`~pointline_core.testing.samples.
     layout_bronze`). Returns the sample ``BronzeFile`` records in ``rel_path`` order.
     """
+    __tracebackhide__ = True
     bronze_root = Path(bronze_root)
     data_types = set(plugins.vendor(vendor).info.data_types)
     for rel, sample in samples.items():
@@ -594,9 +612,9 @@ def check_discover(
             f"pointline_discover reports files outside its folder: {outside}",
             "walk vendor_root only; other folders belong to other vendors",
         )
-    empty = bronze_root.parent / f"{bronze_root.name}-empty-for-conformance"
-    empty.mkdir(exist_ok=True)
-    if discover_items(plugins, vendor, empty):
+    with tempfile.TemporaryDirectory(prefix="pointline-conformance-empty-") as empty:
+        found_in_empty = discover_items(plugins, vendor, Path(empty))
+    if found_in_empty:
         raise fail(
             vendor,
             "pointline_discover yields files when its vendor folder does not exist",
@@ -606,6 +624,7 @@ def check_discover(
 
 
 def _check_bronze_file(item: BronzeFile, vendor: str, bronze_root: Path, types: set[str]) -> None:
+    __tracebackhide__ = True
     problems = []
     if item.vendor != vendor:
         problems.append(f"vendor is {item.vendor!r}")
@@ -639,6 +658,7 @@ def _check_bronze_file(item: BronzeFile, vendor: str, bronze_root: Path, types: 
 
 def parse_frames(plugins: Plugins, file: BronzeFile, batch_rows: int) -> list[pl.DataFrame]:
     """Every non-empty frame ``parse`` yields for ``file``, failing on anything but frames."""
+    __tracebackhide__ = True
     vendor = file.vendor
     try:
         result = plugins.call(vendor, "pointline_parse", file=file, batch_rows=batch_rows)
@@ -668,6 +688,7 @@ def check_parse_batches(
     The runner numbers rows across batches (``file_seq``), so a batch size that changes the
     rows or their types would change the lake.
     """
+    __tracebackhide__ = True
     tested = 0
     for file in files:
         whole = parse_frames(plugins, file, WHOLE_FILE_BATCH_ROWS)
@@ -740,6 +761,7 @@ class StreamProbe:
 
 
 def _probe_once(plugins: Plugins, file: BronzeFile, batch_rows: int) -> StreamProbe:
+    __tracebackhide__ = True
     vendor = file.vendor
     start = time.perf_counter()
     try:
@@ -815,6 +837,7 @@ def check_parse_streams(
        share is a ratio of two times of one run, so machine speed cancels out, and the check
        fails only if all ``attempts`` runs are above ``max_first_share``.
     """
+    __tracebackhide__ = True
     batch_rows = max(1, rows // 32)
     probe = _probe_once(plugins, file, batch_rows)
     if probe.rows != rows:
@@ -881,6 +904,7 @@ def check_canonicalize(plugins: Plugins, vendor: str, files: Sequence[BronzeFile
     :func:`~pointline_core.ingest.transform.check_canonical`, so passing here means the runner
     accepts the frames.
     """
+    __tracebackhide__ = True
     declared = {e.name for e in plugins.vendor(vendor).exchanges}
     tested = 0
     for file in files:
@@ -920,6 +944,7 @@ def check_canonicalize(plugins: Plugins, vendor: str, files: Sequence[BronzeFile
 
 
 def _canonicalize(plugins: Plugins, file: BronzeFile, spec: TableSpec, raw: pl.DataFrame) -> Any:
+    __tracebackhide__ = True
     try:
         return plugins.call(
             file.vendor, "pointline_canonicalize", file=file, table=spec.name, frame=raw
@@ -984,6 +1009,7 @@ def import_symbols(
     ...), a polars frame of such rows, or with ``vendor_format`` the vendor's own file read by
     its ``pointline_read_symbols``. ``None`` imports nothing.
     """
+    __tracebackhide__ = True
     if symbols is None:
         return
     store = DimSymbolStore(Lake(lake_root))
@@ -1027,6 +1053,7 @@ def run_ingest(
     options: IngestOptions | None = None,
 ) -> IngestReport:
     """Import the symbols, then ingest ``bronze_root`` for this vendor only (no progress bar)."""
+    __tracebackhide__ = True
     import_symbols(plugins, vendor, lake_root, symbols, vendor_format_symbols)
     return ingest(
         bronze_root, lake_root, vendors=[vendor], plugins=plugins, progress=False, options=options
@@ -1048,6 +1075,7 @@ def check_ingest_counts(
     plugins: Plugins, vendor: str, report: IngestReport, samples: Mapping[str, Sample], lake: Path
 ) -> None:
     """Every sample lands exactly its expected rows; table totals in the lake agree."""
+    __tracebackhide__ = True
     if report.vendor_errors:
         raise fail(
             vendor,
@@ -1081,7 +1109,7 @@ def check_ingest_counts(
             raise fail(
                 vendor,
                 f"sample {rel} failed to ingest: {got.reason}",
-                "fix the hook named in the reason",
+                "fix the hook named in the reason; the check of that hook says exactly what",
             )
         if (got.rows_written, got.rows_quarantined) != (want, sample.expected_quarantined):
             hint = "check the sample's expected counts and canonicalize"
@@ -1124,12 +1152,24 @@ def check_rerun_writes_nothing(
     bronze_root: Path,
     lake_root: Path,
     options: IngestOptions | None = None,
+    first: IngestReport | None = None,
 ) -> None:
     """Ingesting the same Bronze root again skips every file and changes no lake file.
 
     A plugin whose discover reports other paths or data types on each run, or whose files
-    change when read, would re-ingest (and duplicate work) on every run.
+    change when read, would re-ingest (and duplicate work) on every run. ``first`` is the
+    report of the ingest that filled the lake: files that failed there are retried by design,
+    so the check then reports that instead.
     """
+    __tracebackhide__ = True
+    failed = [f.rel_path for f in (first.files if first else []) if f.status == "failed"]
+    if failed:
+        raise fail(
+            vendor,
+            f"cannot check reruns: the first ingest failed for {failed} (failed files are "
+            "retried on every run by design)",
+            "make the first ingest succeed (see test_ingest_lands_the_expected_rows)",
+        )
     before = lake_snapshot(lake_root)
     report = ingest(
         bronze_root, lake_root, vendors=[vendor], plugins=plugins, progress=False, options=options
@@ -1155,6 +1195,7 @@ def check_same_lake_content(
     Determinism is a contract rule: same Bronze input, same Silver content, ids included,
     whatever the batch size or the runner's grouping of files.
     """
+    __tracebackhide__ = True
     for name in sorted(set(tables)):
         spec = plugins.tables.get(name)
         for zone in ("silver", "quarantine"):
@@ -1182,6 +1223,7 @@ def check_corrupted_sample_fails(
 ) -> None:
     """The corrupted file is marked failed with a reason naming the plugin and lands nothing;
     the other samples still ingest."""
+    __tracebackhide__ = True
     results = {f.rel_path: f for f in report.files}
     got = results.get(corrupted_rel)
     if got is None:

@@ -69,6 +69,7 @@ def _cleanup(path: Path) -> None:
 def _skip(reason: str) -> None:
     """Skip the running test: through pytest when it is the runner (so the report points at
     the test), else with ``unittest.SkipTest``. Never imports pytest itself."""
+    __tracebackhide__ = True
     pytest = sys.modules.get("pytest")
     if pytest is not None:
         pytest.skip(reason)
@@ -141,6 +142,7 @@ class PluginConformance:
     # --- shared state ------------------------------------------------------------------------
 
     def _vendor(self) -> str:
+        __tracebackhide__ = True
         vendor = type(self).vendor
         if not vendor:
             raise ConformanceFailure(
@@ -150,6 +152,7 @@ class PluginConformance:
         return vendor
 
     def _state(self) -> _ClassState:
+        __tracebackhide__ = True
         cls = type(self)
         state = _STATES.get(cls)
         if state is None:
@@ -160,6 +163,7 @@ class PluginConformance:
 
     def plugin_object(self) -> object:
         """The object holding the hooks: ``plugin``, or what the entry point loads."""
+        __tracebackhide__ = True
         plugin = inspect.getattr_static(type(self), "plugin", None)
         if plugin is not None:
             return plugin
@@ -172,6 +176,7 @@ class PluginConformance:
 
     def registry(self) -> Plugins:
         """The plugin registered alone in a :class:`Plugins` registry, as the core loads it."""
+        __tracebackhide__ = True
         state = self._state()
         if state.plugins is None:
             if inspect.getattr_static(type(self), "plugin", None) is None:
@@ -189,6 +194,7 @@ class PluginConformance:
 
     def bronze_samples(self) -> dict[str, Sample]:
         """``{rel_path: sample}`` of the samples, made once per test class."""
+        __tracebackhide__ = True
         state = self._state()
         if state.samples is None:
             made = list(self.make_samples(state.workdir / "input"))
@@ -208,6 +214,7 @@ class PluginConformance:
 
     def bronze_root(self) -> Path:
         """A Bronze root holding exactly the samples (no strays), made once per class."""
+        __tracebackhide__ = True
         state = self._state()
         if state.bronze is None:
             root = state.workdir / "bronze"
@@ -216,6 +223,7 @@ class PluginConformance:
         return state.bronze
 
     def _layout(self, root: Path, strays: bool = False) -> dict[str, Sample]:
+        __tracebackhide__ = True
         try:
             return layout_bronze(
                 list(self.bronze_samples().values()), root, self._vendor(), strays=strays
@@ -225,6 +233,7 @@ class PluginConformance:
 
     def sample_files(self) -> list[BronzeFile]:
         """The samples as ``discover`` reports them (checked), in rel_path order."""
+        __tracebackhide__ = True
         plugins = self.registry()
         samples = self.bronze_samples()
         files = checks.discover_items(plugins, self._vendor(), self.bronze_root())
@@ -239,11 +248,13 @@ class PluginConformance:
         return [found[rel] for rel in sorted(samples)]
 
     def _symbols(self) -> object:
+        __tracebackhide__ = True
         self.bronze_samples()
         return self._state().symbols
 
     def ingest_into(self, lake: Path, bronze: Path, batch_rows: int, stream: bool) -> IngestReport:
         """Import the symbols into ``lake`` and ingest ``bronze`` with the given batching."""
+        __tracebackhide__ = True
         options = IngestOptions(
             batch_rows=batch_rows,
             stream_file_bytes=0 if stream else IngestOptions().stream_file_bytes,
@@ -260,6 +271,7 @@ class PluginConformance:
 
     def reference_ingest(self) -> tuple[Path, IngestReport]:
         """The samples ingested once into a lake kept for the class (read-only for tests)."""
+        __tracebackhide__ = True
         state = self._state()
         if state.reference is None:
             lake = state.workdir / "lake"
@@ -340,6 +352,7 @@ class PluginConformance:
                 shutil.rmtree(root, ignore_errors=True)
 
     def _discover_one(self, root: Path, rel: str) -> BronzeFile:
+        __tracebackhide__ = True
         found = [
             f
             for f in checks.discover_items(self.registry(), self._vendor(), root)
@@ -366,12 +379,12 @@ class PluginConformance:
 
     def test_rerun_writes_nothing(self, tmp_path: Path) -> None:
         """A second ingest of the same Bronze files skips them all and changes no lake file."""
-        lake, _ = self.reference_ingest()
+        lake, first = self.reference_ingest()
         copy = tmp_path / "lake"
         shutil.copytree(lake, copy)
         options = IngestOptions(batch_rows=self.ingest_batch_rows)
         checks.check_rerun_writes_nothing(
-            self.registry(), self._vendor(), self.bronze_root(), copy, options
+            self.registry(), self._vendor(), self.bronze_root(), copy, options, first
         )
 
     def test_ingest_is_deterministic(self, tmp_path: Path) -> None:

@@ -8,13 +8,15 @@ unbroken plugin, so each failure is caused by the one defect.
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 
+import attrs
 import polars as pl
 import pytest
 
-from pointline_core.models import ExchangeInfo, VendorInfo
-from pointline_core.testing import ConformanceFailure, checks
+from pointline_core.models import ExchangeInfo, Unrecognised, VendorInfo
+from pointline_core.testing import ConformanceFailure, Sample, checks
 
 CANONICALIZE = "test_canonicalize_returns_exactly_the_table_columns_and_dtypes"
 STREAMS = "test_parse_does_not_materialise_the_whole_file"
@@ -186,8 +188,6 @@ def test_missing_required_hook_fails(suite_for, variant):
     ],
 )
 def test_incomplete_vendor_info_fails(suite_for, variant, hooks, change, expected):
-    import attrs
-
     info = attrs.evolve(hooks.pointline_vendor_info(), **change)
     message = failure(
         suite_for(variant(pointline_vendor_info=lambda: info)), "test_vendor_info_is_complete"
@@ -214,8 +214,6 @@ def test_discover_that_ignores_unknown_files_fails(suite_for, variant, hooks):
 
 def test_discover_that_misses_a_sample_fails(suite_for, variant, hooks):
     def only_unrecognised(vendor_root, bronze_root):
-        from pointline_core.models import Unrecognised
-
         for f in hooks.pointline_discover(vendor_root=vendor_root, bronze_root=bronze_root):
             yield Unrecognised("barsco", f.rel_path, "not today")
 
@@ -242,8 +240,6 @@ def test_missing_symbols_fail_the_ingest_check_with_a_hint(suite_for, hooks):
 
 
 def test_wrong_expected_counts_fail(suite_for, hooks, generated):
-    from pointline_core.testing import Sample
-
     sample = generated / "tests" / "samples" / "bronze" / "barsco" / "xdemo" / "2024-01-02"
     suite = suite_for(hooks, samples=[Sample(sample / "DEMO.csv", "bars_1m", {"bars_1m": 31})])
     message = failure(suite, "test_ingest_lands_the_expected_rows")
@@ -298,3 +294,24 @@ def test_check_functions_work_without_the_test_class(hooks):
     assert [e.timezone for e in checks.check_exchanges(hooks, "barsco")] == ["America/New_York"]
     with pytest.raises(ConformanceFailure, match="registered as 'other'"):
         checks.check_vendor_info(hooks, "other")
+
+
+def test_discover_that_changes_between_runs_fails_the_rerun_check(suite_for, variant, hooks):
+    calls = itertools.count()
+    info = attrs.evolve(hooks.pointline_vendor_info(), data_types=("bars_1m", "bars_1m_b"))
+
+    def discover(vendor_root, bronze_root):
+        data_type = "bars_1m" if next(calls) == 0 else "bars_1m_b"  # a new identity each run
+        for f in hooks.pointline_discover(vendor_root=vendor_root, bronze_root=bronze_root):
+            yield attrs.evolve(f, data_type=data_type) if hasattr(f, "data_type") else f
+
+    plugin = variant(
+        pointline_vendor_info=lambda: info,
+        pointline_table_mapping=lambda: {"bars_1m": "bars_1m", "bars_1m_b": "bars_1m"},
+        pointline_discover=discover,
+    )
+    suite = suite_for(plugin)
+    suite.test_ingest_lands_the_expected_rows()
+    message = failure(suite, "test_rerun_writes_nothing", suite.bronze_root().parent / "rerun")
+    assert "a rerun over the same Bronze files did work" in message
+    assert "discover must report the same rel_path and data_type" in message
