@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ConformanceFailure": ("pointline_core.testing.checks", "ConformanceFailure"),
+    "ConformanceFailure": ("pointline_core.testing.failures", "ConformanceFailure"),
     "PluginConformance": ("pointline_core.testing.suite", "PluginConformance"),
     "frame_symbols": ("pointline_core.testing.suite", "frame_symbols"),
     "Sample": ("pointline_core.testing.samples", "Sample"),

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import unittest
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -168,11 +169,18 @@ class PluginConformance:
         if plugin is not None:
             return plugin
         vendor = self._vendor()
-        checks.check_entry_point(vendor, None)
-        from importlib.metadata import entry_points
-
-        (ep,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == vendor]
-        return ep.load()
+        found = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == vendor]
+        if len(found) != 1:
+            checks.check_entry_point(vendor, None)  # fails saying what is missing or doubled
+        try:
+            return found[0].load()
+        except Exception as exc:  # noqa: BLE001 - reported with the fix
+            raise fail(
+                vendor,
+                f"entry point {vendor} = {found[0].value!r} fails to import: "
+                f"{type(exc).__name__}: {exc}",
+                "make the hooks module importable from the installed distribution",
+            ) from None
 
     def registry(self) -> Plugins:
         """The plugin registered alone in a :class:`Plugins` registry, as the core loads it."""
