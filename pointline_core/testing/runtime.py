@@ -285,6 +285,7 @@ class StreamProbe:
 
     @property
     def first_share(self) -> float:
+        """Share of the parse time spent before the first batch (1.0 = nothing streamed)."""
         return self.first_batch_s / self.total_s if self.total_s > 0 else 1.0
 
 
