@@ -56,8 +56,8 @@ def demo(argv: list[str]) -> None:
 
 def test(argv: list[str]) -> None:
     setup()
-    run(BIN / "ruff", "check", ".")
-    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "ruff", "check", "--no-cache", ".")
+    run(BIN / "ruff", "format", "--check", "--no-cache", ".")
     run(PY, "-m", "pytest", *argv)
 
 
