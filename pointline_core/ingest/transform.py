@@ -8,6 +8,7 @@ frames: rows for the Silver table (exact spec columns) and rows for quarantine (
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -70,6 +71,11 @@ def _hook_error(vendor: str, stage: str, exc: Exception) -> FileFailed:
     return FileFailed(f"{stage}_error: plugin {vendor!r} raised {type(exc).__name__}: {exc}")
 
 
+@functools.cache
+def _vendor_schema(spec: TableSpec) -> dict[str, pl.DataType]:
+    return dict(spec.polars_schema(spec.vendor_columns()))
+
+
 def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> pl.DataFrame:
     """The canonicalize contract: a DataFrame, exact vendor columns and dtypes, same rows."""
     if not isinstance(frame, pl.DataFrame):
@@ -77,17 +83,18 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
             f"schema_mismatch: plugin {vendor!r} canonicalize returned "
             f"{type(frame).__name__}, expected a polars DataFrame"
         )
-    want = spec.vendor_columns()
-    have = [c for c in frame.columns if c != REASON]
-    missing = [c for c in want if c not in have]
+    want = _vendor_schema(spec)
+    schema = frame.schema
+    have = [c for c in schema if c != REASON]
+    missing = [c for c in want if c not in schema]
     extra = [c for c in have if c not in want]
     wrong = [
-        f"{c}: {frame.schema[c]} (spec {spec.column(c).dtype})"
-        for c in want
-        if c in frame.schema and frame.schema[c] != spec.column(c).polars_dtype()
+        f"{c}: {schema[c]} (spec {spec.column(c).dtype})"
+        for c, dtype in want.items()
+        if c in schema and schema[c] != dtype
     ]
-    if REASON in frame.columns and frame.schema[REASON] not in (pl.String, pl.Null):
-        wrong.append(f"{REASON}: {frame.schema[REASON]} (must be String)")
+    if REASON in schema and schema[REASON] not in (pl.String, pl.Null):
+        wrong.append(f"{REASON}: {schema[REASON]} (must be String)")
     problems = [
         f"{label} {items}"
         for label, items in (("missing", missing), ("unexpected", extra), ("wrong dtype", wrong))
@@ -281,5 +288,11 @@ def _quarantine_rows(bad: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     return out.select(columns)
 
 
+@functools.cache
+def _core_rules(spec: TableSpec) -> tuple[Rule, ...]:
+    return tuple(core_rules(spec))
+
+
 def rules_for(spec: TableSpec, extra: Sequence[Rule]) -> tuple[Rule, ...]:
-    return (*core_rules(spec), *extra)
+    """The core rules of ``spec`` (built once per spec) followed by the plugin's."""
+    return (*_core_rules(spec), *extra)
