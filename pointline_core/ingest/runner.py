@@ -44,6 +44,7 @@ from pointline_core.ingest.transform import (
     transform_batches,
 )
 from pointline_core.ingest.write import QuarantineSpill, Stores, non_empty
+from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.events import EventStore
@@ -53,6 +54,7 @@ from pointline_core.storage.manifest import (
     ManifestEntry,
     ManifestStore,
     StatusUpdate,
+    manifest_entries,
 )
 from pointline_core.storage.quarantine import quarantine_spec
 from pointline_core.storage.validation_log import ValidationLog, ValidationOutcome
@@ -159,13 +161,16 @@ class _Run:
 
     # -- gate ---------------------------------------------------------------------------
 
-    def process(self, files: list) -> list[FileResult]:
+    def process(self, files: list[BronzeFile]) -> list[FileResult]:
         identities = [
             FileIdentity(f.vendor, f.data_type, f.rel_path, sha256_file(f.path)) for f in files
         ]
-        decisions = gate(
-            files, identities, self.manifest.lookup(identities), self._same_path(files), self.force
-        )
+        known = self._known_entries(files)
+        by_identity = {e.identity: e for e in known}
+        by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
+        for e in known:
+            by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
+        decisions = gate(files, identities, by_identity, by_path, self.force)
         results = [d.skipped_result() for d in decisions if d.skip]
         todo = [d for d in decisions if not d.skip]
         if not todo:
@@ -179,14 +184,11 @@ class _Run:
         order = {f.rel_path: i for i, f in enumerate(files)}
         return sorted(results, key=lambda r: (r.vendor, order.get(r.rel_path, 0)))
 
-    def _same_path(self, files: list) -> dict[tuple[str, str, str], list[ManifestEntry]]:
-        """Manifest entries sharing a discovered file's path (one manifest read per run)."""
-        paths = {f.rel_path for f in files}
-        by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
-        for e in self.manifest.entries():
-            if e.bronze_path in paths:
-                by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
-        return by_path
+    def _known_entries(self, files: list[BronzeFile]) -> list[ManifestEntry]:
+        """Manifest entries at the discovered paths, any content: one manifest read per run."""
+        paths = sorted({f.rel_path for f in files})
+        frame = self.manifest.frame().filter(pl.col("bronze_path").is_in(paths))
+        return manifest_entries(frame)
 
     def _allocate(self, todo: list[GateDecision]) -> dict[FileIdentity, int]:
         if self.dry_run:

@@ -101,7 +101,8 @@ def _identity_frame(identities: Sequence[FileIdentity]) -> pl.DataFrame:
     )
 
 
-def _entries(frame: pl.DataFrame) -> list[ManifestEntry]:
+def manifest_entries(frame: pl.DataFrame) -> list[ManifestEntry]:
+    """Rows of a manifest frame (as :meth:`ManifestStore.frame` returns) as entries."""
     return [ManifestEntry(**row) for row in frame.select(_ENTRY_COLUMNS).iter_rows(named=True)]
 
 
@@ -136,7 +137,7 @@ class ManifestStore:
             .collect()
             .cast(dict(self.spec.polars_schema()))
         )
-        return {e.identity: e for e in _entries(found)}
+        return {e.identity: e for e in manifest_entries(found)}
 
     def allocate(
         self, identities: Sequence[FileIdentity], sizes: Sequence[int | None]
@@ -238,7 +239,7 @@ class ManifestStore:
         frame = self.frame()
         if status is not None:
             frame = frame.filter(pl.col("status") == status)
-        return _entries(frame)
+        return manifest_entries(frame)
 
     def _maintain(self) -> None:
         """Compact the manifest's small files once they pile up (caller holds the lock).
