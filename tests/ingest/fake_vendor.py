@@ -1,7 +1,8 @@
 """A tiny vendor the ingest tests own: CSV trades under <bronze>/fakevendor/<exch>/<sym>.csv.
 
 Columns: ts (µs UTC), price, qty, side (b/s), tid. A file named ``*.boom.csv`` makes
-canonicalize raise; ``*.slow.csv`` sleeps per batch (for concurrency tests).
+canonicalize raise; ``*.slow.csv`` sleeps per batch (for concurrency tests); a ts of
+``explode`` makes parse raise when it reaches that row's batch.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def pointline_parse(file: BronzeFile, batch_rows: int):
     for batch in lazy.collect_batches(chunk_size=batch_rows):
         if ".slow." in file.path.name:
             time.sleep(0.3)
+        if (batch["ts"] == "explode").any():
+            raise ParseError("unreadable row", path=file.rel_path, column="ts")
         yield batch
 
 

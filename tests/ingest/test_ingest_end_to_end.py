@@ -264,3 +264,20 @@ def test_redelivered_file_replaces_its_old_rows(bronze, lake_root, plugins):
     (third,) = ingest(bronze, lake_root, plugins=plugins, progress=False).files
     assert third.status == "failed"
     assert silver(lake_root).height == 7
+
+
+def test_streamed_file_failing_midway_leaves_no_rows(bronze, lake_root, plugins):
+    write_trades(bronze, "utcx", "GOOD", trades(30))
+    bad = write_trades(bronze, "utcx", "BAD", trades(40))
+    lines = bad.read_text().splitlines()
+    lines[35] = "explode,1,1,b,x"  # deep in the file, after several batches streamed
+    bad.write_text("\n".join(lines) + "\n")
+    open_symbols(lake_root, ("utcx", "GOOD"), ("utcx", "BAD"))
+    opts = IngestOptions(batch_rows=5, stream_file_bytes=0)  # every file streams
+    report = ingest(bronze, lake_root, plugins=plugins, progress=False, options=opts)
+    by_name = {f.rel_path.split("/")[-1]: f for f in report.files}
+    assert by_name["BAD.csv"].status == "failed" and by_name["GOOD.csv"].status == "success"
+    assert "unreadable row" in by_name["BAD.csv"].reason and "'ts'" in by_name["BAD.csv"].reason
+    rows = silver(lake_root)
+    assert set(rows["symbol"]) == {"GOOD"} and rows.height == 30
+    assert not (lake_root / "quarantine" / "trades").exists()
