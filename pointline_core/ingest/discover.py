@@ -56,6 +56,27 @@ def discover(plugins: Plugins, bronze_root: Path, vendors: Sequence[str]) -> Dis
             continue
         files.extend(mine)
         unrecognised.extend(other)
+    unrecognised.extend(_foreign_folders(plugins, bronze_root))
     files.sort(key=lambda f: (f.vendor, f.rel_path, f.data_type))
     unrecognised.sort(key=lambda u: (u.vendor, u.rel_path))
     return Discovered(files, unrecognised, errors)
+
+
+def _foreign_folders(plugins: Plugins, bronze_root: Path) -> list[Unrecognised]:
+    """Top-level Bronze folders no installed plugin owns: reported, never silently skipped.
+
+    Names starting with ``_`` or ``.`` are Pointline's or the system's (for example the
+    upstream ledger under ``_pointline``) and are left alone.
+    """
+    installed = set(plugins.names())
+    return [
+        Unrecognised(
+            entry.name,
+            f"{entry.name}/",
+            f"no installed plugin owns the Bronze folder {entry.name!r} (installed: "
+            f"{', '.join(sorted(installed)) or 'none'}); install pointline-{entry.name} or "
+            "move the folder",
+        )
+        for entry in sorted(bronze_root.iterdir())
+        if entry.is_dir() and entry.name not in installed and not entry.name.startswith(("_", "."))
+    ]

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
+import filelock
 import polars as pl
 
 from pointline_core.errors import PointlineError
@@ -111,8 +113,7 @@ def ingest(
     if not bronze.is_dir():
         raise PointlineError(f"Bronze root {bronze} is not a directory")
 
-    lock = contextlib.nullcontext() if dry_run else lake.lock("ingest")
-    with lock:  # a second runner waits here, then finds the files already ingested
+    with _ingest_lock(lake, dry_run, progress):
         run = _Run(plugins, bronze, lake, opts, force, dry_run, Progress(enabled=progress))
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)
@@ -130,6 +131,32 @@ def ingest(
         tables=summarise(results, run.commits),
         message=message_for(results, dry_run),
     )
+
+
+@contextlib.contextmanager
+def _ingest_lock(lake: Lake, dry_run: bool, progress: bool) -> Iterator[None]:
+    """Serialise runs on one lake: a second runner waits, then finds the files ingested.
+
+    A dry run writes nothing, not even the lock file, so it takes no lock.
+    """
+    if dry_run:
+        yield
+        return
+    lock = lake.lock("ingest")
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        if progress:
+            print(
+                f"waiting for another ingest run on {lake.root} to finish (lock {lock.lock_file})",
+                file=sys.stderr,
+                flush=True,
+            )
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class _Run:

@@ -97,6 +97,8 @@ def test_bad_files_fail_alone_with_specific_reasons(bronze, lake_root, plugins):
     write_trades(bronze, "utcx", "KABOOM", trades(10), suffix=".boom")
     write_trades(bronze, "nowhere", "XYZ", trades(3))
     (bronze / "fakevendor" / "README.txt").write_text("not data")
+    (bronze / "othervendor").mkdir()  # no plugin owns it: reported, not silently skipped
+    (bronze / "_pointline").mkdir()  # Pointline's own (upstream ledger): left alone
     open_symbols(lake_root, ("utcx", "GOOD"), ("utcx", "BADHDR"), ("utcx", "KABOOM"))
 
     report = ingest(bronze, lake_root, plugins=plugins, progress=False)
@@ -112,7 +114,8 @@ def test_bad_files_fail_alone_with_specific_reasons(bronze, lake_root, plugins):
     assert "canonicalize exploded" in by_path["KABOOM.boom.csv"].reason
     assert by_path["XYZ.csv"].status == "failed"
     assert by_path["XYZ.csv"].reason.startswith("unknown_exchange: nowhere")
-    assert [u.rel_path for u in report.unrecognised] == ["fakevendor/README.txt"]
+    assert [u.rel_path for u in report.unrecognised] == ["fakevendor/README.txt", "othervendor/"]
+    assert "no installed plugin owns" in report.unrecognised[1].reason
     assert not report.ok
 
     rows = silver(lake_root)
