@@ -7,15 +7,12 @@ from collections.abc import Mapping
 import polars as pl
 
 
-class UnknownExchangeInData(Exception):
-    """Rows name an exchange no plugin declared (the file fails with ``unknown_exchange``)."""
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(
-            f"unknown_exchange: {', '.join(names)} not declared by any installed plugin "
-            "(add it to the plugin's pointline_exchanges hook)"
-        )
-        self.names = names
+def unknown_exchange_reason(names: list[str]) -> str:
+    """The failure reason of a file whose rows name exchanges no plugin declared."""
+    return (
+        f"unknown_exchange: {', '.join(names)} not declared by any installed plugin "
+        "(add it to the plugin's pointline_exchanges hook)"
+    )
 
 
 def local_date(ts_us: pl.Expr, timezone: str) -> pl.Expr:
@@ -27,30 +24,42 @@ def local_date(ts_us: pl.Expr, timezone: str) -> pl.Expr:
     )
 
 
-def with_trading_date(
-    frame: pl.DataFrame, timezones: Mapping[str, str], reason_column: str = "_reject_reason"
-) -> pl.DataFrame:
-    """Add ``trading_date``; raise :class:`UnknownExchangeInData` for undeclared exchanges.
+def with_trading_date(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.DataFrame:
+    """Add ``trading_date``: the calendar day of ``ts_event_us`` in the exchange's timezone.
 
     A batch usually holds one exchange, so this builds one when/then branch per exchange
-    present, not per row.
+    present, not per row. Rows of an undeclared exchange get null (see
+    :func:`unknown_exchanges`, which fails such files before this runs).
     """
-    present = frame.get_column("exchange").drop_nulls().unique().sort().to_list()
-    unknown = [name for name in present if name not in timezones]
-    if unknown and reason_column in frame.columns:
-        # Rows the plugin already rejected (for example for a bad exchange value) go to
-        # quarantine with that reason; only unflagged rows can doom the whole file.
-        flagged = frame.filter(pl.col(reason_column).is_null())
-        unknown = sorted(set(unknown) & set(flagged.get_column("exchange").drop_nulls()))
-    if unknown:
-        raise UnknownExchangeInData(unknown)
-    present = [name for name in present if name in timezones]
+    present = [
+        name
+        for name in frame.get_column("exchange").drop_nulls().unique().sort().to_list()
+        if name in timezones
+    ]
     ts = pl.col("ts_event_us")
-    if not present:
-        expr = pl.lit(None, pl.Date)
-    else:
-        expr = pl.when(pl.col("exchange") == present[0]).then(local_date(ts, timezones[present[0]]))
+    expr: pl.Expr = pl.lit(None, pl.Date)
+    if present:
+        chain = pl.when(pl.col("exchange") == present[0]).then(
+            local_date(ts, timezones[present[0]])
+        )
         for name in present[1:]:
-            expr = expr.when(pl.col("exchange") == name).then(local_date(ts, timezones[name]))
-        expr = expr.otherwise(pl.lit(None, pl.Date))
+            chain = chain.when(pl.col("exchange") == name).then(local_date(ts, timezones[name]))
+        expr = chain.otherwise(pl.lit(None, pl.Date))
     return frame.with_columns(trading_date=expr)
+
+
+def unknown_exchanges(
+    frame: pl.DataFrame, timezones: Mapping[str, str], reason_column: str = "_reject_reason"
+) -> dict[int, str]:
+    """``{file_id: reason}`` for files whose unflagged rows name an undeclared exchange.
+
+    Rows a plugin already rejected go to quarantine with their own reason instead.
+    """
+    unflagged = pl.col(reason_column).is_null() if reason_column in frame.columns else pl.lit(True)
+    unknown = frame.filter(
+        unflagged, pl.col("exchange").is_not_null() & ~pl.col("exchange").is_in(list(timezones))
+    )
+    if not unknown.height:
+        return {}
+    per_file = unknown.group_by("file_id").agg(pl.col("exchange").unique().sort())
+    return {fid: unknown_exchange_reason(names) for fid, names in per_file.iter_rows()}

@@ -27,6 +27,7 @@ import polars as pl
 from pointline_core.errors import PointlineError
 from pointline_core.hashing import sha256_file
 from pointline_core.ingest.discover import discover
+from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.gate import GateDecision, gate
 from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (
@@ -35,16 +36,22 @@ from pointline_core.ingest.report import (
     message_for,
     summarise,
 )
+from pointline_core.ingest.status import (
+    failed_result,
+    finished_result,
+    reopen_update,
+    status_update,
+    superseded_update,
+    validation_outcomes,
+)
 from pointline_core.ingest.transform import (
     FileContext,
-    FileFailed,
     FileStats,
     canonical_batches,
     finish,
-    plugin_rules,
-    rules_for,
     transform_batches,
 )
+from pointline_core.ingest.validate import plugin_rules, rules_for
 from pointline_core.ingest.write import QuarantineSpill, Stores, non_empty
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
@@ -55,11 +62,10 @@ from pointline_core.storage.manifest import (
     FileIdentity,
     ManifestEntry,
     ManifestStore,
-    StatusUpdate,
     manifest_entries,
 )
 from pointline_core.storage.quarantine import quarantine_spec
-from pointline_core.storage.validation_log import ValidationLog, ValidationOutcome
+from pointline_core.storage.validation_log import ValidationLog
 
 
 @attrs.frozen(slots=True)
@@ -81,6 +87,12 @@ class IngestOptions:
 class WorkItem:
     decision: GateDecision
     file_id: int
+
+    def failed(self, reason: str) -> FileResult:
+        return failed_result(self.decision.file, self.file_id, reason)
+
+    def finished(self, table: str, stats: FileStats) -> FileResult:
+        return finished_result(self.decision.file, self.file_id, table, stats)
 
 
 def ingest(
@@ -228,17 +240,7 @@ class _Run:
         # A file that was done (forced) or half-done goes back to pending before any of its
         # old rows are deleted, so a crash in between makes the next run redo it.
         reopen = [
-            StatusUpdate(
-                ids[d.identity],
-                "pending",
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                "re-ingest in progress",
-            )
+            reopen_update(ids[d.identity])
             for d in todo
             if d.existing is not None and d.existing.status != "pending"
         ]
@@ -297,25 +299,15 @@ class _Run:
             outcomes = self._batch(unit)
         results = [r for r, _ in outcomes]
         if not self.dry_run:
-            updates = [_status_update(r) for r in results]
+            updates = [status_update(r) for r in results]
             updates += [
-                StatusUpdate(
-                    old.file_id,
-                    "superseded",
-                    old.table_name,
-                    old.rows_total,
-                    old.rows_written,
-                    old.rows_quarantined,
-                    old.trading_date_min,
-                    old.trading_date_max,
-                    f"content changed: rows replaced by file_id {item.file_id}",
-                )
+                superseded_update(old, item.file_id)
                 for item, r in zip(unit, results, strict=True)
                 if r.status in ("success", "quarantined")
                 for old in item.decision.supersedes
             ]
             self.manifest.update(updates)
-            self.validation.append([o for r, s in outcomes for o in _outcomes(r, s)])
+            self.validation.append([o for r, s in outcomes for o in validation_outcomes(r, s)])
         for r in results:
             self.progress.advance(r)
         return results
@@ -330,7 +322,10 @@ class _Run:
                 ctx = self._context(item)
                 frames = list(canonical_batches(self.plugins, ctx, self.opts.batch_rows))
             except FileFailed as exc:
-                results[item.file_id] = (_failed(item, exc.reason), FileStats())
+                results[item.file_id] = (
+                    item.failed(exc.reason),
+                    FileStats(),
+                )
                 continue
             # Files share one pass of the core stages only if their rules are the same.
             key = (ctx.spec.name, repr([(r.name, r.severity, str(r.bad)) for r in ctx.rules]))
@@ -343,10 +338,16 @@ class _Run:
             ids, goods, bads = writes.setdefault(table, ([], [], []))
             for item in items:
                 if done is not None and item.file_id in done.failed:
-                    results[item.file_id] = (_failed(item, done.failed[item.file_id]), FileStats())
+                    results[item.file_id] = (
+                        item.failed(done.failed[item.file_id]),
+                        FileStats(),
+                    )
                     continue
                 stats = (done.stats.get(item.file_id) if done else None) or FileStats()
-                results[item.file_id] = (_finished(item, table, stats), stats)
+                results[item.file_id] = (
+                    item.finished(table, stats),
+                    stats,
+                )
                 ids.append(item.file_id)
             if done is not None:
                 goods.append(done.good)
@@ -398,68 +399,7 @@ class _Run:
                 if spill.has_rows:
                     self._append(stores.quarantine, spill.drain(), [item.file_id])
         except FileFailed as exc:
-            return _failed(item, exc.reason), stats
+            return item.failed(exc.reason), stats
         finally:
             spill.close()
-        return _finished(item, ctx.spec.name, stats), stats
-
-
-def _failed(item: WorkItem, reason: str) -> FileResult:
-    d = item.decision
-    return FileResult(
-        vendor=d.file.vendor,
-        data_type=d.file.data_type,
-        rel_path=d.file.rel_path,
-        file_id=item.file_id if item.file_id >= 0 else None,
-        status="failed",
-        table=None,
-        rows_total=0,
-        reason=reason,
-    )
-
-
-def _finished(item: WorkItem, table: str, stats: FileStats) -> FileResult:
-    d = item.decision
-    return FileResult(
-        vendor=d.file.vendor,
-        data_type=d.file.data_type,
-        rel_path=d.file.rel_path,
-        file_id=item.file_id if item.file_id >= 0 else None,
-        status="quarantined" if stats.rows_quarantined else "success",
-        table=table,
-        rows_total=stats.rows_total,
-        rows_written=stats.rows_written,
-        rows_quarantined=stats.rows_quarantined,
-        trading_date_min=stats.date_min,
-        trading_date_max=stats.date_max,
-        quarantine_reasons=dict(sorted(stats.reasons.items())),
-    )
-
-
-def _status_update(r: FileResult) -> StatusUpdate:
-    return StatusUpdate(
-        file_id=r.file_id,
-        status=r.status,
-        table_name=r.table,
-        rows_total=r.rows_total,
-        rows_written=r.rows_written,
-        rows_quarantined=r.rows_quarantined,
-        trading_date_min=r.trading_date_min,
-        trading_date_max=r.trading_date_max,
-        status_reason=r.reason
-        or (", ".join(f"{k}={v}" for k, v in r.quarantine_reasons.items()) or None),
-    )
-
-
-def _outcomes(r: FileResult, s: FileStats) -> list[ValidationOutcome]:
-    if r.table is None or r.file_id is None:
-        return []
-    rejects = [
-        ValidationOutcome(r.file_id, r.table, rule, "reject", n, s.samples[rule])
-        for rule, n in sorted(s.reasons.items())
-    ]
-    warns = [
-        ValidationOutcome(r.file_id, r.table, rule, "warn", n, None)
-        for rule, n in sorted(s.warnings.items())
-    ]
-    return rejects + warns
+        return item.finished(ctx.spec.name, stats), stats

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import polars as pl
 
+from pointline_core.ingest.failure import FileFailed, hook_error
+from pointline_core.models import BronzeFile
+from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.validation_rules import Rule
 
@@ -51,3 +55,30 @@ def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
     return frame.with_columns(
         pl.coalesce([*reasons, pl.lit(None, pl.String)]).cast(pl.String).alias(REASON)
     )
+
+
+@functools.cache
+def _core_rules(spec: TableSpec) -> tuple[Rule, ...]:
+    return tuple(core_rules(spec))
+
+
+def plugin_rules(plugins: Plugins, file: BronzeFile, spec: TableSpec) -> list[Rule]:
+    """The owning plugin's ``pointline_validation_rules`` for this file, checked."""
+    if not plugins.implements(file.vendor, "pointline_validation_rules"):
+        return []
+    try:
+        rules = plugins.call(file.vendor, "pointline_validation_rules", file=file, table=spec.name)
+    except Exception as exc:  # noqa: BLE001 - a plugin failure fails this file only
+        raise hook_error(file.vendor, "validation_rules", exc) from exc
+    rules = list(rules or ())
+    bad = [r for r in rules if not isinstance(r, Rule)]
+    if bad:
+        raise FileFailed(
+            f"validation_rules_error: plugin {file.vendor!r} returned {bad[0]!r}, expected Rule"
+        )
+    return rules
+
+
+def rules_for(spec: TableSpec, extra: Sequence[Rule]) -> tuple[Rule, ...]:
+    """The core rules of ``spec`` (built once per spec) followed by the plugin's."""
+    return (*_core_rules(spec), *extra)

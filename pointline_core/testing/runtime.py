@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 import polars as pl
 
-from pointline_core.ingest.transform import FileFailed, check_canonical
+from pointline_core.ingest.canonicalize import check_canonical
+from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.validate import REASON
 from pointline_core.models import BronzeFile, Unrecognised
 from pointline_core.plugins import Plugins
@@ -430,7 +431,7 @@ def check_canonicalize(plugins: Plugins, vendor: str, files: Sequence[BronzeFile
     the same on every call, and only with declared exchanges.
 
     The contract check itself is the ingest runner's
-    :func:`~pointline_core.ingest.transform.check_canonical`, so passing here means the runner
+    :func:`~pointline_core.ingest.canonicalize.check_canonical`, so passing here means the runner
     accepts the frames.
     """
     __tracebackhide__ = True

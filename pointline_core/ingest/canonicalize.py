@@ -1,0 +1,66 @@
+"""Stage: canonicalize. The plugin maps a raw batch to the table's columns; the core checks
+the result against the contract before anything else touches it."""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+
+from pointline_core.ingest.failure import FileFailed, hook_error
+from pointline_core.ingest.validate import REASON
+from pointline_core.models import BronzeFile
+from pointline_core.plugins import Plugins
+from pointline_core.schemas.spec import TableSpec
+
+
+@functools.cache
+def _vendor_schema(spec: TableSpec) -> dict[str, pl.DataType]:
+    return dict(spec.polars_schema(spec.vendor_columns()))
+
+
+def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> pl.DataFrame:
+    """The canonicalize contract: a DataFrame, exact vendor columns and dtypes, same rows."""
+    if not isinstance(frame, pl.DataFrame):
+        raise FileFailed(
+            f"schema_mismatch: plugin {vendor!r} canonicalize returned "
+            f"{type(frame).__name__}, expected a polars DataFrame"
+        )
+    want = _vendor_schema(spec)
+    schema = frame.schema
+    have = [c for c in schema if c != REASON]
+    missing = [c for c in want if c not in schema]
+    extra = [c for c in have if c not in want]
+    wrong = [
+        f"{c}: {schema[c]} (spec {spec.column(c).dtype})"
+        for c, dtype in want.items()
+        if c in schema and schema[c] != dtype
+    ]
+    if REASON in schema and schema[REASON] not in (pl.String, pl.Null):
+        wrong.append(f"{REASON}: {schema[REASON]} (must be String)")
+    problems = [
+        f"{label} {items}"
+        for label, items in (("missing", missing), ("unexpected", extra), ("wrong dtype", wrong))
+        if items
+    ]
+    if frame.height != rows:
+        problems.append(f"returned {frame.height} rows for {rows} parsed rows")
+    if problems:
+        raise FileFailed(
+            f"schema_mismatch: plugin {vendor!r} canonicalize for table {spec.name!r}: "
+            + "; ".join(problems)
+        )
+    return frame
+
+
+def canonicalize(
+    plugins: Plugins, file: BronzeFile, spec: TableSpec, raw: pl.DataFrame
+) -> pl.DataFrame:
+    """One raw batch through the owning plugin's ``pointline_canonicalize``, checked."""
+    try:
+        canon = plugins.call(
+            file.vendor, "pointline_canonicalize", file=file, table=spec.name, frame=raw
+        )
+    except Exception as exc:  # noqa: BLE001 - a plugin failure fails this file only
+        raise hook_error(file.vendor, "canonicalize", exc) from exc
+    return check_canonical(canon, spec, raw.height, file.vendor)
