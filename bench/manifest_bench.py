@@ -5,7 +5,9 @@
 Builds a manifest the way an ingest run does (allocate a batch of identities, then one
 status update per batch), then measures at full size: lookup of a batch, lookup of a single
 file, allocate of a new batch, update of a batch. Prints milliseconds per call and
-microseconds per file, and the number of Delta commits the build made.
+microseconds per file, and the number of Delta commits the build made. Then simulates a run
+of many small files into an event table (``--run-files``) and measures the exactly-once
+marker check (``EventStore.committed_file_ids``) against the table's markers.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def run_commits(root: Path, files: int, batch: int) -> None:
     import polars as pl
 
     from pointline_core.schemas.tables import TRADES
-    from pointline_core.storage.events import EventStore
+    from pointline_core.storage.events import EventStore, app_id
 
     lake = Lake(root)
     manifest, events = ManifestStore(lake), EventStore(lake, TRADES)
@@ -73,19 +75,39 @@ def run_commits(root: Path, files: int, batch: int) -> None:
         )
 
     start = time.perf_counter()
+    every: list[int] = []
     for first in range(0, files, batch):
         idents = [identity(i) for i in range(first, min(files, first + batch))]
         ids = list(manifest.allocate(idents, [None] * len(idents)).values())
+        # what a work unit asks before writing (exactly-once: delete what a crash left)
+        events.committed_file_ids(ids)
         events.append((frame(i) for i in ids), ids)
         manifest.update(success(ids))
+        every += ids
     elapsed = time.perf_counter() - start
-    ev = DeltaTable(str(events.path)).version() + 1
+    table = DeltaTable(str(events.path))
+    ev = table.version() + 1
     mf = DeltaTable(str(manifest.path)).version() + 1
     print(
         f"  simulated run: {files:,} files x {rows} rows in batches of {batch}: "
-        f"{elapsed / files * 1e3:.2f} ms/file end to end (manifest + event writes)"
+        f"{elapsed / files * 1e3:.2f} ms/file end to end (marker check + manifest + event "
+        "writes)"
     )
     print(f"    Delta commits: trades {ev} (incl. create), ingest_manifest {mf} (incl. create)")
+    # exactly-once markers: one pass over the log for a whole batch, vs delta-rs per id
+    t_batch, marked = timed(events.committed_file_ids, every[-batch:])
+    assert len(marked) == min(batch, files)
+    t_all, marked = timed(events.committed_file_ids, every)
+    assert len(marked) == files
+    sample = [app_id(i) for i in every[:100]]
+    t_per_id, _ = timed(lambda: [table.transaction_version(a) for a in sample])
+    print(f"    committed_file_ids with {files:,} markers in the table:")
+    print(f"      {batch} files {t_batch * 1e3:8.1f} ms/call {t_batch / batch * 1e6:8.1f} us/file")
+    print(f"      {files:,} files {t_all * 1e3:6.1f} ms/call {t_all / files * 1e6:8.1f} us/file")
+    print(
+        f"      (DeltaTable.transaction_version, one id per call: "
+        f"{t_per_id / len(sample) * 1e6:,.0f} us/file)"
+    )
 
 
 def main() -> None:

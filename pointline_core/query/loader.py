@@ -145,7 +145,10 @@ def _non_event_filters(
     if exchanges is None:
         return []
     if "exchange" not in spec.column_names:
-        raise QueryError(f"table {spec.name!r} has no exchange column to filter on")
+        raise QueryError(
+            f"table {spec.name!r} has no exchange column to filter on; drop the exchange "
+            "argument (--exchange) for this table"
+        )
     return [pl.col("exchange").is_in(list(exchanges))]
 
 

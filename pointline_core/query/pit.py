@@ -9,8 +9,8 @@ so the mapping symbol -> symbol_id is a function of time:
   each row carrying the id valid at its instant (a re-listed symbol or a changed tick size
   shows up as different ids on either side of the boundary);
 * asking by ``symbol_id`` returns only the rows of that window: the window's exchange and
-  exchange_symbol, ``valid_from <= ts_event_us < valid_until``, and the stored id. The
-  window's bounds also narrow the partitions read.
+  exchange_symbol, ``valid_from <= ts_event_us < valid_until``. The window's bounds also
+  narrow the partitions read.
 
 A symbol renamed by its exchange is a new exchange_symbol with its own windows: ask for
 both names (``symbol=["OLD", "NEW"]``) to follow it across the rename.
@@ -19,7 +19,9 @@ The ``symbol_id`` a row carries is the one stamped at ingestion. dim_symbol neve
 existing window's start, so stamped ids stay valid; but if windows are split *after* rows
 were ingested (a late snapshot with new attributes mid-window), the rows after the split keep
 the older id until their files are re-ingested (``pointline ingest --force``). A symbol_id
-request returns rows that carry the id *and* lie inside its current window.
+request therefore selects rows by the window itself (exchange, exchange_symbol, time span),
+not by the stored id, so no row drops out of both windows' reads; such rows still show the
+id they were stamped with.
 Unknown symbols and ids raise :class:`~pointline_core.errors.UnknownSymbolError` with the
 nearest known names, so a typo never looks like an empty day.
 """
@@ -189,18 +191,43 @@ def _by_id(
     span_from = int(windows["valid_from_ts_us"].min())
     span_until = int(windows["valid_until_ts_us"].max())
     narrowed = window.intersect(span_from, None if span_until == OPEN_END_US else span_until)
-    id_list = pl.Series(windows["symbol_id"].to_list(), dtype=pl.Int64)
-    sid = pl.col("symbol_id")
+    # A row belongs to a window by the window's definition (exchange, exchange_symbol and
+    # valid_from <= ts_event_us < valid_until), not by the id stamped on it: a window split
+    # after the row was ingested leaves the older id on it, and the row must not vanish from
+    # both windows' reads.
+    spans = _spans(windows)
     ts = pl.col("ts_event_us")
-    # The window of each row's id: its exchange, exchange_symbol and [valid_from, valid_until).
+    in_span = [
+        (pl.col("exchange") == exchange)
+        & (pl.col("symbol") == symbol)
+        & (ts >= start)
+        & (ts < end if end < OPEN_END_US else pl.lit(True))
+        for exchange, symbol, start, end in spans.iter_rows()
+    ]
     filters = (
-        sid.is_in(id_list.to_list()),
-        pl.col("exchange").is_in(windows["exchange"].unique().to_list()),
-        pl.col("symbol").is_in(windows["exchange_symbol"].unique().to_list()),
-        pl.col("exchange") == sid.replace_strict(id_list, windows["exchange"], default=None),
-        pl.col("symbol") == sid.replace_strict(id_list, windows["exchange_symbol"], default=None),
-        ts >= sid.replace_strict(id_list, windows["valid_from_ts_us"], default=None),
-        ts < sid.replace_strict(id_list, windows["valid_until_ts_us"], default=None),
+        # plain comparisons first: these prune row groups by statistics
+        pl.col("exchange").is_in(spans["exchange"].unique().to_list()),
+        pl.col("symbol").is_in(spans["exchange_symbol"].unique().to_list()),
+        pl.any_horizontal(in_span),
     )
     chosen = tuple(windows["exchange"].unique().sort().to_list())
     return SymbolSelection(chosen, narrowed, filters, windows)
+
+
+def _spans(windows: pl.DataFrame) -> pl.DataFrame:
+    """The selected windows with contiguous ones of a symbol merged: exchange,
+    exchange_symbol, start, end (one term per span in the row filter)."""
+    key = ["exchange", "exchange_symbol"]
+    ordered = windows.select(*key, "valid_from_ts_us", "valid_until_ts_us").sort(
+        *key, "valid_from_ts_us"
+    )
+    gap = pl.col("valid_from_ts_us") != pl.col("valid_until_ts_us").shift(1).over(key)
+    return (
+        ordered.with_columns(_span=gap.fill_null(True).cast(pl.Int64).cum_sum().over(key))
+        .group_by(*key, "_span", maintain_order=True)
+        .agg(
+            start=pl.col("valid_from_ts_us").first(),
+            end=pl.col("valid_until_ts_us").last(),
+        )
+        .drop("_span")
+    )

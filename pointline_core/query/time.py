@@ -7,7 +7,8 @@ Accepted values, for both ends of the half-open window ``[start, end)`` on ``ts_
 * ``datetime.date`` -- midnight at the start of that day in ``tz`` (default UTC);
 * ``str`` -- ISO text: ``2024-03-01``, ``2024-03-01T09:30``, ``2024-03-01 09:30:00.25``,
   ``2024-03-01T09:30:00+08:00``, ``...Z``; or an integer in microseconds (``"1709251200000000"``);
-  text without an offset is read in ``tz`` (default UTC).
+  text without an offset is read in ``tz`` (default UTC). Eight digits that read as a date
+  (``"20240301"``) are refused as ambiguous rather than taken as 20 s after the epoch.
 
 Partitions are exchange-local days (``trading_date``), which differ from UTC days by at most
 one day in either direction (UTC-12 .. UTC+14). :meth:`TimeWindow.trading_date_bounds` widens
@@ -32,6 +33,8 @@ TimeLike = int | str | dt.datetime | dt.date
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: YYYYMMDD between 1900 and 2999: refused as text microseconds (see _text_us)
+_COMPACT_DATE = re.compile(r"^(19|2\d)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 _US = dt.timedelta(microseconds=1)
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)
@@ -89,6 +92,12 @@ _HINT = (
 
 def _text_us(text: str, zone: dt.tzinfo, name: str) -> int:
     if _INT_TEXT.match(text):
+        if _COMPACT_DATE.match(text):
+            # "20240301" is far more likely a date than 20 seconds after the epoch
+            raise TimeRangeError(
+                f"{name}={text!r} is ambiguous: write the date as {text[:4]}-{text[4:6]}-"
+                f"{text[6:]}, or microseconds since the epoch in full (16 digits for today)"
+            )
         return int(text)
     iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:

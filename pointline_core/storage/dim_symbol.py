@@ -116,6 +116,7 @@ def _time_us(name: str, dtype: pl.DataType) -> pl.Expr:
     )
     parsed = [
         text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False),
+        text.str.to_datetime("%Y-%m-%dT%H:%M%:z", time_unit="us", strict=False),
         *(
             text.str.to_datetime(f, time_unit="us", time_zone="UTC", strict=False)
             for f in _DATETIME_FORMATS
@@ -164,7 +165,10 @@ def normalize_symbol_rows(rows: pl.DataFrame, source: str = "symbol rows") -> pl
     for key in KEY:
         mask = pl.col(key).is_null() | (pl.col(key) == "")
         if out.select(mask.any()).item():
-            raise SymbolDataError(f"{source}: {out.select(mask.sum()).item()} rows lack {key}")
+            raise SymbolDataError(
+                f"{source}: {out.select(mask.sum()).item()} rows lack {key}; every row needs "
+                f"{' and '.join(KEY)}"
+            )
     for name, ts in (("valid_from", "valid_from_ts_us"), ("valid_until", "valid_until_ts_us")):
         text = pl.col(name).cast(pl.String).str.strip_chars()
         present = text.is_not_null() & (text != "")
@@ -181,7 +185,8 @@ def normalize_symbol_rows(rows: pl.DataFrame, source: str = "symbol rows") -> pl
         if out.select(bad.any()).item():
             raise SymbolDataError(
                 f"{source}: {c} values {_bad_values(checked, bad, c)} are not numbers or do not "
-                f"fit fixed-point scale {scales[c]}"
+                f"fit fixed-point scale {scales[c]}; write plain decimals such as 0.01 (at most "
+                f"{scales[c]} decimal places) or leave the cell empty"
             )
     inverted = pl.col("valid_until_ts_us") <= pl.col("valid_from_ts_us")
     if out.select(inverted.any()).item():
@@ -224,7 +229,9 @@ def merge_timelines(existing: pl.DataFrame, incoming: pl.DataFrame) -> pl.DataFr
     if overlap.height:
         raise SymbolDataError(
             "symbol rows overlap: a window's valid_until is after the next window's "
-            f"valid_from for {overlap.select(*key, 'valid_from_ts_us').head(5).rows()}"
+            f"valid_from for {overlap.select(*key, 'valid_from_ts_us').head(5).rows()}; end "
+            "each window at or before the next valid_from of that symbol, or leave valid_until "
+            "empty"
         )
     ex = existing.select(*key, "valid_from_ts_us", "valid_until_ts_us", *ATTRIBUTES)
     bounds = (

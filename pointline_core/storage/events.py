@@ -23,6 +23,7 @@ from deltalake import CommitProperties, DeltaTable, Transaction
 from pointline_core.errors import StorageError
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import (
+    app_transaction_versions,
     check_frame,
     check_table_schema,
     create_table,
@@ -168,12 +169,18 @@ class EventStore:
         table = open_table(self.path)
         if table is None:
             return set()
-        committed = set()
-        for i in _unique_ids(file_ids):
-            version = table.transaction_version(app_id(i))
-            if version is not None and version > DELETED_MARKER:
-                committed.add(i)
-        return committed
+        return self._marked(table, _unique_ids(file_ids))
+
+    def _marked(self, table: DeltaTable, ids: Sequence[int]) -> set[int]:
+        """The ids among ``ids`` whose latest marker in ``table`` is a commit (> 0).
+
+        One pass over the Delta log for the whole batch; ``transaction_version`` per id only
+        when the log cannot be read that way (it replays the log on every call).
+        """
+        versions = app_transaction_versions(table, self.path, APP_ID_PREFIX)
+        if versions is not None:
+            return {i for i in ids if versions.get(app_id(i), DELETED_MARKER) > DELETED_MARKER}
+        return {i for i in ids if (table.transaction_version(app_id(i)) or 0) > DELETED_MARKER}
 
     def count_rows(self, file_ids: Sequence[int] | None = None) -> int:
         table = open_table(self.path)
@@ -205,7 +212,7 @@ class EventStore:
                 .collect()
                 .item()
             )
-            marked = [i for i in ids if (table.transaction_version(app_id(i)) or 0) > 0]
+            marked = self._marked(table, ids)
             if not rows and not marked:
                 return 0
             props = CommitProperties(

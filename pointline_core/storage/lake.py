@@ -43,6 +43,11 @@ def _as_path(value: str | Path) -> Path:
     return path
 
 
+class LakeNameError(LakePathError, ValueError):
+    """An unknown zone or an invalid table name (a ValueError, and a PointlineError so the
+    command line reports it instead of a traceback)."""
+
+
 @attrs.frozen(slots=True)
 class Lake:
     """A lake root directory. Creating a ``Lake`` touches nothing on disk."""
@@ -51,9 +56,12 @@ class Lake:
 
     def table_path(self, table: str, zone: Zone) -> Path:
         if zone not in ZONES:
-            raise ValueError(f"unknown lake zone {zone!r}; use one of {', '.join(ZONES)}")
+            raise LakeNameError(f"unknown lake zone {zone!r}; use one of {', '.join(ZONES)}")
         if not table or "/" in table or "\\" in table or table.startswith("."):
-            raise ValueError(f"invalid table name {table!r}: use a plain lower_snake_case name")
+            raise LakeNameError(
+                f"invalid table name {table!r}: use a plain lower_snake_case name such as "
+                "trades (`pointline tables` lists them)"
+            )
         return self.root / zone / table
 
     def lock(self, name: str, timeout: float = -1) -> filelock.FileLock:

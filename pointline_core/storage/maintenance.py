@@ -165,7 +165,8 @@ def _typed_value(spec: TableSpec, key: str, value: str) -> object:
     except (ValueError, KeyError):
         raise MaintenanceError(
             f"partition value {value!r} is not a valid {dtype} for column {key!r} of "
-            f"table {spec.name!r}"
+            f"table {spec.name!r}; write it as on disk (dates as YYYY-MM-DD, e.g. "
+            f"{key}=2024-05-01)"
         ) from None
     return value
 

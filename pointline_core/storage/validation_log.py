@@ -15,6 +15,7 @@ from pointline_core.storage.lake import Lake
 
 TABLE = VALIDATION_LOG.name
 SEVERITIES = VALIDATION_LOG.column("severity").allowed or ()
+LOCK_NAME = f"control-{TABLE}"
 
 
 @attrs.frozen(slots=True)
@@ -44,7 +45,8 @@ class ValidationLog:
         bad = sorted({o.severity for o in outcomes} - set(SEVERITIES))
         if bad:
             raise StorageError(
-                f"validation outcome severity {bad} is not one of {list(SEVERITIES)}"
+                f"validation outcome severity {bad} is not one of {list(SEVERITIES)}; "
+                f"nothing was written to {self.path}"
             )
         schema = {
             a.name: self.spec.column(a.name).polars_dtype() for a in attrs.fields(ValidationOutcome)
@@ -52,8 +54,10 @@ class ValidationLog:
         frame = pl.DataFrame(
             [attrs.astuple(o) for o in outcomes], schema=schema, orient="row"
         ).with_columns(logged_at_us=pl.lit(time.time_ns() // 1_000, pl.Int64))
-        create_table(self.path, self.spec)
-        write_stream(self.path, self.spec, [frame])
+        # the table's write lock, which compaction and vacuum of the table take too
+        with self.lake.lock(LOCK_NAME):
+            create_table(self.path, self.spec)
+            write_stream(self.path, self.spec, [frame])
 
     def frame(self) -> pl.DataFrame:
         """Every outcome, oldest first then by (file_id, table_name, rule)."""

@@ -184,3 +184,23 @@ def test_plugin_tables_by_spec_or_through_plugins(lake):
     plugins.register(_TicksVendor(), name="tickvendor")
     assert query.load(lake, "ticks", plugins=plugins, decoded=True).collect().equals(by_spec)
     assert query.coverage(lake, "ticks", plugins=plugins)["rows"].to_list() == [2]
+
+
+def test_a_table_whose_column_types_differ_from_the_spec_is_refused_not_cast(lake):
+    """A double ``price`` read as the spec's Int64 would silently truncate 100.5 to 100."""
+    from deltalake import write_deltalake
+
+    from pointline_core.errors import SchemaMismatchError
+
+    frame = (
+        book_rows()
+        .select(TRADES.column_names[:8])
+        .with_columns(
+            trade_id=pl.lit("t"), side=pl.lit("buy"), price=pl.lit(100.5), qty=pl.lit(1, pl.Int64)
+        )
+    )
+    path = lake.table_path("trades", "silver")
+    path.parent.mkdir(parents=True)
+    write_deltalake(str(path), frame, partition_by=list(TRADES.partition_by))
+    with pytest.raises(SchemaMismatchError, match=r"price is double \(expected long\)"):
+        query.load(lake, "trades")

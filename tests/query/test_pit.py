@@ -174,3 +174,27 @@ def test_symbols_listing_filters(two_windows):
     frame = query.symbols(lake, exchange=["eastx"])
     assert frame["valid_until"].null_count() == frame.height  # open windows
     assert frame.schema["valid_from"] == pl.Datetime("us", "UTC")
+
+
+def test_a_window_split_after_ingestion_loses_no_row_by_symbol_id(bronze, lake):
+    """A snapshot applied late (after its day was ingested) splits a window: the rows after
+    the split still carry the id stamped at ingestion. Asking for either window's id must
+    still return exactly that window's rows (exchange, symbol, time span), none lost."""
+    listed(lake, ("utcx", "AAA"))
+    split = T0 + DAY
+    times = [T0, split - 1, split, split + HOUR]
+    vendor.write(bronze, "utcx", "AAA", "a", _rows(times, "a"))
+    ingest(bronze, lake)
+    windows(lake, [("utcx", "AAA", split, None, "0.5")])  # learned late: a new tick size
+    old = symbol_id("utcx", "AAA", LONG_AGO)
+    new = symbol_id("utcx", "AAA", split)
+    assert query.symbols(lake, exchange="utcx")["symbol_id"].to_list() == [old, new]
+    before = query.load(lake, "trades", symbol_id=old).collect()
+    after = query.load(lake, "trades", symbol_id=new).collect()
+    assert before["ts_event_us"].to_list() == [T0, split - 1]
+    assert after["ts_event_us"].to_list() == [split, split + HOUR]
+    # the stored ids are the ones stamped at ingestion (re-ingest with --force to restamp)
+    assert set(after["symbol_id"]) == {old}
+    assert query.load(lake, "trades", symbol_id=[old, new]).collect().height == 4
+    (only,) = query.files(lake, "trades", symbol_id=new)[0]  # its span prunes 03-01
+    assert "trading_date=2024-03-02" in only

@@ -59,6 +59,13 @@ def test_unreadable_times_raise(value):
         to_us(value, name="start")
 
 
+def test_compact_date_text_is_refused_as_ambiguous_not_read_as_microseconds():
+    with pytest.raises(TimeRangeError, match=r"start='20240301' is ambiguous: .* 2024-03-01"):
+        to_us("20240301", name="start")
+    assert to_us(20240301) == 20_240_301  # a Python int says microseconds unambiguously
+    assert to_us("20241301") == 20_241_301  # not a date: microseconds
+
+
 def test_unknown_timezone_raises():
     with pytest.raises(TimeRangeError, match="unknown timezone 'Mars/Base'"):
         to_us("2024-03-01", tz="Mars/Base")

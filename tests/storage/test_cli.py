@@ -71,6 +71,10 @@ def test_compact_and_vacuum_commands(lake, trades, capsys):
     }
     code, _, err = _run(capsys, "compact", root, "trades")
     assert code == 2 and "--partition exchange=...,trading_date=..." in err
+    code, _, err = _run(capsys, "vacuum", root, "../trades")
+    assert code == 2 and "invalid table name '../trades'" in err
+    code, _, err = _run(capsys, "compact", root, "trades", "--partition", "exchange=exa")
+    assert code == 2 and "must name exactly its partition columns" in err
 
     code, out, _ = _run(capsys, "vacuum", root, "trades")
     assert code == 0 and "would remove 0 files" in out

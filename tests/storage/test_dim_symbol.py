@@ -308,3 +308,26 @@ def test_resolution_is_vectorised_and_keeps_row_order(lake):
         .sort("r")["symbol_id"]
     )
     assert ids.to_list() == expected.to_list()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-05", D5),
+        ("2024-01-05T00:00", D5),
+        ("2024-01-05 00:00:00", D5),
+        ("2024-01-05T00:00:00.000001", D5 + 1),
+        ("2024-01-05T08:00:00+08:00", D5),
+        ("2024-01-05T08:00+08:00", D5),
+        ("2024-01-05T08:00:00.5+0800", D5 + 500_000),
+        ("2024-01-04T19:00:00-05:00", D5),
+        ("2024-01-05T00:00:00Z", D5),
+        (str(D5), D5),
+        (f" {D5 - 1} ", D5 - 1),
+    ],
+)
+def test_symbol_file_times_iso_or_microseconds(text, expected):
+    from pointline_core.storage.dim_symbol import normalize_symbol_rows
+
+    rows = pl.DataFrame({"exchange": ["e"], "exchange_symbol": ["s"], "valid_from": [text]})
+    assert normalize_symbol_rows(rows)["valid_from_ts_us"].to_list() == [expected]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -37,6 +38,12 @@ def test_append_writes_one_partitioned_commit_with_markers(lake, trades):
     }
     assert table.transaction_version(app_id(1)) > 0
     assert store.committed_file_ids([1, 2, 3]) == {1, 2}
+    # atomic: the markers are actions of the very commit that adds the rows
+    commit = [json.loads(line) for line in (store.path / "_delta_log" / f"{1:020d}.json").open()]
+    kinds = {next(iter(action)) for action in commit}
+    assert {"add", "txn"} <= kinds
+    markers = {a["txn"]["appId"]: a["txn"]["version"] for a in commit if "txn" in a}
+    assert set(markers) == {app_id(1), app_id(2)} and min(markers.values()) > 0
     expected = pl.concat(batches).sort("file_id", "file_seq")
     assert _rows(store).equals(expected)
 
@@ -103,6 +110,11 @@ def test_delete_and_rewrite_leaves_each_row_exactly_once(lake, trades):
     assert store.committed_file_ids([2]) == {2}
     assert store.delete_files([2]) == 4
     assert store.committed_file_ids([1, 2]) == {1}
+    # the delete and the marker reset are one commit, too
+    log = store.path / "_delta_log" / f"{DeltaTable(str(store.path)).version():020d}.json"
+    actions = [json.loads(line) for line in log.open()]
+    assert {"txn": {"appId": app_id(2), "version": 0}} in actions
+    assert any("remove" in a for a in actions)
     store.append([trades(2, 4)], [2])
     rows = _rows(store)
     assert rows.height == 9
@@ -160,3 +172,56 @@ def test_append_streams_batches_without_holding_them(lake, trades):
 
     result = store.append(batches(), [1])
     assert result.rows == 8000 and result.version == 1
+
+
+def test_table_with_the_spec_names_but_other_types_is_refused(lake, trades):
+    """delta-rs would cast Int64 prices into a double column (and polars back): refuse."""
+    from deltalake import write_deltalake
+
+    store = EventStore(lake, TRADES)
+    store.path.parent.mkdir(parents=True)
+    foreign = trades(1, 2).with_columns(pl.col("price").cast(pl.Float64) + 0.5)
+    write_deltalake(str(store.path), foreign, partition_by=list(TRADES.partition_by))
+    version = DeltaTable(str(store.path)).version()
+    with pytest.raises(SchemaMismatchError, match=r"price is double \(expected long\)"):
+        store.append([trades(2, 2)], [2])
+    with pytest.raises(SchemaMismatchError, match="price is double"):
+        store.frame()
+    assert DeltaTable(str(store.path)).version() == version
+
+
+def test_marker_log_reader_agrees_with_delta_rs_across_a_checkpoint(lake, trades, monkeypatch):
+    """committed_file_ids reads all markers in one pass over the log (checkpoint + commits);
+    it must say exactly what delta-rs's per-id ``transaction_version`` says."""
+    from pointline_core.storage import events as events_module
+    from pointline_core.storage.delta import app_transaction_versions
+    from pointline_core.storage.events import APP_ID_PREFIX
+
+    store = EventStore(lake, TRADES)
+    for c in range(55):  # version 49 is checkpointed (delta.checkpointInterval = 50)
+        ids = [3 * c + 1, 3 * c + 2, 3 * c + 3]
+        store.append([pl.concat([trades(i, 2) for i in ids])], ids)
+    log = store.path / "_delta_log"
+    assert (log / f"{49:020d}.checkpoint.parquet").exists()
+    # deletes before and after the checkpoint; one file deleted and written again
+    assert store.delete_files([5, 100, 160]) == 6
+    store.append([trades(5, 2)], [5])
+    table = DeltaTable(str(store.path))
+    fast = app_transaction_versions(table, store.path, APP_ID_PREFIX)
+    slow = {app_id(i): table.transaction_version(app_id(i)) for i in range(1, 166)}
+    assert fast == slow
+    assert fast[app_id(100)] == 0 and fast[app_id(5)] > 0
+    expected = set(range(1, 166)) - {100, 160}
+    asked = list(range(1, 200))
+
+    def per_id(self, app):
+        raise AssertionError("committed_file_ids asked delta-rs once per id")
+
+    with monkeypatch.context() as m:
+        m.setattr(DeltaTable, "transaction_version", per_id)
+        assert store.committed_file_ids(asked) == expected
+    # a log this reader cannot handle: the exact per-id path gives the same answer
+    monkeypatch.setattr(events_module, "app_transaction_versions", lambda *a, **k: None)
+    assert store.committed_file_ids(asked) == expected
+    assert store.delete_files([160]) == 0  # marker already reset, rows gone: no commit
+    assert DeltaTable(str(store.path)).version() == table.version()

@@ -103,6 +103,10 @@ def test_partition_keys_are_checked_against_the_spec(lake, trades):
         compact_partitions(lake, "trades", [{"exchange": "exa"}])
     with pytest.raises(MaintenanceError, match="partition columns"):
         compact_partitions(lake, "trades", [{**PART_A, "symbol": "x"}])
+    with pytest.raises(MaintenanceError, match="'2024-13-02' is not a valid Date"):
+        compact_partitions(lake, "trades", [{**PART_A, "trading_date": "2024-13-02"}])
+    with pytest.raises(MaintenanceError, match="name at least one partition"):
+        compact_partitions(lake, "trades", [])
     with pytest.raises(UnknownTableError, match="spec="):
         compact_partitions(lake, "no_such_table", [PART_A])
     with pytest.raises(StorageError, match="no Delta table 'quotes'"):

@@ -55,6 +55,25 @@ def test_lookup_returns_entries_for_known_identities_only(lake):
     assert found[ident(3)].file_id == 4 and found[ident(3)].identity == ident(3)
 
 
+def test_lookup_reads_the_table_once_per_call_whatever_the_batch_size(lake, monkeypatch):
+    """The per-file cost must not be a table read: one scan serves the whole batch."""
+    import polars as pl
+
+    store = ManifestStore(lake)
+    store.allocate([ident(i) for i in range(300)], [None] * 300)
+    scans: list[object] = []
+    real_scan = pl.scan_delta
+
+    def counting_scan(*args, **kwargs):
+        scans.append(args[0])
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(pl, "scan_delta", counting_scan)
+    found = store.lookup([ident(i) for i in range(0, 400, 2)])
+    assert len(found) == 150 and len(scans) == 1
+    assert {e.file_id for e in found.values()} == set(range(1, 301, 2))
+
+
 def test_update_is_one_commit_and_sets_every_field(lake):
     store = ManifestStore(lake)
     ids = store.allocate([ident(i) for i in range(3)], [100, 200, 300])
@@ -141,6 +160,9 @@ def test_allocation_is_unique_and_monotonic_across_processes(lake, tmp_path):
         results.append(json.loads(out))
     id_of: dict[str, set[int]] = {}
     for batches in results:
+        # monotonic: each process's later calls got larger new ids than its earlier ones
+        firsts = [[i for path, i in b if not path.startswith("shared/")] for b in batches]
+        assert all(a[-1] < b[0] for a, b in zip(firsts, firsts[1:], strict=False))
         for batch in batches:
             own = [i for path, i in batch if not path.startswith("shared/")]
             # new ids of one call are consecutive in the order given

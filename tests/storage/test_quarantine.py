@@ -47,3 +47,27 @@ def test_quarantine_rejects_rows_without_reason(lake, trades):
     store = QuarantineStore(lake, TRADES)
     with pytest.raises(SchemaMismatchError, match="reason"):
         store.append([_bad_rows(trades, 1, 2).drop("reason")], [1])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.with_columns(pl.col("file_seq").cast(pl.Int32)), "file_seq is Int32"),
+        (lambda f: f.with_columns(pl.col("reason").cast(pl.Categorical)), "reason is Categorical"),
+        (lambda f: f.with_columns(rule_id=pl.lit(1)), r"unexpected columns \['rule_id'\]"),
+    ],
+    ids=["wrong-dtype", "categorical-reason", "extra-column"],
+)
+def test_quarantine_write_with_wrong_schema_is_rejected_and_table_unchanged(
+    lake, trades, change, message
+):
+    from deltalake import DeltaTable
+
+    store = QuarantineStore(lake, TRADES)
+    store.append([_bad_rows(trades, 1, 2)], [1])
+    version = DeltaTable(str(store.path)).version()
+    with pytest.raises(SchemaMismatchError, match=message):
+        store.append([_bad_rows(trades, 2, 2), change(_bad_rows(trades, 2, 2))], [2])
+    assert DeltaTable(str(store.path)).version() == version
+    assert store.committed_file_ids([1, 2]) == {1}
+    assert store.frame().equals(_bad_rows(trades, 1, 2))

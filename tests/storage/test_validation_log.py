@@ -36,3 +36,34 @@ def test_outcomes_append_in_one_commit_and_read_back(lake):
 def test_unknown_severity_is_rejected(lake):
     with pytest.raises(StorageError, match="severity"):
         ValidationLog(lake).append([ValidationOutcome(1, "trades", "r", "fatal", 1)])
+
+
+def test_append_waits_for_the_tables_write_lock(lake):
+    """Compaction and vacuum of validation_log take this lock; an append must too."""
+    import threading
+
+    log = ValidationLog(lake)
+    held, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def holder() -> None:
+        with lake.lock("control-validation_log"):
+            held.set()
+            release.wait(10)
+            order.append("released")
+
+    def append() -> None:
+        log.append([ValidationOutcome(1, "trades", "r", "warn", 1)])
+        order.append("appended")
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=append)]
+    threads[0].start()
+    assert held.wait(10)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert order == []  # still waiting for the lock
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert order == ["released", "appended"]
+    assert log.frame().height == 1
