@@ -22,7 +22,7 @@ from deltalake import DeltaTable
 
 from pointline_core.errors import MaintenanceError, StorageError, UnknownTableError
 from pointline_core.schemas.spec import TableSpec
-from pointline_core.schemas.tables import CORE_TABLES
+from pointline_core.schemas.tables import CORE_TABLES, UPSTREAM_LEDGER
 from pointline_core.storage.delta import (
     add_actions,
     check_table_schema,
@@ -82,6 +82,18 @@ class VacuumReport:
     remove_orphans: bool
     file_count: int
     files: list[str]
+
+
+def table_lock_name(table: str, zone: Zone) -> str:
+    """The lock every writer of the table takes, so maintenance never races one.
+
+    ``<zone>-<table>`` (event and quarantine stores, the manifest, dim_symbol, the validation
+    log), except the upstream ledger, whose writer (``pointline extract``) locks
+    ``_locks/upstream_ledger.lock``.
+    """
+    if zone == "control" and table == UPSTREAM_LEDGER.name:
+        return UPSTREAM_LEDGER.name
+    return f"{zone}-{table}"
 
 
 def core_spec(table: str) -> TableSpec:
@@ -205,7 +217,7 @@ def compact_partitions(
     if min_files < 1:
         raise MaintenanceError(f"min_files must be at least 1 (got {min_files})")
     path = lake.table_path(table, zone)
-    with lake.lock(f"{zone}-{table}"):
+    with lake.lock(table_lock_name(table, zone)):
         delta, where = _open(lake, table, zone)
         check_table_schema(delta, spec, path)
         version_before = delta.version()
@@ -299,7 +311,7 @@ def vacuum_table(
     """
     if retention_hours is not None and retention_hours < 0:
         raise MaintenanceError(f"retention_hours must be >= 0 (got {retention_hours})")
-    with lake.lock(f"{zone}-{table}"):
+    with lake.lock(table_lock_name(table, zone)):
         delta, where = _open(lake, table, zone)
         try:
             files = delta.vacuum(

@@ -19,7 +19,7 @@ from pointline_core import query
 from pointline_core.schemas.tables import TRADES
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
-from tests.query.conftest import DAY, T0, listed
+from tests.query.conftest import DAY, LONG_AGO, T0, listed
 from tests.query.fsaccess import opened_files
 
 DAYS = 30
@@ -137,4 +137,21 @@ def test_several_exchanges_one_day(lake30):
     assert frame.height == 2 * 20
     assert {_partition(p) for p in seen.parquet()} == {
         f"exchange={e}/trading_date={day.isoformat()}" for e in EXCHANGES
+    }
+
+
+def test_one_symbol_id_day_opens_only_that_partition(lake30):
+    """A symbol_id read selects by its window; the exchange and day still prune."""
+    from pointline_core.storage.dim_symbol import symbol_id
+
+    sid = symbol_id("utcx", "AAA", LONG_AGO)
+    day = FIRST + dt.timedelta(days=10)
+    with opened_files(_table_dir(lake30)) as seen:
+        frame = query.load(
+            lake30, "trades", symbol_id=sid, start=day, end=day + dt.timedelta(1)
+        ).collect()
+    assert frame.height == 10
+    assert set(frame["exchange"]) == {"utcx"} and set(frame["symbol"]) == {"AAA"}
+    assert {_partition(p) for p in seen.parquet()} == {
+        f"exchange=utcx/trading_date={day.isoformat()}"
     }

@@ -177,3 +177,23 @@ def test_vacuum_removes_orphans_of_crashed_writers_only_when_asked(lake, trades)
     vacuum_table(lake, "trades", remove_orphans=True, dry_run=False, **kwargs)
     assert not orphan.exists()
     assert store.count_rows() == 10
+
+
+def test_maintenance_takes_the_lock_each_tables_writer_takes(lake, tmp_path):
+    """Compaction and vacuum must exclude the table's writers: same lock file."""
+    from pointline_core.storage.dim_symbol import LOCK_NAME as DIM_LOCK
+    from pointline_core.storage.maintenance import table_lock_name
+    from pointline_core.storage.manifest import LOCK_NAME as MANIFEST_LOCK
+    from pointline_core.storage.validation_log import LOCK_NAME as VALIDATION_LOCK
+    from pointline_core.upstream.ledger import open_ledger
+
+    def lock_file(name: str) -> str:
+        return lake.lock(name).lock_file
+
+    assert table_lock_name("trades", "silver") == EventStore(lake, TRADES).lock_name
+    assert table_lock_name("trades", "quarantine") == QuarantineStore(lake, TRADES).lock_name
+    assert table_lock_name("ingest_manifest", "control") == MANIFEST_LOCK
+    assert table_lock_name("dim_symbol", "silver") == DIM_LOCK
+    assert table_lock_name("validation_log", "control") == VALIDATION_LOCK
+    ledger = open_ledger(tmp_path / "bronze", lake.root)
+    assert lock_file(table_lock_name("upstream_ledger", "control")) == str(ledger.lock_path)
