@@ -17,6 +17,8 @@ def _extract(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         lake_root=args.lake,
         backend=args.backend,
+        work_root=args.work_dir,
+        rehash=args.rehash,
     )
     if args.json:
         print_json(report)
@@ -51,8 +53,8 @@ def _extract(args: argparse.Namespace) -> int:
         f"{report.archives_total} archives: {report.archives_succeeded} extracted, "
         f"{report.archives_skipped} skipped, {report.archives_failed} failed; "
         f"{verb} {report.members_published} files, {report.members_existing} already there, "
-        f"{report.members_rejected} rejected; ledger {report.ledger_path}; "
-        f"{report.elapsed_s:.2f}s"
+        f"{report.members_rejected} rejected; {report.archives_hashed} archives hashed; "
+        f"ledger {report.ledger_path}; {report.elapsed_s:.2f}s"
     )
     return 0 if report.ok else 1
 
@@ -77,6 +79,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("auto", "cli", "py7zr"),
         default="auto",
         help="7z extractor: the 7-Zip program if on PATH (auto), or force one",
+    )
+    p.add_argument(
+        "--rehash",
+        action="store_true",
+        help="hash every archive, even one the ledger already extracted with the same name, "
+        "size and modification time (skipped unread by default)",
+    )
+    p.add_argument(
+        "--work-dir",
+        default=None,
+        help="where archives are decompressed before publishing (default: the system "
+        "temporary folder; needs room for the largest archive's uncompressed members)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_extract)

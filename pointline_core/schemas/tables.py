@@ -338,6 +338,19 @@ UPSTREAM_LEDGER = TableSpec(
         ColumnSpec("members_rejected", "Int64", True),
         ColumnSpec("status_reason", "String", True),
         ColumnSpec("updated_at_us", "Int64", False),
+        # Added later (nullable, at the end): ledgers written before carry nulls here.
+        ColumnSpec(
+            "size_bytes",
+            "Int64",
+            True,
+            description="archive size when recorded; with mtime_ns lets a rerun skip re-hashing",
+        ),
+        ColumnSpec(
+            "mtime_ns",
+            "Int64",
+            True,
+            description="archive modification time (ns since epoch) when recorded",
+        ),
     ),
     (),
     ("vendor", "archive_name", "sha256"),

@@ -14,6 +14,15 @@ Back ends, chosen per archive format:
 Some writers store permission bits ``000`` and py7zr applies them, so after extraction every
 folder is set to ``0o700`` and every file to ``0o600`` before anything reads them.
 
+Member names are screened first (:func:`screen_members`, from the archive's directory): a name
+that is absolute or climbs out with ``..`` (py7zr refuses the whole archive over one such
+name, the 7-Zip program silently rewrites it) and a name stored more than once (the copies
+would overwrite each other) are left out of the extraction, so the caller can report them
+while the rest of the archive is published.
+
+The 7-Zip program runs with stdin closed and an empty password (``-p``): an encrypted
+archive fails at once instead of waiting for a password nobody types.
+
 Work folders are named ``pointline-extract-<pid>-<random>`` so a run can recognise folders left
 behind by a killed run (their pid is no longer alive) and remove them.
 """
@@ -21,11 +30,12 @@ behind by a killed run (their pid is no longer alive) and remove them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -112,6 +122,40 @@ def list_members(archive: Path, fmt: str) -> list[str]:
         raise _read_error(archive, exc) from exc
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_member_reason(name: str) -> str | None:
+    """Why ``name`` must not be extracted (absolute, ``..``, empty, NUL), or None.
+
+    Backslashes count as separators here (some writers use them), so ``..\\x`` is unsafe too.
+    """
+    if not name or "\x00" in name:
+        return "empty name or NUL byte"
+    path = name.replace("\\", "/")
+    if path.startswith("/") or _DRIVE.match(path):
+        return "absolute path"
+    if ".." in path.split("/"):
+        return "'..' path component"
+    return None
+
+
+def screen_members(names: list[str]) -> dict[str, str]:
+    """Member names to leave out of an extraction, with the reason: unsafe paths
+    (:func:`unsafe_member_reason`) and names stored more than once (which copy would land
+    on disk is up to the extractor, so no copy is trusted)."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for name in names:
+        why = unsafe_member_reason(name)
+        if why is not None:
+            out[name] = f"malformed member path ({why}); not extracted"
+        elif name in seen:
+            out[name] = "member name stored more than once; no copy extracted"
+        seen.add(name)
+    return out
+
+
 def normalise_permissions(root: Path) -> None:
     """Make every extracted folder ``0o700`` and file ``0o600`` (stored modes can be 000)."""
     os.chmod(root, DIR_MODE)
@@ -136,9 +180,16 @@ def _walk_members(root: Path) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def _extract_cli(program: str, archive: Path, dest: Path) -> None:
-    cmd = [program, "x", "-y", "-bd", "-bb0", f"-o{dest}", "--", str(archive)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def _extract_cli(program: str, archive: Path, dest: Path, exclude: Collection[str] = ()) -> None:
+    # -p: empty password, so an encrypted archive fails instead of prompting; stdin closed for
+    # the same reason. -spd: exclusions are literal names, not wildcards.
+    cmd = [program, "x", "-y", "-bd", "-bb0", "-p", f"-o{dest}"]
+    if exclude:
+        cmd += ["-spd", *(f"-x!{name}" for name in sorted(exclude))]
+    cmd += ["--", str(archive)]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise ArchiveError(
@@ -147,40 +198,54 @@ def _extract_cli(program: str, archive: Path, dest: Path) -> None:
         )
 
 
-def _extract_py7zr(archive: Path, dest: Path) -> None:
+def _extract_py7zr(archive: Path, dest: Path, exclude: Collection[str] = ()) -> None:
     import py7zr
 
     try:
         with py7zr.SevenZipFile(archive, "r") as z:
-            z.extractall(path=dest)
+            if exclude:
+                # Still one pass: py7zr decodes the solid block once and skips the others.
+                keep = [
+                    n for n in z.getnames() if n not in exclude and unsafe_member_reason(n) is None
+                ]
+                z.extract(path=dest, targets=keep)
+            else:
+                z.extractall(path=dest)
     except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
         raise _read_error(archive, exc) from exc
 
 
-def _extract_zip(archive: Path, dest: Path) -> None:
+def _extract_zip(archive: Path, dest: Path, exclude: Collection[str] = ()) -> None:
     try:
         with zipfile.ZipFile(archive) as zf:
-            zf.extractall(dest)
+            zf.extractall(dest, members=[i for i in zf.infolist() if i.filename not in exclude])
     except (zipfile.BadZipFile, EOFError, ValueError, zipfile.LargeZipFile) as exc:
         raise _read_error(archive, exc) from exc
 
 
-def extract_archive(archive: Path, dest: Path, fmt: str, backend: Backend = "auto") -> Extracted:
-    """Extract ``archive`` completely, in one pass, into the empty folder ``dest``.
+def extract_archive(
+    archive: Path,
+    dest: Path,
+    fmt: str,
+    backend: Backend = "auto",
+    exclude: Collection[str] = (),
+) -> Extracted:
+    """Extract ``archive`` completely, in one pass, into the empty folder ``dest``, leaving
+    out the member names in ``exclude`` (see :func:`screen_members`).
 
     Returns the member files found afterwards. Raises :class:`ArchiveError` when the archive
-    is corrupt, truncated, of an unknown format, or the extraction program fails.
+    is corrupt, truncated, encrypted, of an unknown format, or the extraction program fails.
     """
     chosen = resolve_backend(fmt, backend)
     dest.mkdir(parents=True, exist_ok=True)
     if chosen == "cli":
         program = find_7z_cli()
         assert program is not None  # resolve_backend checked it
-        _extract_cli(program, archive, dest)
+        _extract_cli(program, archive, dest, exclude)
     elif chosen == "py7zr":
-        _extract_py7zr(archive, dest)
+        _extract_py7zr(archive, dest, exclude)
     else:
-        _extract_zip(archive, dest)
+        _extract_zip(archive, dest, exclude)
     normalise_permissions(dest)
     return Extracted(dest, _walk_members(dest), chosen)
 

@@ -16,6 +16,12 @@ under a file lock ``<ledger path>.lock`` so concurrent runs cannot lose each oth
 the table is small (one row per archive) and is read whole once per run. The lock file is
 ``<bronze_root>/_pointline/upstream_ledger.lock``, or ``<lake_root>/_locks/upstream_ledger.lock``
 in a lake.
+
+Each record also keeps the archive's size and modification time (``size_bytes``,
+``mtime_ns``) so a rerun can skip re-hashing an unchanged archive. These two nullable columns
+were added to the schema later: a ledger written before has none of them; it is read with
+nulls there, and the first write adds the columns (an additive Delta schema change, made
+under the lock) before merging.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ class LedgerRecord:
     members_rejected: int | None = None
     status_reason: str | None = None
     updated_at_us: int = attrs.field(factory=now_us)
+    size_bytes: int | None = None
+    mtime_ns: int | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -112,7 +120,15 @@ class UpstreamLedger:
         """The whole ledger (empty frame with the spec's schema if it does not exist yet)."""
         if not self.exists():
             return pl.DataFrame(schema=LEDGER_SPEC.polars_schema())
-        return pl.read_delta(str(self.path)).select(LEDGER_SPEC.column_names)
+        frame = pl.read_delta(str(self.path))
+        schema = LEDGER_SPEC.polars_schema()
+        # A ledger written before a nullable column was added to the spec lacks it.
+        frame = frame.with_columns(
+            pl.lit(None, schema[name]).alias(name)
+            for name in LEDGER_SPEC.column_names
+            if name not in frame.columns and LEDGER_SPEC.column(name).nullable
+        )
+        return frame.select(LEDGER_SPEC.column_names)
 
     def load(self) -> dict[tuple[str, str, str], LedgerRecord]:
         """Every record by key. Reads only; never creates anything (dry runs use it)."""
@@ -132,10 +148,34 @@ class UpstreamLedger:
         with FileLock(str(self.lock_path)):
             if not self.exists():
                 create_table(self.path, LEDGER_SPEC)
+            table = DeltaTable(str(self.path))
+            _add_missing_columns(table)
             (
-                DeltaTable(str(self.path))
-                .merge(frame, predicate=_MERGE_PREDICATE, source_alias="s", target_alias="t")
+                table.merge(frame, predicate=_MERGE_PREDICATE, source_alias="s", target_alias="t")
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
                 .execute()
             )
+
+
+def _add_missing_columns(table: object) -> None:
+    """Add the spec's nullable columns a ledger written by an earlier version lacks (at the
+    end, in spec order: the additive schema change the spec's history allows). Any other
+    difference is refused."""
+    from deltalake import Field
+    from deltalake import Schema as DeltaSchema
+
+    on_disk = [f.name for f in table.schema().fields]  # type: ignore[attr-defined]
+    names = list(LEDGER_SPEC.column_names)
+    missing = names[len(on_disk) :]
+    if on_disk != names[: len(on_disk)] or any(not LEDGER_SPEC.column(n).nullable for n in missing):
+        raise SchemaMismatchError(
+            f"upstream ledger {getattr(table, 'table_uri', '')} has columns {on_disk}; "
+            f"expected {names} (or a prefix of it followed only by nullable columns)"
+        )
+    if not missing:
+        return
+    fields = {f.name: f for f in DeltaSchema.from_arrow(LEDGER_SPEC.arrow_schema()).fields}
+    table.alter.add_columns(  # type: ignore[attr-defined]
+        [Field(n, fields[n].type, nullable=True) for n in missing]
+    )

@@ -23,6 +23,7 @@ import gzip
 import os
 import secrets
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from pointline_core.upstream.archive import _pid_alive, owner_pid
@@ -95,6 +96,41 @@ def publish_file(
     finally:
         tmp.unlink(missing_ok=True)
         _ACTIVE.discard(str(tmp))
+
+
+def fsync_dirs(dirs: Iterable[Path], stop: Path) -> int:
+    """Flush the entries of every folder in ``dirs`` and of its ancestors up to and
+    including ``stop`` to disk (a renamed or linked file is only durable once its folder is,
+    and ``mkdir`` added new folders to their parents). Returns the number of folders flushed.
+
+    File systems that cannot ``fsync`` a folder are tolerated.
+    """
+    stop = Path(stop)
+    todo: set[Path] = set()
+    for directory in dirs:
+        d = Path(directory)
+        if not d.is_relative_to(stop):
+            todo.add(d)
+            continue
+        while d not in todo:
+            todo.add(d)
+            if d == stop:
+                break
+            d = d.parent
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    for d in sorted(todo):
+        try:
+            fd = os.open(d, flags)
+        except FileNotFoundError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+                raise
+        finally:
+            os.close(fd)
+    return len(todo)
 
 
 def clean_stale_temps(directory: Path) -> list[Path]:

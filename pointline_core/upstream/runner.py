@@ -8,28 +8,35 @@ Layout::
 
 For every file under a vendor's source folder (hidden files skipped, sorted by path):
 
-1. hash it (sha256) and look up (vendor, file name, sha256) in the ledger: a success is
-   skipped;
+1. skip it without reading it when the ledger has a success for the same (vendor, file name)
+   with the same size and modification time (``rehash=True`` turns this off); otherwise hash
+   it (sha256) and look up (vendor, file name, sha256): a success is skipped;
 2. ask the owning plugin's ``pointline_recognize_archive`` what it is (a name it refuses is
    recorded as failed with the plugin's reason);
-3. extract it whole, in one pass, into a private work folder (:mod:`.archive`);
+3. extract it whole, in one pass, into a private work folder (:mod:`.archive`), leaving out
+   member names that are unsafe (absolute, ``..``) or stored twice; those are reported;
 4. map every member with the plugin's ``pointline_member_path`` and publish it atomically and
    write-once under ``<bronze_root>/<vendor>/`` (:mod:`.publish`). Members the plugin rejects
    are reported and do not fail the archive; members whose target already exists are left
-   untouched (so a rerun after a crash publishes only what is missing);
-5. record success or failed, with counts and the reason, in the ledger (one commit per
-   archive, so a killed run keeps what it finished).
+   untouched (so a rerun after a crash publishes only what is missing). The folders written
+   into are flushed (``fsync``) before the outcome is recorded;
+5. record success or failed, with counts, size, mtime and the reason, in the ledger (one
+   commit per archive, so a killed run keeps what it finished).
 
-A corrupt or truncated archive, a plugin that raises something other than the documented
-exceptions, or an I/O error while publishing makes that archive ``failed``; the run goes on.
-A dry run hashes, recognises and lists members from the archive directory without
-decompressing or writing anything (no ledger, no lock, no Bronze file, no work folder).
+A corrupt, truncated or encrypted archive, a plugin that raises something other than the
+documented exceptions, or an I/O error while publishing makes that archive ``failed``; the
+run goes on. A source entry that cannot be read (a dangling link, no permission) or is not a
+regular file (a FIFO would block the reader) is reported ``failed`` without a ledger record
+(it has no content hash to key one). A dry run hashes, recognises and lists members from the
+archive directory without decompressing or writing anything (no ledger, no lock, no Bronze
+file, no work folder).
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -47,14 +54,26 @@ from pointline_core.errors import (
 from pointline_core.hashing import sha256_file
 from pointline_core.models import ArchiveInfo, MemberTarget
 from pointline_core.plugins import Plugins
-from pointline_core.upstream.archive import Backend, extract_archive, list_members, work_dir
+from pointline_core.upstream.archive import (
+    Backend,
+    extract_archive,
+    list_members,
+    screen_members,
+    work_dir,
+)
 from pointline_core.upstream.ledger import (
     BRONZE_STATE_DIR,
     LedgerRecord,
     UpstreamLedger,
+    now_us,
     open_ledger,
 )
-from pointline_core.upstream.publish import clean_stale_temps, is_temp_name, publish_file
+from pointline_core.upstream.publish import (
+    clean_stale_temps,
+    fsync_dirs,
+    is_temp_name,
+    publish_file,
+)
 
 ArchiveStatus = Literal["success", "failed", "skipped", "planned"]
 MemberStatus = Literal["published", "exists", "rejected", "ignored", "planned"]
@@ -83,13 +102,14 @@ class ArchiveReport:
     ``members_rejected`` / ``members_ignored`` what the plugin refused or skipped, and
     ``members_empty`` zero-byte members (published like the others). In a dry run
     ``members_published`` counts what would be published. ``issues`` lists every rejected,
-    ignored or empty member.
+    ignored or empty member. ``sha256`` is None only for a source entry that could not be
+    read; ``hashed`` is False when a success was recognised by size and mtime alone.
     """
 
     vendor: str
     archive: str
     archive_name: str
-    sha256: str
+    sha256: str | None
     size_bytes: int
     status: ArchiveStatus
     reason: str | None = None
@@ -105,6 +125,7 @@ class ArchiveReport:
     note: str | None = None
     extract_s: float = 0.0
     publish_s: float = 0.0
+    hashed: bool = True
 
 
 @attrs.frozen(slots=True)
@@ -126,6 +147,7 @@ class ExtractReport:
     members_existing: int
     members_rejected: int
     elapsed_s: float
+    archives_hashed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -168,6 +190,7 @@ class _Run:
         dry_run: bool,
         backend: Backend,
         work_root: Path | None,
+        rehash: bool = False,
     ) -> None:
         self.plugins = plugins
         self.bronze_root = bronze_root
@@ -176,26 +199,64 @@ class _Run:
         self.succeeded_names = {
             (r.vendor, r.archive_name) for r in self.known.values() if r.status == "success"
         }
+        # Successes by (vendor, name, size, mtime): an unchanged file is not re-hashed.
+        self.by_stat = {
+            (r.vendor, r.archive_name, r.size_bytes, r.mtime_ns): r
+            for r in self.known.values()
+            if r.status == "success" and r.size_bytes is not None and r.mtime_ns is not None
+        }
         self.dry_run = dry_run
         self.backend = backend
         self.work_root = work_root
+        self.rehash = rehash
         self.cleaned_dirs: set[Path] = set()
+        # The archive being processed and its (size, mtime_ns) before it was hashed.
+        self.current: tuple[Path, tuple[int, int]] | None = None
+        # Successes found by hash whose size/mtime changed (or predate those columns): their
+        # records get the current values, in one commit at the end of the run.
+        self.refresh: list[LedgerRecord] = []
 
     # -- one archive ---------------------------------------------------------------------
 
     def archive(self, vendor: str, vendor_dir: Path, path: Path) -> ArchiveReport:
         rel = path.relative_to(vendor_dir).as_posix()
-        size = path.stat().st_size
-        sha = sha256_file(path)
-        base = {
+        base: dict = {
             "vendor": vendor,
             "archive": rel,
             "archive_name": path.name,
-            "sha256": sha,
-            "size_bytes": size,
+            "sha256": None,
+            "size_bytes": 0,
         }
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return ArchiveReport(**base, status="failed", reason=f"cannot read: {_err(exc)}")
+        if not stat.S_ISREG(st.st_mode):
+            return ArchiveReport(
+                **base, status="failed", reason="not a regular file (FIFO, socket or device)"
+            )
+        base["size_bytes"] = st.st_size
+        seen = (st.st_size, st.st_mtime_ns)
+        self.current = (path, seen)
+        quick = None if self.rehash else self.by_stat.get((vendor, path.name, *seen))
+        if quick is not None:
+            return ArchiveReport(
+                **{**base, "sha256": quick.sha256},
+                status="skipped",
+                reason="already extracted (ledger: success; same size and mtime, not re-hashed)",
+                members_total=quick.members_total or 0,
+                hashed=False,
+            )
+        try:
+            base["sha256"] = sha = sha256_file(path)
+        except OSError as exc:
+            return ArchiveReport(**base, status="failed", reason=f"cannot read: {_err(exc)}")
         prev = self.known.get((vendor, path.name, sha))
         if prev is not None and prev.status == "success":
+            if (prev.size_bytes, prev.mtime_ns) != seen and self._unchanged(path, seen):
+                self.refresh.append(
+                    attrs.evolve(prev, size_bytes=seen[0], mtime_ns=seen[1], updated_at_us=now_us())
+                )
             return ArchiveReport(
                 **base,
                 status="skipped",
@@ -224,6 +285,15 @@ class _Run:
             return self._plan(base, info, path, note)
         return self._extract(base, info, path, note)
 
+    @staticmethod
+    def _unchanged(path: Path, seen: tuple[int, int]) -> bool:
+        """True if ``path`` still has the size and mtime it had before it was hashed."""
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == seen
+
     def _failed(
         self, base: dict, reason: str, note: str | None = None, **counts: object
     ) -> ArchiveReport:
@@ -232,8 +302,13 @@ class _Run:
         return report
 
     def _record(self, report: ArchiveReport) -> None:
-        if self.dry_run:
+        if self.dry_run or report.sha256 is None:
             return
+        # Keep size and mtime only if the file did not change while it was read: a later run
+        # trusts them to skip re-hashing.
+        seen = None
+        if self.current is not None and self._unchanged(*self.current):
+            seen = self.current[1]
         self.ledger.upsert(
             [
                 LedgerRecord(
@@ -245,9 +320,17 @@ class _Run:
                     members_published=report.members_published + report.members_existing,
                     members_rejected=report.members_rejected,
                     status_reason=report.reason,
+                    size_bytes=seen[0] if seen else None,
+                    mtime_ns=seen[1] if seen else None,
                 )
             ]
         )
+
+    def finish(self) -> None:
+        """Write the size/mtime refreshes collected during the run (one commit)."""
+        if self.refresh and not self.dry_run:
+            self.ledger.upsert(self.refresh)
+        self.refresh = []
 
     def _target(self, vendor: str, info: ArchiveInfo, member: str) -> MemberTarget | None:
         """Plugin's target for ``member``; MemberRejected passes through; anything else is a
@@ -304,7 +387,10 @@ class _Run:
         vendor = base["vendor"]
         try:
             members = list_members(path, info.format)
-            plan, issues = self._map(vendor, info, members)
+            excluded = screen_members(members)
+            unsafe = _excluded_reports(members, excluded)
+            plan, issues = self._map(vendor, info, (m for m in members if m not in excluded))
+            issues = unsafe + issues
         except (ArchiveError, PluginContractError) as exc:
             return self._failed(base, str(exc), note=note, format=info.format)
         root = self.bronze_root / vendor
@@ -330,16 +416,28 @@ class _Run:
         published = existing = empty = 0
         issues: list[MemberReport] = []
         members: tuple[str, ...] = ()
+        unsafe: list[MemberReport] = []
+        written: set[Path] = set()
         backend = None
         t0 = time.perf_counter()
         t1 = t0
         try:
             with work_dir(self.work_root) as tmp:
-                extracted = extract_archive(path, tmp / "x", info.format, self.backend)
+                try:
+                    # The directory only (cheap); names to leave out of the extraction.
+                    names = list_members(path, info.format)
+                except ArchiveError:
+                    names = []  # the extraction below says what is wrong with the archive
+                excluded = screen_members(names)
+                extracted = extract_archive(
+                    path, tmp / "x", info.format, self.backend, exclude=excluded
+                )
                 backend = extracted.backend
-                members = extracted.members
                 t1 = time.perf_counter()
+                unsafe = _excluded_reports(names, excluded)
+                members = extracted.members
                 plan, issues = self._map(vendor, info, members)
+                issues = unsafe + issues
                 for member, rel_target in plan:
                     src = extracted.root / member
                     if src.is_symlink() or not src.is_file():
@@ -352,6 +450,7 @@ class _Run:
                     size = src.stat().st_size
                     if publish_file(src, dest):
                         published += 1
+                        written.add(dest.parent)
                     else:
                         existing += 1
                     if size == 0:
@@ -359,6 +458,8 @@ class _Run:
                         issues.append(
                             MemberReport(member, "published", rel_target, "empty member", 0)
                         )
+                # New directory entries reach the disk before the ledger says success.
+                fsync_dirs(written, self.bronze_root)
         except (ArchiveError, PluginContractError) as exc:
             return self._failed(
                 base,
@@ -385,7 +486,7 @@ class _Run:
             status="success",
             format=info.format,
             backend=backend,
-            members_total=len(members),
+            members_total=len(members) + len(unsafe),
             members_published=published,
             members_existing=existing,
             members_rejected=sum(1 for i in issues if i.status == "rejected"),
@@ -409,6 +510,11 @@ def _err(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _excluded_reports(names: Iterable[str], excluded: dict[str, str]) -> list[MemberReport]:
+    """One rejected-member report per stored copy of each excluded name."""
+    return [MemberReport(n, "rejected", reason=excluded[n]) for n in names if n in excluded]
+
+
 def extract(
     source_dir: Path | str,
     bronze_root: Path | str,
@@ -419,6 +525,7 @@ def extract(
     *,
     backend: Backend = "auto",
     work_root: Path | str | None = None,
+    rehash: bool = False,
 ) -> ExtractReport:
     """Extract every archive under ``<source_dir>/<vendor>/`` into ``bronze_root``.
 
@@ -428,6 +535,8 @@ def extract(
     ``lake_root`` moves the ledger to ``<lake_root>/control/upstream_ledger``. ``backend``
     forces ``cli`` or ``py7zr`` for 7z archives (default: the 7-Zip program if on PATH).
     ``work_root`` is where temporary extraction folders go (default: the system temp dir).
+    ``rehash`` hashes every archive even when the ledger has a success for the same name,
+    size and modification time (by default such an archive is skipped unread).
     See the module docstring for what happens to each archive.
     """
     started = time.perf_counter()
@@ -466,7 +575,15 @@ def extract(
                 "its folder is not extracted"
             )
     ledger = open_ledger(bronze, Path(lake_root) if lake_root else None)
-    run = _Run(plugins, bronze, ledger, dry_run, backend, Path(work_root) if work_root else None)
+    run = _Run(
+        plugins,
+        bronze,
+        ledger,
+        dry_run,
+        backend,
+        Path(work_root) if work_root else None,
+        rehash=rehash,
+    )
     archives: list[ArchiveReport] = []
     for vendor in selected_with_hook:
         vendor_dir = source / vendor
@@ -474,6 +591,7 @@ def extract(
             continue
         for path in _archives(vendor_dir):
             archives.append(run.archive(vendor, vendor_dir, path))
+    run.finish()
     return ExtractReport(
         source_dir=str(source),
         bronze_root=str(bronze),
@@ -490,4 +608,5 @@ def extract(
         members_existing=sum(a.members_existing for a in archives),
         members_rejected=sum(a.members_rejected for a in archives),
         elapsed_s=round(time.perf_counter() - started, 4),
+        archives_hashed=sum(1 for a in archives if a.hashed and a.sha256 is not None),
     )

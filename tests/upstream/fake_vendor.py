@@ -91,3 +91,34 @@ def make_zip(path: Path, members: dict[str, bytes]) -> Path:
         for name, data in members.items():
             z.writestr(name, data)
     return path
+
+
+def make_7z_raw_names(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A 7z whose member names are stored exactly as given, even names py7zr refuses to
+    write (``../x.csv``, ``/abs/x.csv``) or repeats. Written with placeholder names of the same
+    length into a plain (not encoded) header, then the names are patched in place and the
+    header CRCs recomputed."""
+    import struct
+    import zlib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # "Q003xxxx"-style names as long as the real ones; the index right after "Q" keeps one
+    # placeholder from occurring inside another (real names need >= 4 characters).
+    placeholders = [f"Q{i:03d}".ljust(len(n), "x") for i, (n, _) in enumerate(members)]
+    with py7zr.SevenZipFile(path, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 1}]) as z:
+        z.encoded_header_mode = False
+        for placeholder, (_, data) in zip(placeholders, members, strict=True):
+            z.writestr(data, placeholder)
+    raw = bytearray(path.read_bytes())
+    offset, size = struct.unpack("<QQ", raw[12:28])
+    start = 32 + offset
+    header = bytes(raw[start : start + size])
+    for placeholder, (name, _) in zip(placeholders, members, strict=True):
+        old, new = placeholder.encode("utf-16-le"), name.encode("utf-16-le")
+        assert len(old) == len(new) and header.count(old) == 1, name
+        header = header.replace(old, new)
+    raw[start : start + size] = header
+    raw[28:32] = struct.pack("<I", zlib.crc32(header))
+    raw[8:12] = struct.pack("<I", zlib.crc32(bytes(raw[12:32])))
+    path.write_bytes(bytes(raw))
+    return path

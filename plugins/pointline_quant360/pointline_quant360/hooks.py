@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core import PLUGIN_API_VERSION, hookimpl
+from pointline_core import hookimpl
 from pointline_core.models import (
     ArchiveInfo,
     BronzeFile,
@@ -20,6 +20,10 @@ from pointline_core.validation_rules import Rule
 from pointline_quant360 import __version__, canonical, discover, naming, parse, rules, symbols
 
 VENDOR = naming.VENDOR
+#: The plugin API version this plugin was written and tested against. A literal on purpose:
+#: reading ``pointline_core.PLUGIN_API_VERSION`` here would always echo the installed core's
+#: version, so the core's major-version check could never refuse this plugin.
+BUILT_FOR_API_VERSION = "1.0"
 TABLE_MAPPING = {
     "order_new": "l3_orders",
     "tick_new": "l3_trades",
@@ -34,7 +38,7 @@ def pointline_vendor_info() -> VendorInfo:
         version=__version__,
         description="Quant360 China A-share SSE/SZSE Level-2/3 data (.7z archives)",
         data_types=tuple(TABLE_MAPPING),
-        api_version=PLUGIN_API_VERSION,
+        api_version=BUILT_FOR_API_VERSION,
     )
 
 

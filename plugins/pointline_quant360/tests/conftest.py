@@ -48,6 +48,47 @@ def write_archives() -> Callable[[Path, dict[str, dict[str, bytes]]], Path]:
     return write
 
 
+def write_raw_names_7z(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A solid 7z whose member names are stored exactly as given, even names py7zr refuses to
+    write (``../x.csv``, ``/abs/x.csv``) or repeats: written with same-length placeholder names
+    into a plain header, then patched in place with the header CRCs recomputed."""
+    import struct
+    import zlib
+
+    import py7zr
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    placeholders = [f"Q{i:03d}".ljust(len(n), "x") for i, (n, _) in enumerate(members)]
+    with py7zr.SevenZipFile(path, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 1}]) as z:
+        z.encoded_header_mode = False
+        for placeholder, (_, data) in zip(placeholders, members, strict=True):
+            z.writestr(data, placeholder)
+    raw = bytearray(path.read_bytes())
+    offset, size = struct.unpack("<QQ", raw[12:28])
+    start = 32 + offset
+    header = bytes(raw[start : start + size])
+    for placeholder, (name, _) in zip(placeholders, members, strict=True):
+        old, new = placeholder.encode("utf-16-le"), name.encode("utf-16-le")
+        assert len(old) == len(new) and header.count(old) == 1, name
+        header = header.replace(old, new)
+    raw[start : start + size] = header
+    raw[28:32] = struct.pack("<I", zlib.crc32(header))
+    raw[8:12] = struct.pack("<I", zlib.crc32(bytes(raw[12:32])))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def seven_zip_backend(name: str) -> str:
+    """``name`` if usable; the 7-Zip program missing fails under CI, skips locally."""
+    from pointline_core.upstream.archive import find_7z_cli
+
+    if name == "cli" and find_7z_cli() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("no 7-Zip program (7zz/7z/7za) on PATH under CI; install Debian's 7zip")
+        pytest.skip("no 7-Zip program (7zz/7z/7za) on PATH")
+    return name
+
+
 def canonical(plugins: Plugins, bronze: Path, batch_rows: int = 64) -> dict[tuple, pl.DataFrame]:
     """Discover, parse (in small batches) and canonicalize every Bronze file, through the
     routed hooks. Key: (exchange, data_type, symbol)."""
@@ -84,3 +125,13 @@ def to_canonical(plugins) -> Callable[..., dict[tuple, pl.DataFrame]]:
 @pytest.fixture
 def real_file() -> Callable[[Path], Path]:
     return require_real
+
+
+@pytest.fixture
+def raw_names_7z() -> Callable[[Path, list[tuple[str, bytes]]], Path]:
+    return write_raw_names_7z
+
+
+@pytest.fixture
+def backend_or_skip() -> Callable[[str], str]:
+    return seven_zip_backend

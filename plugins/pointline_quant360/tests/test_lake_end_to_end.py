@@ -70,7 +70,20 @@ def test_sse_and_szse_day_archives_to_lake(tmp_path, write_archives, run_extract
     szse_cancels = trades.filter(
         (pl.col("exchange") == "szse") & (pl.col("event_kind") == "cancel")
     )
-    assert sse_cancels.height > 0 and szse_cancels.height > 0
+    # Every SSE order-stream D row and every SZSE tick-stream ExecType 4 row, per symbol.
+    raw_cancels: dict[str, int] = {}
+    for name, members in archives.items():
+        column, code = {
+            "order_new_STK_SH": ("OrdType", "D"),
+            "tick_new_STK_SZ": ("ExecType", "4"),
+        }.get(name[: -len("_20240102.7z")], (None, None))
+        for member, data in members.items() if column else ():
+            frame = pl.read_csv(data, infer_schema=False)
+            raw_cancels[member.rsplit("/", 1)[1][:-4]] = frame.filter(pl.col(column) == code).height
+    both = pl.concat([sse_cancels.select("symbol"), szse_cancels.select("symbol")])
+    landed = dict(both.group_by("symbol").len().iter_rows())
+    assert landed == raw_cancels and all(n > 0 for n in raw_cancels.values())
+    assert len(raw_cancels) == 6  # three symbols per exchange
     assert orders.filter(
         (pl.col("exchange") == "szse") & (pl.col("event_kind") == "cancel")
     ).is_empty()
