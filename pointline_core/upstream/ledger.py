@@ -137,6 +137,20 @@ class UpstreamLedger:
             for row in self.frame().iter_rows(named=True)
         }
 
+    def migrate(self, *, take_lock: bool = True) -> bool:
+        """Add the nullable columns an older ledger lacks (see :func:`add_missing_columns`);
+        True if it changed anything. Writes do this themselves; call it before handing the
+        table to code that checks the exact schema (maintenance). Pass ``take_lock=False``
+        when the caller already holds the ledger's lock (flock is not re-entrant)."""
+        from deltalake import DeltaTable
+
+        if not self.exists():
+            return False
+        if not take_lock:
+            return add_missing_columns(DeltaTable(str(self.path)))
+        with FileLock(str(self.lock_path)):
+            return add_missing_columns(DeltaTable(str(self.path)))
+
     def upsert(self, records: list[LedgerRecord]) -> None:
         """Insert or replace ``records`` by key, in one Delta commit."""
         if not records:
@@ -149,7 +163,8 @@ class UpstreamLedger:
             if not self.exists():
                 create_table(self.path, LEDGER_SPEC)
             table = DeltaTable(str(self.path))
-            _add_missing_columns(table)
+            if add_missing_columns(table):
+                table = DeltaTable(str(self.path))
             (
                 table.merge(frame, predicate=_MERGE_PREDICATE, source_alias="s", target_alias="t")
                 .when_matched_update_all()
@@ -158,10 +173,10 @@ class UpstreamLedger:
             )
 
 
-def _add_missing_columns(table: object) -> None:
+def add_missing_columns(table: object) -> bool:
     """Add the spec's nullable columns a ledger written by an earlier version lacks (at the
-    end, in spec order: the additive schema change the spec's history allows). Any other
-    difference is refused."""
+    end, in spec order: the additive schema change the spec's history allows); True if it
+    added any. Any other difference is refused. The caller holds the ledger's lock."""
     from deltalake import Field
     from deltalake import Schema as DeltaSchema
 
@@ -174,8 +189,9 @@ def _add_missing_columns(table: object) -> None:
             f"expected {names} (or a prefix of it followed only by nullable columns)"
         )
     if not missing:
-        return
+        return False
     fields = {f.name: f for f in DeltaSchema.from_arrow(LEDGER_SPEC.arrow_schema()).fields}
     table.alter.add_columns(  # type: ignore[attr-defined]
         [Field(n, fields[n].type, nullable=True) for n in missing]
     )
+    return True

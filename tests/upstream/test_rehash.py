@@ -228,3 +228,37 @@ def test_cli_rehash_and_work_dir(tmp_path, src, hashes, monkeypatch, capsys):
     assert "0 archives hashed" in capsys.readouterr().out
     assert cli_main(["extract", str(src), str(bronze), "--rehash"]) == 0
     assert "2 archives hashed" in capsys.readouterr().out
+
+
+def test_an_old_lake_ledger_can_be_migrated_before_maintenance(tmp_path, src):
+    """Compaction checks the exact schema; an old ledger is migrated by any write, or
+    explicitly with UpstreamLedger.migrate() (maintenance holds the lock: take_lock=False)."""
+    from pointline_core.errors import SchemaMismatchError
+    from pointline_core.storage.lake import Lake
+    from pointline_core.storage.maintenance import compact_partitions
+    from pointline_core.upstream.ledger import open_ledger
+
+    lake = Lake(tmp_path / "lake")
+    ledger = open_ledger(tmp_path / "bronze", lake.root)
+    _write_old_ledger(
+        ledger.path,
+        [
+            {
+                "vendor": fv.VENDOR,
+                "archive_name": "x.7z",
+                "sha256": "0" * 64,
+                "status": "failed",
+                "members_total": None,
+                "members_published": None,
+                "members_rejected": None,
+                "status_reason": "truncated",
+                "updated_at_us": 1,
+            }
+        ],
+    )
+    with pytest.raises(SchemaMismatchError, match="size_bytes"):
+        compact_partitions(lake, "upstream_ledger", [{}], zone="control", min_files=1)
+    assert ledger.migrate() is True and ledger.migrate() is False
+    check_table_schema(DeltaTable(str(ledger.path)), UPSTREAM_LEDGER, ledger.path)
+    compact_partitions(lake, "upstream_ledger", [{}], zone="control", min_files=1)
+    assert ledger.frame()["status_reason"].to_list() == ["truncated"]
