@@ -21,10 +21,17 @@ header so a user can find the cell:
 
 The core's validation additionally enforces the table spec (nullability, allowed values,
 positive prices); these vendor reasons come first because they say more.
+
+Cost per batch: the expressions are built once per (data type, table, header columns) and
+cached, so a batch is one polars query computing the values plus a cheap batch-level flag
+(:func:`_quick_flags`: aggregates such as null counts and minima, set whenever an exact check
+would reject some row); only a flagged batch runs a second query with the exact checks that
+name each row's reason.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import attrs
@@ -34,7 +41,7 @@ from pointline_core.errors import CanonicalizeError
 from pointline_core.fixedpoint import encode, encode_reason, first_reason
 from pointline_core.models import BronzeFile
 from pointline_core.schemas import EVENT_TABLES, TableSpec
-from pointline_tardis.exchanges import exchange_ids
+from pointline_tardis.exchanges import exchange_ids, is_known
 from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 
 REJECT = "_reject_reason"
@@ -185,10 +192,10 @@ def _value(col: Col, spec: TableSpec, columns: set[str]) -> pl.Expr:
 def _flags_and_reasons(
     col: Col, spec: TableSpec, columns: set[str], out: str
 ) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(cheap boolean flag, reason text expression) pairs, in priority order.
+    """(boolean flag, reason text expression) pairs, in priority order: the exact checks.
 
-    ``out`` names the already computed output column. Flags are evaluated on every batch;
-    reasons only on batches where some flag is true.
+    ``out`` names the already computed output column. They are evaluated only on batches
+    where a :func:`_quick_flags` flag is set; the first flagged check names the row's reason.
     """
     if col.kind == "const" or col.source is None or col.source not in columns:
         return []
@@ -216,6 +223,32 @@ def _flags_and_reasons(
     if col.range_checked:
         checks.append(((value < TS_MIN_US) | (value >= TS_MAX_US), pl.lit(f"out_of_range:{src}")))
     return checks
+
+
+def _quick_flags(col: Col, columns: set[str], out: str) -> list[pl.Expr]:
+    """Cheap batch-level flags (scalar booleans), true (or null) whenever
+    :func:`_flags_and_reasons` would flag some row of the batch, and rarely otherwise: they
+    decide whether the batch needs the exact checks at all. They aggregate the computed value
+    (null where it could not be made; counts come from validity bitmaps) instead of
+    re-testing the text row by row."""
+    if col.kind == "const" or col.source is None or col.source not in columns:
+        return []
+    value = pl.col(out)
+    flags: list[pl.Expr] = []
+    if col.required:  # missing or unparsable
+        flags.append(value.null_count() > 0)
+    elif col.kind != "text":  # a given cell that did not parse (value non-null => cell non-null)
+        flags.append(value.count() != pl.col(col.source).count())
+    if col.kind == "float":
+        flags.append(~value.is_finite().all())
+    elif col.kind == "enum":
+        assert col.allowed is not None
+        flags.append(~value.is_in(col.allowed).all())
+    if col.kind == "qty":
+        flags.append(value.min() < 0)
+    if col.range_checked:
+        flags.append((value.min() < TS_MIN_US) | (value.max() >= TS_MAX_US))
+    return flags
 
 
 def _level_columns(
@@ -262,23 +295,147 @@ def _level_columns(
     return cells, lists, checks
 
 
-def _exchange_checks(file: BronzeFile) -> list[tuple[pl.Expr, pl.Expr]]:
+def _level_quick_flags(depth: int, columns: set[str], out: dict[str, str]) -> list[pl.Expr]:
+    """Batch-level flags for the snapshot level checks, read from the built lists (``out``
+    maps ``ask_prices`` ... to their temporary names): a given cell that did not encode, a
+    price <= 0, a size < 0, a level with a price but no size or the reverse."""
+    flags: list[pl.Expr] = []
+    for side, prefix in (("asks", "ask"), ("bids", "bid")):
+        prices = pl.col(out[f"{prefix}_prices"]).explode()
+        qtys = pl.col(out[f"{prefix}_qtys"]).explode()
+        for field, values in (("price", prices), ("amount", qtys)):
+            given = [
+                pl.col(name).count()
+                for name in (level_column(side, level, field) for level in range(depth))
+                if name in columns
+            ]
+            flags.append(values.count() != (pl.sum_horizontal(given) if given else 0))
+        flags.append(prices.min() <= 0)
+        flags.append(qtys.min() < 0)
+        flags.append((prices.is_null() != qtys.is_null()).any())
+    return flags
+
+
+def _exchange_checks() -> list[tuple[pl.Expr, pl.Expr]]:
     exchange = pl.col("exchange")
-    checks = [
+    return [
         (
             exchange.is_not_null() & ~exchange.is_in(list(exchange_ids())),
             pl.lit("unknown_exchange:exchange"),
         )
     ]
-    expected = file.meta_dict().get("exchange")
+
+
+def _mismatch_check(expected: str) -> tuple[pl.Expr, pl.Expr]:
+    """The per-file check: the row's exchange equals the one the file name states."""
+    exchange = pl.col("exchange")
+    return (exchange.is_not_null() & (exchange != expected), pl.lit("exchange_mismatch:exchange"))
+
+
+@attrs.frozen(slots=True, eq=False)
+class _Plan:
+    """Everything :func:`canonicalize` needs for one (data type, table, header columns).
+
+    Built once per distinct header by :func:`_plan` (polars expressions are immutable, so one
+    plan serves every batch of every file with that header): many small files then cost one
+    query each instead of hundreds of Python-level expression constructions.
+    """
+
+    #: (CSV column, canonical target) pairs the mapping needs but the header lacks.
+    absent: tuple[tuple[str, str], ...]
+    #: Encoded book-snapshot cells (temporary columns), computed before ``values``.
+    cells: tuple[pl.Expr, ...]
+    #: Every canonical value under a temporary name.
+    values: tuple[pl.Expr, ...]
+    #: The final columns: temporary values cast to the spec's dtypes, named as the spec.
+    output: tuple[pl.Expr, ...]
+    #: (flag, reason) checks in priority order; the file's exchange check goes at ``split``.
+    checks: tuple[tuple[pl.Expr, pl.Expr], ...]
+    split: int
+    #: Cheap batch-level flags covering ``checks`` except the exchange ones
+    #: (see :func:`_quick_flags`).
+    quick: tuple[pl.Expr, ...]
+
+
+_FLAG = "__tardis_flag__"
+# Plans are cached per distinct header: a day of Tardis files has a handful of headers (one
+# per data type, a few more for truncated book snapshots); the bounds only guard against a
+# pathological variety. _verdict adds the exchange the file name states.
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
+    spec = table_spec(table)
+    mapping = MAPPINGS[data_type]
+    absent = tuple(
+        (col.source, col.target)
+        for col in mapping
+        if col.source is not None and col.source not in columns
+    )
+    values: dict[str, pl.Expr] = {}
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    cells: dict[str, pl.Expr] = {}
+    tmp = {col.target: f"__tardis_out__{col.target}" for col in mapping}
+    for col in mapping:
+        values[col.target] = _value(col, spec, columns)
+    level_checks: list[tuple[pl.Expr, pl.Expr]] = []
+    if data_type in SNAPSHOT_DEPTH:
+        depth = SNAPSHOT_DEPTH[data_type]
+        values["depth"] = pl.lit(depth, pl.Int16)
+        cells, level_lists, level_checks = _level_columns(depth, columns)
+        values.update(level_lists)
+        tmp.update({name: f"__tardis_out__{name}" for name in ("depth", *level_lists)})
+    split = 0
+    quick: list[pl.Expr] = []
+    for col in mapping:
+        checks.extend(_flags_and_reasons(col, spec, columns, tmp[col.target]))
+        quick.extend(_quick_flags(col, columns, tmp[col.target]))
+        if col.target == "exchange":
+            checks.extend(_exchange_checks())
+            split = len(checks)
+    checks.extend(level_checks)
+    if data_type in SNAPSHOT_DEPTH:
+        quick.extend(_level_quick_flags(SNAPSHOT_DEPTH[data_type], columns, tmp))
+
+    wanted = spec.vendor_columns()
+    missing = [name for name in wanted if name not in values]
+    if missing:  # a programming error in MAPPINGS, never data
+        raise CanonicalizeError(f"tardis {data_type} mapping lacks columns {missing}")
+    schema = spec.polars_schema(wanted)
+    return _Plan(
+        absent=absent,
+        cells=tuple(expr.alias(name) for name, expr in cells.items()),
+        values=tuple(values[name].alias(tmp[name]) for name in wanted),
+        output=tuple(pl.col(tmp[name]).cast(schema[name]).alias(name) for name in wanted),
+        checks=tuple(checks),
+        split=split,
+        quick=tuple(quick),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _verdict(
+    data_type: str, table: str, columns: frozenset[str], expected: str | None
+) -> tuple[pl.Expr, pl.Expr]:
+    """(a cheap batch-level flag, true when some check may flag a row; the first flagged
+    check's reason per row) for one header and the exchange the file name states (``None``:
+    no per-file check)."""
+    plan = _plan(data_type, table, columns)
+    checks = list(plan.checks)
+    exchange = pl.col("exchange")
+    quick = list(plan.quick)
     if expected:
-        checks.append(
-            (
-                exchange.is_not_null() & (exchange != expected),
-                pl.lit("exchange_mismatch:exchange"),
-            )
-        )
-    return checks
+        checks.insert(plan.split, _mismatch_check(expected))
+    if expected and is_known(expected):
+        quick.append((exchange != expected).any())  # also rules out unknown ids
+    else:
+        quick.extend(flag.any() for flag, _ in _exchange_checks())
+        if expected:
+            quick.append(_mismatch_check(expected)[0].any())
+    flag = pl.any_horizontal(quick).fill_null(False)
+    # Each reason only counts where its flag is set; first flagged check wins.
+    reason = first_reason(*(pl.when(flag.fill_null(False)).then(text) for flag, text in checks))
+    return flag, reason.cast(pl.String)
 
 
 def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -286,6 +443,9 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
 
     Same row count and order as ``frame``. Raises :class:`CanonicalizeError` when the data
     type does not map to ``table`` or a column the mapping needs is absent.
+
+    One query per batch computes the values and whether any row may be rejected; only such
+    a batch pays a second query for the reasons.
     """
     data_type = file.data_type
     if data_type not in MAPPINGS:
@@ -297,56 +457,25 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
             f"{file.rel_path}: tardis {data_type} maps to table {TABLE_MAPPING[data_type]!r}, "
             f"not {table!r}"
         )
-    spec = table_spec(table)
     not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
     if not_text:  # parse yields String columns; accept typed frames too
         frame = frame.with_columns(pl.col(not_text).cast(pl.String))
-    columns = set(frame.columns)
-    mapping = MAPPINGS[data_type]
-    for col in mapping:
-        if col.source is not None and col.source not in columns:
-            raise CanonicalizeError(
-                f"{file.rel_path}: column {col.source!r} (needed for {table}.{col.target}) is "
-                f"not in the parsed frame; columns present: {', '.join(frame.columns)}"
-            )
-    values: dict[str, pl.Expr] = {}
-    checks: list[tuple[pl.Expr, pl.Expr]] = []
-    cells: dict[str, pl.Expr] = {}
-    tmp = {col.target: f"__tardis_out__{col.target}" for col in mapping}
-    for col in mapping:
-        values[col.target] = _value(col, spec, columns)
-    if data_type in SNAPSHOT_DEPTH:
-        depth = SNAPSHOT_DEPTH[data_type]
-        values["depth"] = pl.lit(depth, pl.Int16)
-        cells, level_lists, level_checks = _level_columns(depth, columns)
-        values.update(level_lists)
-        tmp.update({name: f"__tardis_out__{name}" for name in ("depth", *level_lists)})
-    for col in mapping:
-        checks.extend(_flags_and_reasons(col, spec, columns, tmp[col.target]))
-        if col.target == "exchange":
-            checks.extend(_exchange_checks(file))
-    if data_type in SNAPSHOT_DEPTH:
-        checks.extend(level_checks)
-
-    wanted = spec.vendor_columns()
-    missing = [name for name in wanted if name not in values]
-    if missing:  # a programming error in MAPPINGS, never data
-        raise CanonicalizeError(f"tardis {data_type} mapping lacks columns {missing}")
-    if cells:
-        frame = frame.with_columns(expr.alias(name) for name, expr in cells.items())
-    work = frame.with_columns(values[name].alias(tmp[name]) for name in wanted)
-    if checks:
-        any_bad = work.select(pl.any_horizontal(flag for flag, _ in checks).fill_null(False).any())
-        flagged = bool(any_bad.item())
-    else:
-        flagged = False
-    if flagged:
-        # Each reason only counts where its flag is set; first flagged check wins.
-        reason = first_reason(*(pl.when(flag.fill_null(False)).then(text) for flag, text in checks))
-    else:
-        reason = pl.lit(None, pl.String)
-    schema = spec.polars_schema(wanted)
-    return work.select(
-        *(pl.col(tmp[name]).cast(schema[name]).alias(name) for name in wanted),
-        reason.cast(pl.String).alias(REJECT),
-    )
+    columns = frozenset(frame.columns)
+    plan = _plan(data_type, table, columns)
+    if plan.absent:
+        source, target = plan.absent[0]
+        raise CanonicalizeError(
+            f"{file.rel_path}: column {source!r} (needed for {table}.{target}) is "
+            f"not in the parsed frame; columns present: {', '.join(frame.columns)}"
+        )
+    flag, reason = _verdict(data_type, table, columns, file.meta_dict().get("exchange"))
+    work = frame.lazy()
+    if plan.cells:
+        work = work.with_columns(plan.cells)
+    work = work.with_columns(plan.values)
+    out = work.select(*plan.output, pl.lit(None, pl.String).alias(REJECT), flag.alias(_FLAG))
+    result = out.collect()
+    if result.drop_in_place(_FLAG).any():
+        reasons = work.select(reason.alias(REJECT)).collect().to_series()
+        result.replace_column(result.get_column_index(REJECT), reasons)
+    return result

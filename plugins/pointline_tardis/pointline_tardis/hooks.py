@@ -10,12 +10,16 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core import PLUGIN_API_VERSION, hookimpl
+from pointline_core import hookimpl
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
 from pointline_tardis import __version__, canonical, exchanges, instruments, naming, parse
 from pointline_tardis.formats import TABLE_MAPPING
 
 VENDOR = naming.VENDOR
+#: The plugin API (``pointline_core.PLUGIN_API_VERSION``) this plugin was built and tested
+#: against. A literal on purpose: the core refuses a plugin whose major version differs from
+#: its own, which only works if the plugin states its version instead of echoing the core's.
+API_VERSION = "1.0"
 
 
 @hookimpl
@@ -25,7 +29,7 @@ def pointline_vendor_info() -> VendorInfo:
         version=__version__,
         description="Tardis.dev crypto tick data (downloadable CSV datasets, all nine types)",
         data_types=tuple(TABLE_MAPPING),
-        api_version=PLUGIN_API_VERSION,
+        api_version=API_VERSION,
     )
 
 

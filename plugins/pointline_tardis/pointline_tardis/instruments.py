@@ -1,9 +1,19 @@
 """Tardis instrument metadata (instruments / exchanges API JSON saved to disk) -> symbol rows.
 
-Input: one JSON array of instrument objects, or one object per line (JSON lines). Keys are the
-API's camelCase ones (``id``, ``exchange``, ``type``, ``baseCurrency``, ``quoteCurrency``,
-``availableSince``, ``availableTo``, ``priceIncrement``, ``amountIncrement``,
-``contractMultiplier``, ``changes``); unknown keys are ignored.
+Input: one JSON array of instrument objects, one object per line (JSON lines), or a single
+(possibly pretty-printed) object. Keys are the instruments API's camelCase ones (``id``,
+``exchange``, ``type``, ``baseCurrency``, ``quoteCurrency``, ``availableSince``,
+``availableTo``, ``priceIncrement``, ``amountIncrement``, ``contractMultiplier``, ``changes``);
+unknown keys are ignored.
+
+An exchange-details API response (``/v1/exchanges/<exchange>``: an object with the exchange
+``id`` and ``datasets.symbols`` / ``availableSymbols``) is accepted too, alone, in an array or
+one per line: each of its symbols becomes an instrument of that exchange with its
+``availableSince`` / ``availableTo`` window and ``type``, but no tick, lot or contract size
+(that API has none). ``datasets.symbols`` is used when present (the ids the CSV datasets
+use), else ``availableSymbols``; ids are upper-cased as in the CSV ``symbol`` column, and the
+grouped symbols (``SPOT``, ``FUTURES``, ``PERPETUALS``, ``OPTIONS``) are skipped: they are
+download names, never row values.
 
 Output: the generic symbols-file columns, one row per validity window (half-open
 ``[valid_from_ts_us, valid_until_ts_us)``, µs UTC, ``valid_until_ts_us`` null = open-ended):
@@ -87,19 +97,67 @@ def _loads(text: str, path: str, line: int) -> Any:
         ) from None
 
 
+#: Grouped symbols of the datasets API: whole-market download names, not instruments.
+GROUPED_SYMBOLS = frozenset({"SPOT", "FUTURES", "PERPETUALS", "OPTIONS"})
+
+
+def _is_exchange_details(record: dict[str, Any]) -> bool:
+    return "exchange" not in record and (
+        "availableSymbols" in record or isinstance(record.get("datasets"), dict)
+    )
+
+
+def _details_symbols(record: dict[str, Any], where: str, line: int | None) -> list[Any]:
+    """The instruments of one exchange-details response (see the module docstring)."""
+    exchange = record.get("id")
+    datasets = record.get("datasets")
+    symbols = datasets.get("symbols") if isinstance(datasets, dict) else None
+    if symbols is None:
+        symbols = record.get("availableSymbols")
+    if not isinstance(exchange, str) or not isinstance(symbols, list):
+        raise ParseError(
+            "an exchange-details object needs the exchange `id` and a `datasets.symbols` or "
+            "`availableSymbols` list",
+            path=where,
+            line=line,
+        )
+    result: list[Any] = []
+    for symbol in symbols:
+        if not isinstance(symbol, dict):
+            result.append(symbol)  # reported by the caller as not an object
+            continue
+        ident = symbol.get("id")
+        if isinstance(ident, str):
+            ident = ident.upper()
+            if ident in GROUPED_SYMBOLS:
+                continue
+        result.append({**symbol, "id": ident, "exchange": exchange})
+    return result
+
+
 def load_records(path: Path) -> list[dict[str, Any]]:
-    """The instrument objects of a JSON array or JSON-lines file (numbers kept as text)."""
+    """The instrument objects of a JSON array, JSON-lines or single-object file (numbers
+    kept as text), exchange-details responses expanded into their symbols."""
     where = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"cannot read instruments file: {exc}", path=where) from None
     stripped = text.lstrip("\ufeff \t\r\n")
+    first_line = 1 + text[: len(text) - len(stripped)].count("\n")
+    whole: Any = None
+    if stripped.startswith("{"):
+        try:  # one (pretty-printed) object; several objects are JSON lines, below
+            whole = json.loads(stripped, parse_float=str, parse_int=str)
+        except json.JSONDecodeError:
+            whole = None
     if stripped.startswith("["):
-        records = _loads(stripped, where, 1 + text[: len(text) - len(stripped)].count("\n"))
+        records = _loads(stripped, where, first_line)
         if not isinstance(records, list):
             raise ParseError("expected a JSON array of instrument objects", path=where, line=1)
-        lines = [None] * len(records)
+        lines: list[int | None] = [None] * len(records)
+    elif isinstance(whole, dict):
+        records, lines = [whole], [first_line]
     else:
         pairs = [
             (number, _loads(line, where, number))
@@ -108,6 +166,17 @@ def load_records(path: Path) -> list[dict[str, Any]]:
         ]
         records = [record for _, record in pairs]
         lines = [number for number, _ in pairs]
+    expanded: list[Any] = []
+    expanded_lines: list[int | None] = []
+    for record, line in zip(records, lines, strict=True):
+        if isinstance(record, dict) and _is_exchange_details(record):
+            symbols = _details_symbols(record, where, line)
+            expanded.extend(symbols)
+            expanded_lines.extend([line] * len(symbols))
+        else:
+            expanded.append(record)
+            expanded_lines.append(line)
+    records, lines = expanded, expanded_lines
     for position, (record, line) in enumerate(zip(records, lines, strict=True)):
         if not isinstance(record, dict):
             raise ParseError(

@@ -138,18 +138,28 @@ def parse_rel_path(rel: PurePosixPath) -> ParsedName:
         ) from None
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files under ``root``, following symlinked folders but never the same folder twice."""
-    seen: set[str] = set()
+def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """``(path, None)`` for each file under ``root``, following symlinked folders; a folder
+    reached a second time (a symlink cycle, a second link to one folder) is not entered again
+    and comes back as ``(folder, reason)``, so it is reported rather than silently skipped."""
+    seen: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        folder = Path(dirpath)
         real = os.path.realpath(dirpath)
-        if real in seen:  # a symlink cycle or a second link to the same folder
+        if real in seen:
             dirnames[:] = []
+            first = seen[real]
+            where = first.relative_to(root).as_posix() if first != root else "."
+            yield (
+                folder,
+                f"symbolic link to a folder already scanned as {where!r} (relative to the "
+                "vendor folder); its files are listed there once, not again under this link",
+            )
             continue
-        seen.add(real)
+        seen[real] = folder
         dirnames.sort()
         for filename in sorted(filenames):
-            yield Path(dirpath) / filename
+            yield folder / filename, None
 
 
 def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
@@ -160,9 +170,15 @@ def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unre
         return iter(())
     base = PurePosixPath(*Path(os.path.relpath(vendor_root, bronze_root)).parts)
     found: list[BronzeFile | Unrecognised] = []
-    for path in _walk(vendor_root):
+    for path, skipped in _walk(vendor_root):
         rel = PurePosixPath(*path.relative_to(vendor_root).parts)
         rel_path = (base / rel).as_posix()
+        if skipped is not None:
+            found.append(Unrecognised(VENDOR, rel_path, skipped))
+            continue
+        if not path.exists():
+            found.append(Unrecognised(VENDOR, rel_path, "broken symbolic link"))
+            continue
         try:
             parsed = parse_rel_path(rel)
         except NotATardisFile as exc:

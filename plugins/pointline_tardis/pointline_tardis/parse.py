@@ -1,9 +1,11 @@
 """Streaming CSV reading of Tardis files: bounded batches of String columns, in file order.
 
-polars cannot stream a gzip stream by itself, so the file is decompressed incrementally with
-:mod:`gzip` (plain ``.csv`` is read as is), cut into blocks at line boundaries, and each block
-is parsed by ``pl.read_csv`` with an explicit all-String schema built from the header *names*.
-At most one block plus one output batch is in memory, whatever the file size.
+The file is decompressed incrementally with :mod:`gzip` (plain ``.csv`` is read as is), cut
+into blocks at line boundaries, and each block is parsed by ``pl.read_csv`` with an explicit
+all-String schema built from the header *names*. At most one block plus one output batch is in
+memory, whatever the file size. (``pl.scan_csv(...).collect_batches()`` streams gzip too in
+polars 2; reading the blocks here is what lets every line's field count be checked and a bad
+line be reported with its line number, and blank lines be told apart from empty cells.)
 
 Every column is read as text; typing and value checks happen in :mod:`.canonical`, where a bad
 value flags one row instead of failing the whole file. What fails the whole file here, with a

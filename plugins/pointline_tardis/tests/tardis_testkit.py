@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import gzip
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
-from pointline_tardis.formats import TABLE_MAPPING
+from pointline_tardis.canonical import MAPPINGS
+from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
+from pointline_core.schemas import EVENT_TABLES
+
+SPECS = {spec.name: spec for spec in EVENT_TABLES}
 
 REPO = Path(__file__).resolve().parents[3]
 #: Real Tardis files (never copied into the repository: their owner forbids redistribution).
@@ -59,3 +64,42 @@ def run_file(
     if canonical:
         return batches, pl.concat(canonical)
     return batches, pl.DataFrame()
+
+
+def _units(text: str | None, scale: int) -> int | None:
+    if text is None:
+        return None
+    return int(Decimal(text).scaleb(scale).to_integral_value())
+
+
+def assert_round_trip(data_type: str, raw: pl.DataFrame, out: pl.DataFrame) -> None:
+    """Every canonical value in ``out`` (canonicalize output or lake rows in file order)
+    equals the raw CSV cell it came from (exact decimal comparison)."""
+    spec = SPECS[TABLE_MAPPING[data_type]]
+    for col in MAPPINGS[data_type]:
+        if col.source is None:
+            continue
+        got = out[col.target].to_list()
+        cells = raw[col.source].to_list()
+        if col.kind in ("price", "qty"):
+            scale = spec.column(col.target).scale
+            assert got == [_units(c, scale) for c in cells], col.target
+        elif col.kind in ("ts", "int"):
+            assert got == [None if c is None else int(c) for c in cells], col.target
+        elif col.kind == "float":
+            assert got == [None if c is None else float(c) for c in cells], col.target
+        elif col.kind == "bool":
+            assert got == [None if c is None else c == "true" for c in cells], col.target
+        else:
+            assert got == cells, col.target
+    if data_type in SNAPSHOT_DEPTH:
+        depth = SNAPSHOT_DEPTH[data_type]
+        assert out["depth"].unique().to_list() == [depth]
+        for side, prefix in (("asks", "ask"), ("bids", "bid")):
+            for field, target, scale in (("price", "prices", 9), ("amount", "qtys", 8)):
+                lists = out[f"{prefix}_{target}"].to_list()
+                assert all(len(v) == depth for v in lists)
+                for level in range(depth):
+                    name = level_column(side, level, field)
+                    expected = [_units(c, scale) for c in raw[name].to_list()]
+                    assert [v[level] for v in lists] == expected, name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +9,7 @@ import pytest
 from pointline_tardis.canonical import MAPPINGS, canonicalize
 from pointline_tardis.formats import DATA_TYPES, SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 from pointline_tardis.naming import discover
-from tardis_testkit import bronze, run_file, write_csv
+from tardis_testkit import assert_round_trip, bronze, run_file, write_csv
 
 from pointline_core.errors import CanonicalizeError
 from pointline_core.schemas import EVENT_TABLES
@@ -23,44 +22,6 @@ def _sample_files(sample_root: Path) -> dict[str, list]:
     for item in discover(sample_root / "tardis", sample_root):
         by_type.setdefault(item.data_type, []).append(item)
     return by_type
-
-
-def _units(text: str | None, scale: int) -> int | None:
-    if text is None:
-        return None
-    return int(Decimal(text).scaleb(scale).to_integral_value())
-
-
-def _assert_round_trip(data_type: str, raw: pl.DataFrame, out: pl.DataFrame) -> None:
-    """Every canonical value equals the raw cell it came from (exact decimal comparison)."""
-    spec = SPECS[TABLE_MAPPING[data_type]]
-    for col in MAPPINGS[data_type]:
-        if col.source is None:
-            continue
-        got = out[col.target].to_list()
-        cells = raw[col.source].to_list()
-        if col.kind in ("price", "qty"):
-            scale = spec.column(col.target).scale
-            assert got == [_units(c, scale) for c in cells], col.target
-        elif col.kind in ("ts", "int"):
-            assert got == [None if c is None else int(c) for c in cells], col.target
-        elif col.kind == "float":
-            assert got == [None if c is None else float(c) for c in cells], col.target
-        elif col.kind == "bool":
-            assert got == [None if c is None else c == "true" for c in cells], col.target
-        else:
-            assert got == cells, col.target
-    if data_type in SNAPSHOT_DEPTH:
-        depth = SNAPSHOT_DEPTH[data_type]
-        assert out["depth"].unique().to_list() == [depth]
-        for side, prefix in (("asks", "ask"), ("bids", "bid")):
-            for field, target, scale in (("price", "prices", 9), ("amount", "qtys", 8)):
-                lists = out[f"{prefix}_{target}"].to_list()
-                assert all(len(v) == depth for v in lists)
-                for level in range(depth):
-                    name = level_column(side, level, field)
-                    expected = [_units(c, scale) for c in raw[name].to_list()]
-                    assert [v[level] for v in lists] == expected, name
 
 
 def test_sample_day_covers_all_nine_data_types(sample_root):
@@ -85,7 +46,7 @@ def test_each_data_type_round_trips_from_a_generated_file(sample_root, plugins, 
         )
         assert out.height == raw.height
         assert out["_reject_reason"].null_count() == out.height, out["_reject_reason"].unique()
-        _assert_round_trip(data_type, raw, out)
+        assert_round_trip(data_type, raw, out)
         total += out.height
     assert total > 0
 
@@ -316,3 +277,155 @@ def test_whole_numbers_and_exponent_notation_encode_exactly(tmp_path, plugins):
     assert out["price"].to_list() == [6422 * 10**9, 100, 6421_500_000_000]
     assert out["qty"].to_list() == [10**8, 2500 * 10**8, 1]
     assert out["_reject_reason"].null_count() == 3
+
+
+# --- the per-header plan cache and the quick flags -----------------------------------------
+
+
+def test_plan_is_cached_per_header_and_the_exchange_check_is_per_file(tmp_path):
+    from pointline_tardis import canonical
+
+    text = TRADES + "binance,BTCUSDT,1709251200003000,1709251200005129,1,buy,6422,1\n" * 3
+    frame = pl.read_csv(text.encode(), infer_schema=False)
+    binance = bronze(tmp_path / "a.csv", "trades", exchange="binance")
+    binance_us = bronze(tmp_path / "b.csv", "trades", exchange="binance-us")
+    assert canonicalize(binance, "trades", frame)["_reject_reason"].to_list() == [None] * 3
+    before = canonical._plan.cache_info()
+    # Same header, another file naming another exchange: the plan is reused, the check is not.
+    out = canonicalize(binance_us, "trades", frame)
+    assert out["_reject_reason"].to_list() == ["exchange_mismatch:exchange"] * 3
+    after = canonical._plan.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+    assert canonicalize(binance, "trades", frame)["_reject_reason"].null_count() == 3
+
+
+_CELLS = [None, "", "abc", "-1", "0", "1e30", "NaN", "inf", "BUY", "sell", "bid", "put", "yes"]
+_CELLS += ["true", "1709251200003", "99999999999999999999", "okx", "binance-us", "6422", "+3"]
+
+
+def _sample_frame(data_type: str) -> pl.DataFrame:
+    from pointline_tardis import sample
+
+    make = {
+        "trades": lambda: sample.trades(12, "binance", ["BTCUSDT"], 611_680, True),
+        "liquidations": lambda: sample.liquidations(12, "binance", ["BTCUSDT"], 611_680),
+        "quotes": lambda: sample.quotes(12, "binance", ["BTCUSDT"], 611_680),
+        "book_ticker": lambda: sample.quotes(12, "binance", ["BTCUSDT"], 611_680),
+        "incremental_book_L2": lambda: sample.incremental_book_l2(12, "binance", "X", 4),
+        "derivative_ticker": lambda: sample.derivative_ticker(12, "binance", ["X"], 611_680),
+        "options_chain": lambda: sample.options_chain(12, "binance"),
+        "book_snapshot_5": lambda: sample.book_snapshot(12, 5, "binance", "X", 611_680, 3),
+        "book_snapshot_25": lambda: sample.book_snapshot(12, 25, "binance", "X", 611_680, 4),
+    }[data_type]
+    from pointline_tardis.formats import expected_columns
+
+    return make().select(expected_columns(data_type))
+
+
+#: Corruptions the random ones may miss: each is a list of (column, cell) set in one row.
+_SNAPSHOT_CORRUPTIONS = [
+    [("asks[1].price", "0")],
+    [("bids[0].price", "-5")],
+    [("bids[0].amount", "-1")],
+    [("asks[0].price", None)],
+    [("bids[1].amount", None)],
+    [("asks[2].price", "abc"), ("asks[2].amount", "")],
+    [("bids[1].price", "1e30"), ("bids[1].amount", None)],
+]
+#: One bad cell per check kind, tried in every column of that kind.
+_BAD_BY_KIND = {
+    "text": [None],
+    "enum": ["BUY", None],
+    "bool": ["yes", None],
+    "ts": ["1709251200003", "12:00", None],
+    "int": ["soon", None],
+    "float": ["inf", "abc"],
+    "price": ["abc", "1e30", None],
+    "qty": ["-1", "abc", None],
+}
+
+
+def _corruptions(data_type: str, columns: list[str], rng) -> list[list[tuple[str, object]]]:
+    cases = [
+        [(col.source, cell)]
+        for col in MAPPINGS[data_type]
+        if col.source is not None
+        for cell in _BAD_BY_KIND[col.kind]
+    ]
+    cases += [[(rng.choice(columns), rng.choice(_CELLS))] for _ in range(10)]
+    if data_type in SNAPSHOT_DEPTH:
+        cases += _SNAPSHOT_CORRUPTIONS
+    return cases
+
+
+@pytest.mark.parametrize("data_type", DATA_TYPES)
+def test_quick_flags_never_hide_a_reject_reason(tmp_path, data_type):
+    """The cheap batch-level flag decides whether the exact checks run at all: whatever bad
+    cells a batch holds, the reasons equal those of the exact checks run unconditionally."""
+    import random
+
+    from pointline_tardis import canonical
+
+    rng = random.Random(data_type)
+    base = _sample_frame(data_type)
+    table = TABLE_MAPPING[data_type]
+    cases = _corruptions(data_type, base.columns, rng)
+    cases += [[], []]  # no bad cell: only the file's exchange (below) can flag rows
+    flagged = 0
+    for attempt, cells in enumerate(cases):
+        frame = base
+        if data_type in SNAPSHOT_DEPTH and attempt % 5 == 4:  # a truncated header
+            keep = [c for c in frame.columns if not c.startswith("bids") or rng.random() < 0.5]
+            frame = frame.select(keep)
+        row = rng.randrange(frame.height)
+        frame = frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == row)
+            .then(pl.lit(cell, pl.String))
+            .otherwise(pl.col(column))
+            .alias(column)
+            for column, cell in cells
+            if column in frame.columns
+        )
+        # The file's exchange flags every row when it differs: only in the last case, so it
+        # never masks a quick flag that misses a bad cell.
+        expected_exchange = "nope" if attempt == len(cases) - 1 else rng.choice([None, "binance"])
+        file = bronze(tmp_path / "f.csv", data_type, exchange=expected_exchange)
+        got = canonicalize(file, table, frame)["_reject_reason"].to_list()
+
+        columns = frozenset(frame.columns)
+        plan = canonical._plan(data_type, table, columns)
+        _, reason = canonical._verdict(data_type, table, columns, expected_exchange)
+        work = frame.lazy().with_columns(plan.cells).with_columns(plan.values)
+        exact = work.select(reason).collect().to_series().to_list()
+        assert got == exact, (row, cells, expected_exchange)
+        flagged += any(r is not None for r in got)
+    assert flagged >= len(cases) // 2  # the corruptions do produce rejects
+    assert got == ["exchange_mismatch:exchange"] * base.height
+
+
+_CELL_COLUMNS = [
+    (data_type, col.source, col.target, col.required)
+    for data_type in DATA_TYPES
+    for col in MAPPINGS[data_type]
+    if col.source is not None
+]
+
+
+@pytest.mark.parametrize(
+    ("data_type", "column", "target", "required"),
+    _CELL_COLUMNS,
+    ids=[f"{d}.{c}" for d, c, _, _ in _CELL_COLUMNS],
+)
+def test_empty_cell_is_null_where_allowed_and_missing_where_required(
+    tmp_path, data_type, column, target, required
+):
+    frame = _sample_frame(data_type).head(3)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1).then(None).otherwise(pl.col(column)).alias(column)
+    )
+    out = canonicalize(bronze(tmp_path / "f.csv", data_type), TABLE_MAPPING[data_type], frame)
+    assert out[target][1] is None
+    expected = f"missing:{column}" if required else None
+    assert out["_reject_reason"].to_list() == [None, expected, None]
+    if not required:  # a null the format allows must be one the core table accepts
+        assert SPECS[TABLE_MAPPING[data_type]].column(target).nullable

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
+import pointline_tardis.hooks
+import pytest
 from pointline_tardis.exchanges import exchange_ids
 from pointline_tardis.formats import DATA_TYPES
 from tardis_testkit import FORMAT_DOC, require_shared
 
-from pointline_core.plugins import load_plugins
+import pointline_core
+import pointline_core.hookspecs
+from pointline_core.errors import PluginAPIVersionError
+from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.schemas import EVENT_TABLES
 
 
@@ -35,3 +41,20 @@ def test_every_exchange_id_in_the_format_doc_is_declared():
     ids.add("binance-options")  # mentioned in the description cell of binance-european-options
     assert len(ids) > 60
     assert ids <= set(exchange_ids()), sorted(ids - set(exchange_ids()))
+
+
+def test_api_version_is_the_literal_the_plugin_was_built_for(monkeypatch):
+    # Load a fresh copy of the hooks module while the core claims plugin API 2.0: a plugin
+    # that echoes the core's PLUGIN_API_VERSION (at import or at call time) would report 2.0
+    # and slip past the core's major-version check.
+    monkeypatch.setattr(pointline_core, "PLUGIN_API_VERSION", "2.0")
+    monkeypatch.setattr(pointline_core.hookspecs, "PLUGIN_API_VERSION", "2.0")
+    spec = importlib.util.spec_from_file_location(
+        "_tardis_hooks_copy", pointline_tardis.hooks.__file__
+    )
+    assert spec is not None and spec.loader is not None
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    assert copy.pointline_vendor_info().api_version == "1.0"
+    with pytest.raises(PluginAPIVersionError, match=r"'tardis' was built for plugin API 1\.0"):
+        Plugins().register(copy, name="tardis")

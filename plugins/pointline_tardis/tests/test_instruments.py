@@ -171,3 +171,79 @@ def test_empty_array(tmp_path):
     path.write_text("[]")
     out = read_instruments(path)
     assert out.height == 0 and out.schema == output_schema()
+
+
+def test_single_pretty_printed_object(tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(BTCUSDT, indent=2))
+    assert read_instruments(path).equals(read_instruments(_write(tmp_path, [BTCUSDT])))
+
+
+# An exchange-details API response (/v1/exchanges/<exchange>), shortened; values made up.
+DETAILS = {
+    "id": "binance-futures",
+    "name": "Binance USDT Futures",
+    "enabled": True,
+    "availableSince": "2019-11-17T00:00:00.000Z",
+    "availableChannels": ["trade", "depth"],
+    "availableSymbols": [
+        {"id": "btcusdt", "type": "perpetual", "availableSince": "2019-11-17T00:00:00.000Z"},
+    ],
+    "datasets": {
+        "formats": ["csv"],
+        "exportedFrom": "2019-11-17T00:00:00.000Z",
+        "exportedUntil": "2024-03-02T00:00:00.000Z",
+        "symbols": [
+            {
+                "id": "PERPETUALS",
+                "type": "perpetual",
+                "availableSince": "2019-11-17T00:00:00.000Z",
+                "dataTypes": ["trades"],
+            },
+            {
+                "id": "BTCUSDT",
+                "type": "perpetual",
+                "availableSince": "2019-11-17T00:00:00.000Z",
+                "dataTypes": ["trades", "quotes"],
+                "stats": {"trades": 1, "bookChanges": 2},
+            },
+            {
+                "id": "btcusdt_210326",
+                "type": "future",
+                "availableSince": "2021-01-01T00:00:00.000Z",
+                "availableTo": "2022-01-01T00:00:00.000Z",
+            },
+        ],
+    },
+    "incidentReports": [],
+}
+
+
+def test_exchange_details_response_gives_windows_per_symbol(tmp_path):
+    path = tmp_path / "binance-futures.json"
+    path.write_text(json.dumps(DETAILS, indent=2))
+    out = read_instruments(path)
+    assert out.select(
+        "exchange", "exchange_symbol", "valid_from_ts_us", "valid_until_ts_us", "asset_class"
+    ).rows() == [
+        ("binance-futures", "BTCUSDT", T2019, None, "perpetual"),
+        ("binance-futures", "BTCUSDT_210326", T2021, T2022, "future"),  # upper-cased
+    ]  # the grouped PERPETUALS is a download name, not an instrument
+    assert out["tick_size"].null_count() == out.height  # that API has no sizes
+    # availableSymbols when there are no datasets; several responses as JSON lines
+    other = {"id": "bitmex", "availableSymbols": [DETAILS["availableSymbols"][0]]}
+    lines = tmp_path / "exchanges.jsonl"
+    lines.write_text(json.dumps(DETAILS) + "\n" + json.dumps(other) + "\n")
+    both = read_instruments(lines)
+    assert both.select("exchange", "exchange_symbol").rows() == [
+        ("binance-futures", "BTCUSDT"),
+        ("binance-futures", "BTCUSDT_210326"),
+        ("bitmex", "BTCUSDT"),
+    ]
+
+
+def test_exchange_details_without_symbols_is_a_parse_error(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"id": "deribit", "datasets": {"formats": ["csv"]}}))
+    with pytest.raises(ParseError, match="datasets.symbols"):
+        read_instruments(path)

@@ -57,6 +57,8 @@ from pointline_core.models import BronzeFile, Unrecognised
             "book_snapshot_5",
             "ETHBTC",
         ),
+        # ": \\ / ? * < > |" are written as "-": BTC/USD:BTC -> BTC-USD-BTC
+        ("kraken_trades_2024-03-01_BTC-USD-BTC.csv", "kraken", "trades", "BTC-USD-BTC"),
         (
             "gate-io-futures_derivative_ticker_2024-03-01_FUTURES.csv.gz",
             "gate-io-futures",
@@ -98,6 +100,8 @@ def test_dataset_path_layout():
         ("exchange", "binance-futures"),
         ("symbol", "BTCUSDT"),
     )
+    encoded = parse_dataset_path(("okex", "trades", "2024", "03", "01", "ETH%2BUSD-SWAP.csv"))
+    assert encoded.symbol == "ETH+USD-SWAP"  # URL-encoded in the path, decoded in meta
     with pytest.raises(NotATardisFile, match="YYYY/MM/DD"):
         parse_dataset_path(("deribit", "trades", "2024", "3", "01", "BTC-PERPETUAL.csv.gz"))
     with pytest.raises(NotATardisFile, match="unknown data type"):
@@ -171,11 +175,24 @@ def test_discover_on_missing_vendor_folder_yields_nothing(tmp_path, plugins):
     assert list(found) == []
 
 
-def test_discover_survives_symlink_cycles(tmp_path, plugins):
+def test_discover_survives_symlink_cycles_and_reports_what_it_does_not_list(tmp_path, plugins):
     vendor = tmp_path / "tardis"
     _touch(tmp_path, "tardis/day/bitmex_trades_2024-03-01_XBTUSD.csv.gz")
     (vendor / "day" / "loop").symlink_to(vendor, target_is_directory=True)
+    (vendor / "latest").symlink_to(vendor / "day", target_is_directory=True)
+    (vendor / "gone_trades_2024-03-01_X.csv.gz").symlink_to(tmp_path / "nowhere")
     found = list(
         plugins.call("tardis", "pointline_discover", vendor_root=vendor, bronze_root=tmp_path)
     )
-    assert [f.rel_path for f in found] == ["tardis/day/bitmex_trades_2024-03-01_XBTUSD.csv.gz"]
+    files = [f.rel_path for f in found if isinstance(f, BronzeFile)]
+    others = {u.rel_path: u.reason for u in found if isinstance(u, Unrecognised)}
+    # Each file is listed once; the second way into a folder is reported, not followed.
+    assert files == ["tardis/day/bitmex_trades_2024-03-01_XBTUSD.csv.gz"]
+    assert sorted(others) == [
+        "tardis/day/loop",
+        "tardis/gone_trades_2024-03-01_X.csv.gz",
+        "tardis/latest",
+    ]
+    assert "already scanned as '.'" in others["tardis/day/loop"]
+    assert "already scanned as 'day'" in others["tardis/latest"]
+    assert others["tardis/gone_trades_2024-03-01_X.csv.gz"] == "broken symbolic link"

@@ -40,16 +40,23 @@ def test_batches_are_bounded_and_in_file_order(tmp_path, rows, batch_rows, block
     assert all(dtype == pl.String for dtype in whole.schema.values())
 
 
-def test_parse_hook_is_lazy_and_streams(tmp_path, plugins):
-    path = _l2_file(tmp_path, 3_000)
+def test_parse_hook_streams_batches_before_reading_the_end(tmp_path, plugins):
+    # The file's last line is unreadable: a parser that read the whole file before yielding
+    # would fail before the first batch; a streaming one yields batches, then fails there.
+    rows = 20_000
+    text = csv_bytes(incremental_book_l2(rows), "incremental_book_L2") + b"\xff\x00,broken\n"
+    path = tmp_path / "deribit_incremental_book_L2_2024-03-01_BTC-PERPETUAL.csv.gz"
+    path.write_bytes(gzip_bytes(text))
     stream = plugins.call(
-        "tardis",
-        "pointline_parse",
-        file=bronze(path, "incremental_book_L2"),
-        batch_rows=1_000,
+        "tardis", "pointline_parse", file=bronze(path, "incremental_book_L2"), batch_rows=1_000
     )
-    first = next(iter(stream))  # a generator: nothing beyond the first block is read yet
-    assert first.height == 1_000
+    seen = 0
+    with pytest.raises(ParseError) as info:
+        for batch in stream:
+            assert batch.height == 1_000
+            seen += batch.height
+    assert seen >= rows // 2  # most of the file came out before the bad line was reached
+    assert info.value.line is not None and info.value.line > seen
 
 
 @pytest.mark.parametrize(
@@ -97,6 +104,19 @@ def test_columns_are_taken_by_name_not_position(tmp_path, plugins):
     row = a.row(0, named=True)
     assert row["ask_qty"] == 51_422_000 and row["bid_qty"] == 290_000_000
     assert row["ask_price"] == 61_150_010_000_000 and row["bid_price"] == 61_150_000_000_000
+
+
+def test_file_name_symbol_with_replaced_characters_keeps_the_row_symbol(tmp_path, plugins):
+    # Row symbol "XBT/USD"; the clients write "/" as "-" in the file name.
+    text = TRADES_HEADER + "kraken,XBT/USD,1709251200000000,1709251200000100,1,buy,61000,1\n"
+    write_csv(tmp_path / "tardis" / "kraken_trades_2024-03-01_XBT-USD.csv.gz", text)
+    (file,) = plugins.call(
+        "tardis", "pointline_discover", vendor_root=tmp_path / "tardis", bronze_root=tmp_path
+    )
+    assert (file.data_type, file.meta_dict()["symbol"]) == ("trades", "XBT-USD")
+    _, out = run_file(plugins, file)
+    assert out["symbol"].to_list() == ["XBT/USD"]
+    assert out["_reject_reason"].to_list() == [None]
 
 
 def test_grouped_symbol_file_keeps_every_row_symbol(tmp_path, plugins):
