@@ -59,6 +59,7 @@ def _ingest(args: argparse.Namespace) -> int:
         force=args.force,
         dry_run=args.dry_run,
         progress=not args.json,
+        rehash=args.rehash,
     )
     if args.json:
         print_json(report)
@@ -115,6 +116,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     p.add_argument("--force", action="store_true", help="re-ingest files already ingested")
     p.add_argument("--dry-run", action="store_true", help="walk every stage, write nothing")
+    p.add_argument(
+        "--rehash",
+        action="store_true",
+        help="hash every file even when its size and mtime match the manifest",
+    )
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=_ingest)
     p = sub.add_parser("manifest", help="list ingested files and why any failed")

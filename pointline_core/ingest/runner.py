@@ -25,10 +25,9 @@ import filelock
 import polars as pl
 
 from pointline_core.errors import PointlineError
-from pointline_core.hashing import sha256_file
 from pointline_core.ingest.discover import discover
 from pointline_core.ingest.failure import FileFailed
-from pointline_core.ingest.gate import GateDecision, gate
+from pointline_core.ingest.gate import GateDecision, gate, identify, stale_stats
 from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (
     FileResult,
@@ -103,6 +102,7 @@ def ingest(
     dry_run: bool = False,
     progress: bool = True,
     *,
+    rehash: bool = False,
     plugins: Plugins | None = None,
     options: IngestOptions | None = None,
 ) -> IngestReport:
@@ -111,7 +111,8 @@ def ingest(
     ``vendors`` limits the plugins asked (default: all loaded). ``force`` re-ingests files
     already ingested, replacing their rows. ``dry_run`` walks every stage and writes nothing
     (no table, lock or log file). A bad file never stops the run: it is marked ``failed`` with
-    a reason and the others go on. Returns an :class:`IngestReport`.
+    a reason and the others go on. A file whose size and mtime match its manifest entry is
+    not hashed again unless ``rehash``. Returns an :class:`IngestReport`.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -126,7 +127,7 @@ def ingest(
         raise PointlineError(f"Bronze root {bronze} is not a directory")
 
     with _ingest_lock(lake, dry_run, progress):
-        run = _Run(plugins, bronze, lake, opts, force, dry_run, Progress(enabled=progress))
+        run = _Run(plugins, bronze, lake, opts, force, dry_run, rehash, Progress(progress))
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)
 
@@ -182,6 +183,7 @@ class _Run:
         opts: IngestOptions,
         force: bool,
         dry_run: bool,
+        rehash: bool,
         progress: Progress,
     ) -> None:
         self.plugins = plugins
@@ -190,6 +192,7 @@ class _Run:
         self.opts = opts
         self.force = force
         self.dry_run = dry_run
+        self.rehash = rehash
         self.progress = progress
         self.manifest = ManifestStore(lake)
         self.validation = ValidationLog(lake)
@@ -201,15 +204,15 @@ class _Run:
     # -- gate ---------------------------------------------------------------------------
 
     def process(self, files: list[BronzeFile]) -> list[FileResult]:
-        identities = [
-            FileIdentity(f.vendor, f.data_type, f.rel_path, sha256_file(f.path)) for f in files
-        ]
         known = self._known_entries(files)
         by_identity = {e.identity: e for e in known}
         by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
         for e in known:
             by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
-        decisions = gate(files, identities, by_identity, by_path, self.force)
+        identified = identify(files, by_path, self.rehash)
+        if not self.dry_run:
+            self.manifest.record_stat(stale_stats(identified, by_identity))
+        decisions = gate(files, identified, by_identity, by_path, self.force)
         results = [d.skipped_result() for d in decisions if d.skip]
         todo = [d for d in decisions if not d.skip]
         if not todo:
@@ -236,7 +239,9 @@ class _Run:
                 d.identity: d.existing.file_id if d.existing else -(i + 1)
                 for i, d in enumerate(todo)
             }
-        ids = self.manifest.allocate([d.identity for d in todo], [d.size for d in todo])
+        ids = self.manifest.allocate(
+            [d.identity for d in todo], [d.size for d in todo], [d.mtime_ns for d in todo]
+        )
         # A file that was done (forced) or half-done goes back to pending before any of its
         # old rows are deleted, so a crash in between makes the next run redo it.
         reopen = [

@@ -287,6 +287,12 @@ INGEST_MANIFEST = TableSpec(
         ColumnSpec("sha256", "String", False),
         ColumnSpec("size_bytes", "Int64", True),
         ColumnSpec(
+            "mtime_ns",
+            "Int64",
+            True,
+            description="file mtime when last hashed; with size_bytes lets a rerun skip hashing",
+        ),
+        ColumnSpec(
             "status",
             "String",
             False,

@@ -54,6 +54,7 @@ class ManifestEntry:
     bronze_path: str
     sha256: str
     size_bytes: int | None
+    mtime_ns: int | None
     status: str
     table_name: str | None
     rows_total: int | None
@@ -140,21 +141,30 @@ class ManifestStore:
         return {e.identity: e for e in manifest_entries(found)}
 
     def allocate(
-        self, identities: Sequence[FileIdentity], sizes: Sequence[int | None]
+        self,
+        identities: Sequence[FileIdentity],
+        sizes: Sequence[int | None],
+        mtimes: Sequence[int | None] | None = None,
     ) -> dict[FileIdentity, int]:
         """Ids for all ``identities``: existing ids kept, new ones get max+1, max+2, ... in the
         order given and are inserted as ``pending`` in one commit, under a cross-process lock.
+
+        ``sizes`` and ``mtimes`` (ns) are the files' stat when hashed: a later run that sees
+        the same size and mtime at the same path may reuse the identity without hashing.
         """
-        if len(sizes) != len(identities):
+        mtimes = [None] * len(identities) if mtimes is None else mtimes
+        if not (len(sizes) == len(mtimes) == len(identities)):
             raise ManifestError(
-                f"allocate got {len(identities)} identities but {len(sizes)} sizes; pass one "
-                "size (or None) per identity"
+                f"allocate got {len(identities)} identities, {len(sizes)} sizes and "
+                f"{len(mtimes)} mtimes; pass one size and mtime (or None) per identity"
             )
         if not identities:
             return {}
         size_of: dict[FileIdentity, int | None] = {}
-        for identity, size in zip(identities, sizes, strict=True):
+        mtime_of: dict[FileIdentity, int | None] = {}
+        for identity, size, mtime in zip(identities, sizes, mtimes, strict=True):
             size_of.setdefault(identity, size)
+            mtime_of.setdefault(identity, mtime)
         ordered = list(size_of)
         with self.lake.lock(LOCK_NAME):
             known = self._read(["file_id", *IDENTITY_COLUMNS])
@@ -172,6 +182,9 @@ class ManifestStore:
                     *IDENTITY_COLUMNS,
                     size_bytes=pl.Series(
                         [size_of[ordered[i]] for i in new["_order"]], dtype=pl.Int64
+                    ),
+                    mtime_ns=pl.Series(
+                        [mtime_of[ordered[i]] for i in new["_order"]], dtype=pl.Int64
                     ),
                     status=pl.lit("pending"),
                     created_at_us=pl.lit(now, pl.Int64),
@@ -231,6 +244,33 @@ class ManifestStore:
                     post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
                 )
                 .when_matched_update({c: f"s.{c}" for c in set_columns})
+                .execute()
+            )
+            self._maintain()
+
+    def record_stat(self, stats: Sequence[tuple[int, int, int]]) -> None:
+        """Store ``(file_id, size_bytes, mtime_ns)`` of files found unchanged by hashing after
+        their mtime moved, so the next run can skip hashing them again (one commit)."""
+        if not stats:
+            return
+        source = pl.DataFrame(
+            stats,
+            schema={"file_id": pl.Int64, "size_bytes": pl.Int64, "mtime_ns": pl.Int64},
+            orient="row",
+        ).unique("file_id", keep="last", maintain_order=True)
+        with self.lake.lock(LOCK_NAME):
+            table = open_table(self.path)
+            if table is None:
+                raise ManifestError(f"no manifest at {self.path}; nothing to record stats for")
+            (
+                table.merge(
+                    source,
+                    predicate="t.file_id = s.file_id",
+                    source_alias="s",
+                    target_alias="t",
+                    post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
+                )
+                .when_matched_update({"size_bytes": "s.size_bytes", "mtime_ns": "s.mtime_ns"})
                 .execute()
             )
             self._maintain()
