@@ -57,6 +57,7 @@ def _ingest(args: argparse.Namespace) -> int:
         Path(args.lake),
         vendors=args.vendor or None,
         force=args.force,
+        retry_quarantined=args.retry_quarantined,
         dry_run=args.dry_run,
         progress=not args.json,
         rehash=args.rehash,
@@ -115,6 +116,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("lake", help="lake root")
     p.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     p.add_argument("--force", action="store_true", help="re-ingest files already ingested")
+    p.add_argument(
+        "--retry-quarantined",
+        action="store_true",
+        help="re-ingest files that had rows quarantined (e.g. after importing missing symbols)",
+    )
     p.add_argument("--dry-run", action="store_true", help="walk every stage, write nothing")
     p.add_argument(
         "--rehash",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 
@@ -85,9 +85,10 @@ def gate(
     identified: Sequence[Identified],
     known: Mapping[FileIdentity, ManifestEntry],
     same_path: Mapping[tuple[str, str, str], Sequence[ManifestEntry]],
-    force: bool,
+    redo: Collection[str] = (),
 ) -> list[GateDecision]:
-    """Pending and failed files are retried; done files are skipped unless ``force``.
+    """Pending and failed files are retried; done files are skipped unless their status is in
+    ``redo`` (``force`` redoes every done status; ``retry_quarantined`` only ``quarantined``).
 
     ``same_path`` holds manifest entries by (vendor, data_type, bronze_path): a done entry
     with another sha256 means the vendor re-delivered the file, and the new content replaces
@@ -97,7 +98,7 @@ def gate(
     for file, ident in zip(files, identified, strict=True):
         identity = ident.identity
         existing = known.get(identity)
-        skip = existing is not None and existing.status in DONE and not force
+        skip = existing is not None and existing.status in DONE and existing.status not in redo
         older = tuple(
             e
             for e in same_path.get((identity.vendor, identity.data_type, identity.bronze_path), ())

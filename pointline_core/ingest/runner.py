@@ -27,7 +27,7 @@ import polars as pl
 from pointline_core.errors import PointlineError
 from pointline_core.ingest.discover import discover
 from pointline_core.ingest.failure import FileFailed
-from pointline_core.ingest.gate import GateDecision, gate, identify, stale_stats
+from pointline_core.ingest.gate import DONE, GateDecision, gate, identify, stale_stats
 from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (
     FileResult,
@@ -102,6 +102,7 @@ def ingest(
     dry_run: bool = False,
     progress: bool = True,
     *,
+    retry_quarantined: bool = False,
     rehash: bool = False,
     plugins: Plugins | None = None,
     options: IngestOptions | None = None,
@@ -111,8 +112,10 @@ def ingest(
     ``vendors`` limits the plugins asked (default: all loaded). ``force`` re-ingests files
     already ingested, replacing their rows. ``dry_run`` walks every stage and writes nothing
     (no table, lock or log file). A bad file never stops the run: it is marked ``failed`` with
-    a reason and the others go on. A file whose size and mtime match its manifest entry is
-    not hashed again unless ``rehash``. Returns an :class:`IngestReport`.
+    a reason and the others go on. ``retry_quarantined`` re-ingests files that had rows
+    quarantined (for example ``symbol_not_covered`` before their symbols were imported),
+    replacing their rows. A file whose size and mtime match its manifest entry is not hashed
+    again unless ``rehash``. Returns an :class:`IngestReport`.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -127,7 +130,8 @@ def ingest(
         raise PointlineError(f"Bronze root {bronze} is not a directory")
 
     with _ingest_lock(lake, dry_run, progress):
-        run = _Run(plugins, bronze, lake, opts, force, dry_run, rehash, Progress(progress))
+        redo = DONE if force else ("quarantined",) if retry_quarantined else ()
+        run = _Run(plugins, bronze, lake, opts, redo, dry_run, rehash, Progress(progress))
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)
 
@@ -181,7 +185,7 @@ class _Run:
         bronze: Path,
         lake: Lake,
         opts: IngestOptions,
-        force: bool,
+        redo: tuple[str, ...],
         dry_run: bool,
         rehash: bool,
         progress: Progress,
@@ -190,7 +194,7 @@ class _Run:
         self.bronze = bronze
         self.lake = lake
         self.opts = opts
-        self.force = force
+        self.redo = redo
         self.dry_run = dry_run
         self.rehash = rehash
         self.progress = progress
@@ -212,7 +216,7 @@ class _Run:
         identified = identify(files, by_path, self.rehash)
         if not self.dry_run:
             self.manifest.record_stat(stale_stats(identified, by_identity))
-        decisions = gate(files, identified, by_identity, by_path, self.force)
+        decisions = gate(files, identified, by_identity, by_path, self.redo)
         results = [d.skipped_result() for d in decisions if d.skip]
         todo = [d for d in decisions if not d.skip]
         if not todo:

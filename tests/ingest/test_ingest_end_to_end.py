@@ -325,3 +325,25 @@ def test_rerun_skips_hashing_files_whose_size_and_mtime_are_unchanged(
     assert by_name == {"AAA.csv": "success", "BBB.csv": "skipped"}
     prices = silver(lake_root).filter(pl.col("symbol") == "AAA")["price"].unique().to_list()
     assert prices == [2 * 10**9], "the new content replaced the old rows"
+
+
+def test_retry_quarantined_after_importing_missing_symbols(bronze, lake_root, plugins):
+    write_trades(bronze, "utcx", "AAA", trades(4))
+    write_trades(bronze, "utcx", "BBB", trades(3))
+    open_symbols(lake_root, ("utcx", "AAA"))  # BBB's symbols not imported yet
+    first = {f.rel_path.split("/")[-1]: f for f in ingest(bronze, lake_root, plugins=plugins).files}
+    assert first["BBB.csv"].status == "quarantined"
+    assert first["BBB.csv"].quarantine_reasons == {"symbol_not_covered": 3}
+
+    open_symbols(lake_root, ("utcx", "BBB"))
+    plain = ingest(bronze, lake_root, plugins=plugins, progress=False)
+    assert {f.status for f in plain.files} == {"skipped"}, "done files stay done by default"
+
+    retried = ingest(bronze, lake_root, plugins=plugins, progress=False, retry_quarantined=True)
+    by_name = {f.rel_path.split("/")[-1]: f for f in retried.files}
+    assert by_name["AAA.csv"].status == "skipped"
+    assert (by_name["BBB.csv"].status, by_name["BBB.csv"].rows_written) == ("success", 3)
+    assert by_name["BBB.csv"].file_id == first["BBB.csv"].file_id
+    assert silver(lake_root).height == 7
+    quarantine = pl.read_delta(str(lake_root / "quarantine" / "trades"))
+    assert quarantine.height == 0, "the old quarantine rows were replaced, not kept"
