@@ -72,7 +72,7 @@ class IngestOptions:
     """Tuning knobs. Defaults keep peak memory to a few hundred MB on any file size."""
 
     #: rows per parsed batch (the streaming unit)
-    batch_rows: int = 500_000
+    batch_rows: int = 100_000
     #: files at least this large (bytes on disk) stream alone in their own commit
     stream_file_bytes: int = 32 << 20
     #: a unit of small files closes at this many bytes on disk or this many files

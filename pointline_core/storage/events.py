@@ -31,6 +31,7 @@ from pointline_core.storage.delta import (
     write_stream,
 )
 from pointline_core.storage.lake import Lake, Zone
+from pointline_core.storage.partitioned_writer import write_partitioned
 
 APP_ID_PREFIX = "pointline-file-"
 #: Marker version meaning "this file's rows were deleted".
@@ -154,13 +155,20 @@ class EventStore:
             marker = _now_us()
             props = CommitProperties(app_transactions=[Transaction(app_id(i), marker) for i in ids])
             stream = _drain(head, frames)
-            rows = write_stream(
-                self.path,
-                self.spec,
-                stream,
-                commit_properties=props,
-                on_frame=self._lineage_guard(frozenset(ids)),
-            )
+            guard = self._lineage_guard(frozenset(ids))
+            if self.spec.partition_by:
+                # delta-rs' partitioned writer buffers the whole stream; ours stays bounded.
+                def check(frame: pl.DataFrame) -> None:
+                    check_frame(frame, self.spec)
+                    guard(frame)
+
+                rows = write_partitioned(
+                    table, self.path, self.spec, stream, commit_properties=props, check=check
+                )
+            else:
+                rows = write_stream(
+                    self.path, self.spec, stream, commit_properties=props, on_frame=guard
+                )
             version = DeltaTable(str(self.path)).version()
         return WriteResult(self.spec.name, version, rows, ids)
 

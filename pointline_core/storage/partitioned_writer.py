@@ -1,0 +1,182 @@
+"""Stream frames into a partitioned Delta table in one commit, with bounded memory.
+
+delta-rs' partitioned writer keeps buffering as a stream goes on (its peak memory grows with
+the rows written: ~0.6 GB at 5M, ~1.4 GB at 20M order-book rows here, while the
+unpartitioned path stays flat; delta-io/delta-rs#3578). A Bronze file of any size must stream
+in bounded memory, so partitioned event tables are written here instead:
+
+* each checked frame is split by partition values and appended to that partition's buffer;
+* a buffer is flushed as one Parquet file (written by polars, with statistics) once it holds
+  ``flush_rows`` rows, so memory is bounded by ``flush_rows`` x partitions in flight;
+* when the stream ends, all files are committed in ONE Delta transaction
+  (``create_write_transaction``) carrying the caller's commit properties (the exactly-once
+  application transactions);
+* if anything fails before the commit, the files this write created are deleted: nothing
+  else can be writing them, so unlike delta-rs' aborted writes no orphans are left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties
+from deltalake.transaction import AddAction
+
+from pointline_core.schemas.spec import TableSpec
+
+#: Rows buffered per partition before a Parquet file is written (about 100 MB of typical
+#: event rows in memory; files come out at a size readers handle well).
+FLUSH_ROWS = 1_000_000
+
+
+def _partition_text(value: object) -> str | None:
+    """A partition value as Delta stores it: ISO dates, plain strings, null as None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _dir_name(column: str, value: str | None) -> str:
+    # Hive-style directories like delta-rs writes them; null -> Hive's default partition.
+    text = "__HIVE_DEFAULT_PARTITION__" if value is None else quote(value, safe="")
+    return f"{column}={text}"
+
+
+def _stat_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def file_stats(frame: pl.DataFrame) -> str:
+    """Delta ``stats`` JSON for a data file: numRecords, min/max of comparable columns,
+    null counts. Readers use min/max to skip files (for example on ts_event_us)."""
+    comparable = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.String or dtype == pl.Boolean
+    ]
+    minmax = (
+        frame.select(
+            *[pl.col(c).min().alias(f"min:{c}") for c in comparable],
+            *[pl.col(c).max().alias(f"max:{c}") for c in comparable],
+        ).row(0, named=True)
+        if comparable
+        else {}
+    )
+    nulls = frame.null_count().row(0, named=True)
+    stats = {
+        "numRecords": frame.height,
+        "minValues": {
+            c: _stat_value(minmax[f"min:{c}"]) for c in comparable if minmax[f"min:{c}"] is not None
+        },
+        "maxValues": {
+            c: _stat_value(minmax[f"max:{c}"]) for c in comparable if minmax[f"max:{c}"] is not None
+        },
+        "nullCount": {c: int(n) for c, n in nulls.items()},
+    }
+    return json.dumps(stats, separators=(",", ":"))
+
+
+class _Partitions:
+    """Per-partition buffers and the files written so far."""
+
+    def __init__(self, root: Path, spec: TableSpec, flush_rows: int) -> None:
+        self.root = root
+        self.spec = spec
+        self.keys = list(spec.partition_by)
+        self.data_columns = [c for c in spec.column_names if c not in self.keys]
+        self.flush_rows = flush_rows
+        self.buffers: dict[tuple[str | None, ...], list[pl.DataFrame]] = {}
+        self.rows: dict[tuple[str | None, ...], int] = {}
+        self.actions: list[AddAction] = []
+        self.written: list[Path] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        parts = frame.partition_by(self.keys, maintain_order=True, as_dict=True)
+        for values, part in parts.items():
+            key = tuple(_partition_text(v) for v in values)
+            self.buffers.setdefault(key, []).append(part.select(self.data_columns))
+            self.rows[key] = self.rows.get(key, 0) + part.height
+            if self.rows[key] >= self.flush_rows:
+                self.flush(key)
+
+    def flush(self, key: tuple[str | None, ...]) -> None:
+        frames = self.buffers.pop(key, [])
+        self.rows.pop(key, None)
+        if not frames:
+            return
+        data = pl.concat(frames) if len(frames) > 1 else frames[0]
+        rel_dir = "/".join(_dir_name(k, v) for k, v in zip(self.keys, key, strict=True))
+        rel = f"{rel_dir}/part-{uuid.uuid4()}-c000.zstd.parquet"
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.written.append(path)
+        data.write_parquet(path, compression="zstd", statistics=True)
+        self.actions.append(
+            AddAction(
+                path=rel,
+                size=path.stat().st_size,
+                partition_values=dict(zip(self.keys, key, strict=True)),
+                modification_time=int(time.time() * 1000),
+                data_change=True,
+                stats=file_stats(data),
+            )
+        )
+
+    def flush_all(self) -> None:
+        for key in sorted(self.buffers, key=lambda k: tuple("" if v is None else v for v in k)):
+            self.flush(key)
+
+    def discard(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
+
+
+def write_partitioned(
+    table: DeltaTable,
+    root: Path,
+    spec: TableSpec,
+    frames: Iterable[pl.DataFrame],
+    *,
+    commit_properties: CommitProperties | None = None,
+    check: Callable[[pl.DataFrame], None] | None = None,
+    flush_rows: int = FLUSH_ROWS,
+) -> int:
+    """Write ``frames`` (the spec's columns) to the partitioned table at ``root`` in one
+    commit; returns the rows written. ``check`` validates each frame before it is buffered.
+    The caller holds the table's write lock. Nothing is committed, and no file is left, if
+    a frame or the commit fails."""
+    parts = _Partitions(root, spec, flush_rows)
+    rows = 0
+    try:
+        for frame in frames:
+            if check is not None:
+                check(frame)
+            if frame.height:
+                parts.add(frame.select(spec.column_names))
+                rows += frame.height
+        parts.flush_all()
+        if parts.actions:
+            table.create_write_transaction(
+                parts.actions,
+                mode="append",
+                schema=spec.arrow_schema(),
+                partition_by=list(spec.partition_by),
+                commit_properties=commit_properties,
+                post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
+            )
+    except BaseException:
+        parts.discard()
+        raise
+    return rows
