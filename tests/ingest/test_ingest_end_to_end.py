@@ -284,6 +284,12 @@ def test_streamed_file_failing_midway_leaves_no_rows(bronze, lake_root, plugins)
     rows = silver(lake_root)
     assert set(rows["symbol"]) == {"GOOD"} and rows.height == 30
     assert not (lake_root / "quarantine" / "trades").exists()
+    from deltalake import DeltaTable
+
+    table = lake_root / "silver" / "trades"
+    live = {p.split("/")[-1] for p in DeltaTable(str(table)).file_uris()}
+    on_disk = {p.name for p in table.rglob("*.parquet")}
+    assert on_disk == live, "the aborted write left data files behind"
 
 
 def test_rerun_skips_hashing_files_whose_size_and_mtime_are_unchanged(
