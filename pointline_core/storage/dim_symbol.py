@@ -472,6 +472,9 @@ def resolve_symbol_ids(
     One as-of join (latest window start <= ts within the symbol) plus the half-open end check
     ``ts < valid_until``; row order of ``events`` is preserved.
     """
+    single = _single_window_id(events, dim, exchange, symbol, ts)
+    if single is not None:
+        return pl.repeat(single, events.height, dtype=pl.Int64, eager=True).rename("symbol_id")
     left = events.select(
         _x=pl.col(exchange).cast(pl.String),
         _y=pl.col(symbol).cast(pl.String),
@@ -492,3 +495,31 @@ def resolve_symbol_ids(
     hit = hit.select("_row", _id=pl.when(pl.col("_t") < pl.col("_until")).then(pl.col("_id")))
     out = left.select("_row").join(hit, on="_row", how="left", maintain_order="left")
     return out["_id"].rename("symbol_id").cast(pl.Int64)
+
+
+def _single_window_id(
+    events: pl.DataFrame, dim: pl.DataFrame, exchange: str, symbol: str, ts: str
+) -> int | None:
+    """The one symbol_id of a batch that holds a single (exchange, symbol) whose every
+    timestamp lies in one window, else None. Most batches are like that (one Bronze file is
+    usually one instrument), and this skips the sort and as-of join of the general path."""
+    if not events.height:
+        return None
+    x, y = pl.col(exchange), pl.col(symbol)
+    facts = events.select(
+        x.first().cast(pl.String).alias("x"),
+        y.first().cast(pl.String).alias("y"),
+        ((x != x.first()).any() | (y != y.first()).any()).alias("mixed"),
+        (x.null_count() + y.null_count() + pl.col(ts).null_count()).alias("nulls"),
+        pl.col(ts).min().alias("lo"),
+        pl.col(ts).max().alias("hi"),
+    ).row(0, named=True)
+    if facts["mixed"] or facts["nulls"]:
+        return None
+    hits = dim.filter(
+        (pl.col("exchange") == facts["x"])
+        & (pl.col("exchange_symbol") == facts["y"])
+        & (pl.col("valid_from_ts_us") <= facts["lo"])
+        & (pl.col("valid_until_ts_us") > facts["hi"])
+    )
+    return int(hits["symbol_id"][0]) if hits.height == 1 else None

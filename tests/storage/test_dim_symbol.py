@@ -331,3 +331,25 @@ def test_symbol_file_times_iso_or_microseconds(text, expected):
 
     rows = pl.DataFrame({"exchange": ["e"], "exchange_symbol": ["s"], "valid_from": [text]})
     assert normalize_symbol_rows(rows)["valid_from_ts_us"].to_list() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("stamps", "expected"),
+    [
+        ([D1, D1 + 5, D5 - 1], ["old", "old", "old"]),  # one window: the single-id fast path
+        ([D5, D9], ["new", "new"]),
+        ([D5 - 1, D5], ["old", "new"]),  # spans the boundary: the general join
+        ([D1 - 1, D1], [None, "old"]),  # partly before listing
+        ([D1, None], ["old", None]),  # a null timestamp
+    ],
+)
+def test_single_symbol_batches_resolve_like_the_general_join(lake, stamps, expected):
+    store = DimSymbolStore(lake)
+    store.apply(snapshot("2024-01-01", {"BBB": "0.5"}))
+    store.apply(snapshot("2024-01-05", {"BBB": "0.25"}))
+    ids = {"old": symbol_id("exa", "BBB", D1), "new": symbol_id("exa", "BBB", D5), None: None}
+    events = pl.DataFrame(
+        {"exchange": "exa", "symbol": "BBB", "ts_event_us": stamps},
+        schema={"exchange": pl.String, "symbol": pl.String, "ts_event_us": pl.Int64},
+    )
+    assert resolve_symbol_ids(events, store.frame()).to_list() == [ids[e] for e in expected]
