@@ -20,6 +20,7 @@ from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage
 from pointline_core.ingest.parse import parsed_batches
 from pointline_core.ingest.pit import not_covered_detail, with_symbol_ids
+from pointline_core.ingest.prefetch import prefetch
 from pointline_core.ingest.validate import REASON, apply_rules
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
@@ -117,8 +118,11 @@ def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
 def transform_batches(
     plugins: Plugins, ctx: FileContext, stats: FileStats, batch_rows: int
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Stream one file: yield (silver_rows, quarantine_rows) per batch, updating ``stats``."""
-    for canon in canonical_batches(plugins, ctx, batch_rows):
+    """Stream one file: yield (silver_rows, quarantine_rows) per batch, updating ``stats``.
+
+    The plugin's parse and canonicalize run one batch ahead on a background thread.
+    """
+    for canon in prefetch(canonical_batches(plugins, ctx, batch_rows)):
         done = finish(canon, ctx)
         if done.failed:
             raise FileFailed(done.failed[ctx.file_id])
