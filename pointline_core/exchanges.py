@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import polars as pl
-
 from pointline_core.errors import ExchangeConflictError, PluginContractError, UnknownExchangeError
 from pointline_core.models import ExchangeInfo
 
@@ -68,20 +66,3 @@ class ExchangeRegistry:
 
     def timezones(self) -> dict[str, str]:
         return {n: i.timezone for n, i in sorted(self._info.items())}
-
-    def frame(self) -> pl.DataFrame:
-        """One row per exchange: name, timezone, asset_class, declared_by."""
-        return pl.DataFrame(
-            {
-                "name": self.names(),
-                "timezone": [self._info[n].timezone for n in self.names()],
-                "asset_class": [self._info[n].asset_class for n in self.names()],
-                "declared_by": [self._owner[n] for n in self.names()],
-            },
-            schema={
-                "name": pl.String,
-                "timezone": pl.String,
-                "asset_class": pl.String,
-                "declared_by": pl.String,
-            },
-        )

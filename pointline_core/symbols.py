@@ -8,7 +8,9 @@ import polars as pl
 
 from pointline_core.errors import PluginContractError, SymbolDataError
 from pointline_core.plugins import Plugins, load_plugins
-from pointline_core.storage.dim_symbol import DimSymbolStore, SymbolApplyReport
+from pointline_core.storage.dim_symbol import SYMBOL_ROW_COLUMNS, DimSymbolStore, SymbolApplyReport
+
+__all__ = ["SYMBOL_ROW_COLUMNS", "import_symbols"]
 from pointline_core.storage.lake import Lake
 
 

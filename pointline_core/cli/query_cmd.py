@@ -24,31 +24,18 @@ def _read(args: argparse.Namespace) -> int:
         raise QueryError(f"--limit must be >= 0 (got {args.limit})")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     decoded = False if args.raw else ("decimal" if args.decimal else True)
-    lazy = query.load(
-        args.lake,
-        args.table,
-        exchange=args.exchange,
-        symbol=args.symbol,
-        symbol_id=args.symbol_id,
-        start=args.start,
-        end=args.end,
-        tz=args.tz,
-        columns=columns,
-        decoded=decoded,
-        version=args.version,
-    )
+    filters = {
+        "exchange": args.exchange,
+        "symbol": args.symbol,
+        "symbol_id": args.symbol_id,
+        "start": args.start,
+        "end": args.end,
+        "tz": args.tz,
+        "version": args.version,
+    }
+    lazy = query.load(args.lake, args.table, columns=columns, decoded=decoded, **filters)
     if args.explain:
-        chosen, total = query.files(
-            args.lake,
-            args.table,
-            exchange=args.exchange,
-            symbol=args.symbol,
-            symbol_id=args.symbol_id,
-            start=args.start,
-            end=args.end,
-            tz=args.tz,
-            version=args.version,
-        )
+        chosen, total = query.files(args.lake, args.table, **filters)
         print(f"{args.table}: {len(chosen)} of {total} files may hold matching rows")
         for f in chosen:
             print(f"  {f}")

@@ -46,6 +46,8 @@ DECIMAL_ATTRIBUTES = ("tick_size", "lot_size", "contract_size")
 ATTRIBUTES = TEXT_ATTRIBUTES + DECIMAL_ATTRIBUTES
 #: Columns a symbols file (or a vendor's symbol rows) may carry.
 INPUT_COLUMNS = (*KEY, "valid_from", "valid_until", *ATTRIBUTES)
+#: The columns a vendor's ``pointline_read_symbols`` returns (times as µs; null until = open).
+SYMBOL_ROW_COLUMNS = (*KEY, "valid_from_ts_us", "valid_until_ts_us", *ATTRIBUTES)
 _TS_ALIASES = {"valid_from_ts_us": "valid_from", "valid_until_ts_us": "valid_until"}
 
 

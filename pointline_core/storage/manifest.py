@@ -234,19 +234,7 @@ class ManifestStore:
                     f"status update for file_id {sorted(unknown.to_list())[:10]} not in the "
                     f"manifest at {self.path}; allocate ids with ManifestStore.allocate first"
                 )
-            set_columns = [c for c in source.columns if c != "file_id"]
-            (
-                table.merge(
-                    source,
-                    predicate="t.file_id = s.file_id",
-                    source_alias="s",
-                    target_alias="t",
-                    post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
-                )
-                .when_matched_update({c: f"s.{c}" for c in set_columns})
-                .execute()
-            )
-            self._maintain()
+            self._merge(table, source)
 
     def record_stat(self, stats: Sequence[tuple[int, int, int]]) -> None:
         """Store ``(file_id, size_bytes, mtime_ns)`` of files found unchanged by hashing after
@@ -262,18 +250,24 @@ class ManifestStore:
             table = open_table(self.path)
             if table is None:
                 raise ManifestError(f"no manifest at {self.path}; nothing to record stats for")
-            (
-                table.merge(
-                    source,
-                    predicate="t.file_id = s.file_id",
-                    source_alias="s",
-                    target_alias="t",
-                    post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
-                )
-                .when_matched_update({"size_bytes": "s.size_bytes", "mtime_ns": "s.mtime_ns"})
-                .execute()
+            self._merge(table, source)
+
+    def _merge(self, table: DeltaTable, source: pl.DataFrame) -> None:
+        """Set ``source``'s columns on the rows with its file_ids (one commit; caller holds
+        the lock), then compact if small files piled up."""
+        set_columns = [c for c in source.columns if c != "file_id"]
+        (
+            table.merge(
+                source,
+                predicate="t.file_id = s.file_id",
+                source_alias="s",
+                target_alias="t",
+                post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
             )
-            self._maintain()
+            .when_matched_update({c: f"s.{c}" for c in set_columns})
+            .execute()
+        )
+        self._maintain()
 
     def entries(self, status: str | None = None) -> list[ManifestEntry]:
         frame = self.frame()

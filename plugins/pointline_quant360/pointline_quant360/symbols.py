@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from pointline_core.errors import MemberRejected, ParseError
+from pointline_core.symbols import SYMBOL_ROW_COLUMNS
 from pointline_quant360.naming import (
     EXCHANGE_OF_CODE,
     instrument_kind,
@@ -35,18 +36,7 @@ from pointline_quant360.naming import (
 )
 from pointline_quant360.rules import tick_size
 
-OUTPUT_COLUMNS = (
-    "exchange",
-    "exchange_symbol",
-    "valid_from_ts_us",
-    "valid_until_ts_us",
-    "asset_class",
-    "base_asset",
-    "quote_asset",
-    "tick_size",
-    "lot_size",
-    "contract_size",
-)
+OUTPUT_COLUMNS = SYMBOL_ROW_COLUMNS
 _EXCHANGES = {"SH": "sse", "SZ": "szse", "SSE": "sse", "SZSE": "szse"}
 _DAY_US = 86_400_000_000
 TIMEZONE = "Asia/Shanghai"

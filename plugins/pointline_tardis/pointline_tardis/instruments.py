@@ -49,20 +49,10 @@ from typing import Any
 import polars as pl
 
 from pointline_core.errors import ParseError
+from pointline_core.symbols import SYMBOL_ROW_COLUMNS
 
 FIELDS = ("priceIncrement", "amountIncrement", "contractMultiplier")
-OUTPUT_COLUMNS = (
-    "exchange",
-    "exchange_symbol",
-    "valid_from_ts_us",
-    "valid_until_ts_us",
-    "asset_class",
-    "base_asset",
-    "quote_asset",
-    "tick_size",
-    "lot_size",
-    "contract_size",
-)
+OUTPUT_COLUMNS = SYMBOL_ROW_COLUMNS
 _CHANGE = pl.Struct({"until": pl.String, **dict.fromkeys(FIELDS, pl.String)})
 _SCHEMA = {
     "id": pl.String,
