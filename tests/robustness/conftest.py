@@ -33,8 +33,8 @@ def run_pointline(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``pointline ARGS`` in a fresh process; ``user`` runs it as that unprivileged user
     (only possible as root)."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("POINTLINE_DEBUG", None) if env is None or "POINTLINE_DEBUG" not in env else None
+    full_env = {k: v for k, v in os.environ.items() if k != "POINTLINE_DEBUG"}
+    full_env.update(env or {})
     cmd = [POINTLINE, *(str(a) for a in args)]
     kwargs: dict[str, object] = {}
     if user is not None:
