@@ -15,6 +15,7 @@ from pointline_core.errors import PointlineError
 _COMMAND_MODULES = (
     "pointline_core.cli.plugins_cmd",
     "pointline_core.cli.ingest_cmd",
+    "pointline_core.cli.symbols_cmd",
     "pointline_core.cli.storage_cmd",
     "pointline_core.cli.upstream_cmd",
     "pointline_core.cli.query_cmd",

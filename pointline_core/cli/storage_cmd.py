@@ -1,4 +1,4 @@
-"""``pointline symbols import``, ``pointline compact`` and ``pointline vacuum``."""
+"""``pointline compact`` and ``pointline vacuum``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 from pointline_core.cli.output import print_json, print_table
 from pointline_core.errors import MaintenanceError
 from pointline_core.storage.lake import ZONES, Lake
-from pointline_core.symbols import import_symbols
 
-__all__ = ["import_symbols", "register"]
+__all__ = ["register"]
 
 #: How a null partition value is written on disk and on the command line.
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -31,37 +30,6 @@ def parse_partition(text: str) -> dict[str, str | None]:
         value = value.strip()
         values[key.strip()] = None if value == NULL_PARTITION else value
     return values
-
-
-def _symbols_import(args: argparse.Namespace) -> int:
-    report = import_symbols(Path(args.file), Path(args.lake), args.vendor)
-    if args.json:
-        print_json(report)
-        return 0
-    change = (
-        "no change (already applied)"
-        if report.version is None
-        else (f"committed version {report.version}")
-    )
-    print(
-        f"dim_symbol <- {report.source}: {report.rows_in} rows, {report.symbols} symbols; {change}"
-    )
-    print_table(
-        ["opened", "closed", "changed", "removed", "unchanged", "rows in table"],
-        [
-            [
-                report.windows_opened,
-                report.windows_closed,
-                report.windows_changed,
-                report.windows_removed,
-                report.windows_unchanged,
-                report.rows_total,
-            ]
-        ],
-    )
-    if report.ignored_columns:
-        print(f"ignored columns: {', '.join(report.ignored_columns)}")
-    return 0
 
 
 def _compact(args: argparse.Namespace) -> int:
@@ -139,23 +107,6 @@ def _vacuum(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("symbols", help="manage the dim_symbol dimension")
-    ssub = p.add_subparsers(dest="symbols_command", required=True, metavar="SUBCOMMAND")
-    p = ssub.add_parser(
-        "import",
-        help="apply a symbols file (generic CSV/Parquet, or a vendor's with --vendor)",
-        description="Apply a symbols file to <LAKE>/silver/dim_symbol as SCD2 windows. "
-        "Generic columns: exchange, exchange_symbol, valid_from, optional valid_until, "
-        "asset_class, base_asset, quote_asset, tick_size, lot_size, contract_size; times "
-        "as ISO date/datetime (naive = UTC) or integer microseconds. Re-importing the same "
-        "file changes nothing.",
-    )
-    p.add_argument("file", help="symbols file")
-    p.add_argument("lake", help="lake root")
-    p.add_argument("--vendor", help="read the file with this vendor plugin's symbols reader")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=_symbols_import)
-
     p = sub.add_parser(
         "compact",
         help="rewrite named partitions into few files sorted by the tie-break keys",

@@ -65,6 +65,7 @@ from pointline_core.storage.manifest import (
 )
 from pointline_core.storage.quarantine import quarantine_spec
 from pointline_core.storage.validation_log import ValidationLog
+from pointline_core.symbols import finish_pending
 
 
 @attrs.frozen(slots=True)
@@ -131,6 +132,9 @@ def ingest(
 
     with _ingest_lock(lake, dry_run, progress):
         redo = DONE if force else ("quarantined",) if retry_quarantined else ()
+        if not dry_run:
+            # An interrupted symbols import must finish before rows are stamped again.
+            finish_pending(lake, plugins)
         run = _Run(plugins, bronze, lake, opts, redo, dry_run, rehash, Progress(progress))
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)

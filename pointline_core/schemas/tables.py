@@ -276,6 +276,32 @@ DIM_SYMBOL = TableSpec(
     "SCD2 symbol dimension with half-open windows [valid_from, valid_until).",
 )
 
+SYMBOL_OBSERVATIONS = TableSpec(
+    "symbol_observations",
+    "control",
+    (
+        ColumnSpec("exchange", "String", False),
+        ColumnSpec("exchange_symbol", "String", False),
+        ColumnSpec("ts_us", "Int64", False, description="when the observation takes effect"),
+        ColumnSpec(
+            "kind",
+            "String",
+            False,
+            allowed=("listed", "delisted"),
+            description="listed: these attributes from ts_us on; delisted: not listed from ts_us",
+        ),
+        ColumnSpec("asset_class", "String", True),
+        ColumnSpec("base_asset", "String", True),
+        ColumnSpec("quote_asset", "String", True),
+        ColumnSpec("tick_size", "Int64", True, PRICE_SCALE),
+        ColumnSpec("lot_size", "Int64", True, QTY_SCALE),
+        ColumnSpec("contract_size", "Int64", True, QTY_SCALE),
+    ),
+    (),
+    ("exchange", "exchange_symbol", "ts_us", "kind"),
+    "Every symbol fact ever imported; dim_symbol is derived from it.",
+)
+
 INGEST_MANIFEST = TableSpec(
     "ingest_manifest",
     "control",
@@ -378,6 +404,7 @@ EVENT_TABLES: tuple[TableSpec, ...] = (
 CORE_TABLES: tuple[TableSpec, ...] = (
     *EVENT_TABLES,
     DIM_SYMBOL,
+    SYMBOL_OBSERVATIONS,
     INGEST_MANIFEST,
     VALIDATION_LOG,
     UPSTREAM_LEDGER,

@@ -331,3 +331,19 @@ def _read_app_transactions(table: DeltaTable, path: Path, prefix: str) -> dict[s
                 if action is not None and str(action["appId"]).startswith(prefix):
                     versions[action["appId"]] = int(action["version"])
     return versions
+
+
+def replace_exchange_rows(
+    path: Path, spec: TableSpec, exchanges: Sequence[str], rows: pl.DataFrame
+) -> int:
+    """Make ``rows`` every row of ``exchanges`` in the (unpartitioned) table at ``path``, in
+    one commit (an overwrite with a replaceWhere predicate); returns the new version."""
+    predicate = f"exchange IN ({', '.join(sql_literal(e) for e in exchanges)})"
+    mode = "overwrite" if open_table(path) is not None else "append"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_stream(
+        path, spec, [rows], mode=mode, predicate=predicate if mode == "overwrite" else None
+    )
+    table = open_table(path)
+    assert table is not None
+    return table.version()

@@ -5,20 +5,13 @@ Every row is a window ``[valid_from_ts_us, valid_until_ts_us)`` during which an
 :data:`OPEN_END_US`. ``symbol_id`` is a deterministic signed 64-bit hash of (exchange,
 exchange_symbol, valid_from_ts_us), so the same history gives the same ids on any machine.
 
-Applying rows (a snapshot or a history file) is a merge of timelines per symbol:
-
-* incoming rows of one symbol are taken in ``valid_from`` order; a row without
-  ``valid_until`` lasts until the next incoming row of that symbol, or until the next
-  boundary (start or end) of a window already in the table, or forever;
-* a row *with* ``valid_until`` ends there, and the symbol is not listed from then until the
-  next existing window starts (an explicit end is how a delisting is recorded);
-* incoming rows replace what the table said over the time they cover; everything else is
-  kept; contiguous windows with identical attributes are merged into the earlier one, but
-  an existing window's start is never moved, so ids already used by events stay valid.
-
-So a changed tick_size in a snapshot closes the current window and opens a new one, the same
-snapshot applied twice changes nothing, and an older snapshot applied late only fills the
-time it describes.
+The windows are derived, never edited: a symbols import adds facts to
+``control/symbol_observations`` and the touched symbols' windows are recomputed from all
+their facts (:mod:`pointline_core.storage.symbol_history` states the model). So an import
+applied twice changes nothing the second time and imports commute. A window may move or end
+when new facts arrive (a backfill that starts earlier, a late delisting, a late split): rows
+already stamped with its id are then restamped by :func:`pointline_core.symbols.apply_symbols`
+in the same operation (:mod:`pointline_core.storage.restamp`).
 """
 
 from __future__ import annotations
@@ -33,17 +26,24 @@ import polars as pl
 from pointline_core.errors import SymbolDataError
 from pointline_core.fixedpoint import encode, encode_reason
 from pointline_core.schemas.tables import DIM_SYMBOL
-from pointline_core.storage.delta import open_table, read_table, sql_literal, write_stream
+from pointline_core.storage.delta import open_table, read_table, replace_exchange_rows
 from pointline_core.storage.lake import Lake
+from pointline_core.storage.symbol_history import (
+    ATTRIBUTES,
+    DECIMAL_ATTRIBUTES,
+    KEY,
+    OPEN_END_US,
+    TEXT_ATTRIBUTES,
+    ObservationStore,
+    canonical_observations,
+    derive_windows,
+    iso_us,
+    merge_observations,
+    observations_from_windows,
+)
 
 TABLE = DIM_SYMBOL.name
 LOCK_NAME = "silver-dim_symbol"
-#: valid_until_ts_us of a window that is still open (the largest Int64).
-OPEN_END_US = 2**63 - 1
-KEY = ("exchange", "exchange_symbol")
-TEXT_ATTRIBUTES = ("asset_class", "base_asset", "quote_asset")
-DECIMAL_ATTRIBUTES = ("tick_size", "lot_size", "contract_size")
-ATTRIBUTES = TEXT_ATTRIBUTES + DECIMAL_ATTRIBUTES
 #: Columns a symbols file (or a vendor's symbol rows) may carry.
 INPUT_COLUMNS = (*KEY, "valid_from", "valid_until", *ATTRIBUTES)
 #: The columns a vendor's ``pointline_read_symbols`` returns (times as µs; null until = open).
@@ -52,13 +52,32 @@ _TS_ALIASES = {"valid_from_ts_us": "valid_from", "valid_until_ts_us": "valid_unt
 
 
 @attrs.frozen(slots=True)
+class TableRestamp:
+    """What keeping one event table consistent with dim_symbol did (or would do).
+
+    ``rows_restamped``: rows that got the id of the window now covering them;
+    ``rows_quarantined``: rows no window covers any more, moved to quarantine as
+    ``symbol_not_covered``; ``quarantined_now_covered``: rows quarantined earlier as
+    ``symbol_not_covered`` that a window now covers (``pointline ingest --retry-quarantined``
+    lands them).
+    """
+
+    table: str
+    rows_restamped: int = 0
+    rows_quarantined: int = 0
+    quarantined_now_covered: int = 0
+
+
+@attrs.frozen(slots=True)
 class SymbolApplyReport:
-    """What applying symbol rows changed in dim_symbol.
+    """What applying symbol rows changed in dim_symbol and in the stored rows.
 
     ``windows_opened``: new windows; ``windows_closed``: open windows that got an end;
     ``windows_changed``: other edits of existing windows (a corrected end or attribute);
-    ``windows_removed``: windows replaced by incoming rows. ``version`` is None when nothing
-    changed (no commit).
+    ``windows_removed``: windows whose id is gone (merged into an earlier start, or no longer
+    listed). ``observations_added``: facts the import added (0 when it repeated known facts).
+    ``version`` is dim_symbol's new version, None when nothing changed (no commit) or on a
+    dry run. ``restamp`` has one entry per event table holding rows of the touched symbols.
     """
 
     table: str
@@ -73,6 +92,39 @@ class SymbolApplyReport:
     rows_total: int
     version: int | None
     ignored_columns: tuple[str, ...] = ()
+    observations_added: int = 0
+    replace: bool = False
+    dry_run: bool = False
+    restamp: tuple[TableRestamp, ...] = ()
+
+    @property
+    def rows_restamped(self) -> int:
+        return sum(t.rows_restamped for t in self.restamp)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(t.rows_quarantined for t in self.restamp)
+
+    @property
+    def quarantined_now_covered(self) -> int:
+        return sum(t.quarantined_now_covered for t in self.restamp)
+
+
+@attrs.frozen(slots=True)
+class SymbolPlan:
+    """An import worked out but not written: the report and the frames a commit writes.
+
+    ``windows``: dim_symbol rows of the touched exchanges after the import; ``observations``:
+    their observations; ``touched``: the (exchange, exchange_symbol) keys the import names.
+    """
+
+    report: SymbolApplyReport
+    exchanges: tuple[str, ...]
+    touched: pl.DataFrame = attrs.field(eq=False, repr=False)
+    windows: pl.DataFrame = attrs.field(eq=False, repr=False)
+    observations: pl.DataFrame = attrs.field(eq=False, repr=False)
+    windows_changed: bool = False
+    observations_changed: bool = False
 
 
 def symbol_id(exchange: str, exchange_symbol: str, valid_from_ts_us: int) -> int:
@@ -131,6 +183,17 @@ def _time_us(name: str, dtype: pl.DataType) -> pl.Expr:
 
 def _bad_values(frame: pl.DataFrame, mask: pl.Expr, column: str) -> list[object]:
     return frame.filter(mask).get_column(column).head(5).to_list()
+
+
+def _windows_text(frame: pl.DataFrame) -> str:
+    """Up to five (exchange:symbol valid_from..valid_until) as ISO text for messages."""
+    parts = []
+    for row in frame.sort(*KEY, "valid_from_ts_us").head(5).iter_rows(named=True):
+        span = iso_us(row["valid_from_ts_us"])
+        if "valid_until_ts_us" in row:
+            span += f" .. {iso_us(row['valid_until_ts_us'])}"
+        parts.append(f"{row['exchange']}:{row['exchange_symbol']} {span}")
+    return "; ".join(parts)
 
 
 def normalize_symbol_rows(rows: pl.DataFrame, source: str = "symbol rows") -> pl.DataFrame:
@@ -194,7 +257,7 @@ def normalize_symbol_rows(rows: pl.DataFrame, source: str = "symbol rows") -> pl
     if out.select(inverted.any()).item():
         bad = out.filter(inverted).select(*KEY, "valid_from_ts_us", "valid_until_ts_us")
         raise SymbolDataError(
-            f"{source}: valid_until must be after valid_from; offending rows: {bad.head(5).rows()}"
+            f"{source}: valid_until must be after valid_from; offending rows: {_windows_text(bad)}"
         )
     columns = [*KEY, "valid_from_ts_us", "valid_until_ts_us", *ATTRIBUTES]
     out = out.select(columns).unique(maintain_order=True)
@@ -202,141 +265,12 @@ def normalize_symbol_rows(rows: pl.DataFrame, source: str = "symbol rows") -> pl
     if clash.height:
         raise SymbolDataError(
             f"{source}: several different rows for the same symbol and valid_from: "
-            f"{clash.select(*KEY, 'valid_from_ts_us').unique().head(5).rows()}; keep one"
+            f"{_windows_text(clash.select(*KEY, 'valid_from_ts_us').unique())}; keep one"
         )
     return out
 
 
-# --- timeline merge -------------------------------------------------------------------------
-
-
-def _attrs_differ(prev: str) -> pl.Expr:
-    """True where any attribute differs from the previous segment's (null-aware)."""
-    return pl.any_horizontal(
-        *(pl.col(c).ne_missing(pl.col(c).shift(1).over(prev)) for c in ATTRIBUTES)
-    )
-
-
-def merge_timelines(existing: pl.DataFrame, incoming: pl.DataFrame) -> pl.DataFrame:
-    """The new windows (dim_symbol columns) of every symbol in ``incoming``.
-
-    ``existing`` holds the current windows of those symbols; see the module docstring for the
-    rules. Vectorised: breakpoints -> elementary segments -> as-of joins -> coalesce.
-    """
-    key = list(KEY)
-    inc = incoming.sort(*key, "valid_from_ts_us").with_columns(
-        _next_in=pl.col("valid_from_ts_us").shift(-1).over(key).fill_null(OPEN_END_US)
-    )
-    overlap = inc.filter(pl.col("valid_until_ts_us") > pl.col("_next_in"))
-    if overlap.height:
-        raise SymbolDataError(
-            "symbol rows overlap: a window's valid_until is after the next window's "
-            f"valid_from for {overlap.select(*key, 'valid_from_ts_us').head(5).rows()}; end "
-            "each window at or before the next valid_from of that symbol, or leave valid_until "
-            "empty"
-        )
-    ex = existing.select(*key, "valid_from_ts_us", "valid_until_ts_us", *ATTRIBUTES)
-    bounds = (
-        pl.concat(
-            [
-                ex.select(*key, _b=pl.col("valid_from_ts_us")),
-                ex.select(*key, _b=pl.col("valid_until_ts_us")),
-            ]
-        )
-        .filter(pl.col("_b") < OPEN_END_US)
-        .unique()
-        .sort("_b")
-    )
-    inc = (
-        inc.sort("valid_from_ts_us")
-        .join_asof(
-            bounds,
-            left_on="valid_from_ts_us",
-            right_on="_b",
-            by=key,
-            strategy="forward",
-            allow_exact_matches=False,
-            check_sortedness=False,
-        )
-        .with_columns(_next_ex=pl.col("_b").fill_null(OPEN_END_US))
-        .drop("_b")
-    )
-    explicit = pl.col("valid_until_ts_us").is_not_null()
-    inc = inc.with_columns(
-        _value_end=pl.when(explicit)
-        .then(pl.col("valid_until_ts_us"))
-        .otherwise(pl.min_horizontal("_next_in", "_next_ex"))
-    ).with_columns(
-        _auth_end=pl.min_horizontal("_next_in", pl.max_horizontal("_value_end", "_next_ex"))
-    )
-    points = (
-        pl.concat(
-            [
-                bounds.rename({"_b": "_s"}),
-                inc.select(*key, _s=pl.col("valid_from_ts_us")),
-                inc.select(*key, _s=pl.col("_value_end")),
-                inc.select(*key, _s=pl.col("_auth_end")),
-                # the open end closes the last segment of every symbol
-                inc.select(*key, _s=pl.lit(OPEN_END_US, pl.Int64)),
-            ]
-        )
-        .unique()
-        .sort(*key, "_s")
-        .with_columns(_e=pl.col("_s").shift(-1).over(key))
-        .filter(pl.col("_e").is_not_null())
-        .sort("_s")
-    )
-    by_inc = points.join_asof(
-        inc.select(*key, "valid_from_ts_us", "_value_end", "_auth_end", *ATTRIBUTES),
-        left_on="_s",
-        right_on="valid_from_ts_us",
-        by=key,
-        strategy="backward",
-        check_sortedness=False,
-    )
-    in_auth = pl.col("valid_from_ts_us").is_not_null() & (pl.col("_s") < pl.col("_auth_end"))
-    from_inc = by_inc.filter(in_auth).filter(pl.col("_s") < pl.col("_value_end"))
-    rest = by_inc.filter(~in_auth).select(*key, "_s", "_e")
-    from_ex = (
-        rest.join_asof(
-            ex.sort("valid_from_ts_us"),
-            left_on="_s",
-            right_on="valid_from_ts_us",
-            by=key,
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .filter(
-            pl.col("valid_from_ts_us").is_not_null() & (pl.col("_s") < pl.col("valid_until_ts_us"))
-        )
-        .with_columns(_keep_start=pl.col("_s") == pl.col("valid_from_ts_us"))
-    )
-    segments = (
-        pl.concat(
-            [
-                from_inc.select(*key, "_s", "_e", *ATTRIBUTES, _keep_start=pl.lit(False)),
-                from_ex.select(*key, "_s", "_e", *ATTRIBUTES, "_keep_start"),
-            ]
-        )
-        .sort(*key, "_s")
-        .with_columns(_k=pl.concat_str(*key, separator="\x1f"))
-    )
-    starts = (
-        (pl.col("_s") != pl.col("_e").shift(1).over("_k")).fill_null(True)
-        | _attrs_differ("_k").fill_null(True)
-        | pl.col("_keep_start")
-    )
-    windows = (
-        segments.with_columns(_w=starts.cast(pl.Int64).cum_sum().over("_k"))
-        .group_by(*key, "_w", maintain_order=True)
-        .agg(
-            valid_from_ts_us=pl.col("_s").first(),
-            valid_until_ts_us=pl.col("_e").last(),
-            **{c: pl.col(c).first() for c in ATTRIBUTES},
-        )
-        .drop("_w")
-    )
-    return finish_windows(windows)
+# --- windows ------------------------------------------------------------------------------
 
 
 def finish_windows(windows: pl.DataFrame) -> pl.DataFrame:
@@ -370,36 +304,44 @@ class DimSymbolStore:
             list(self.spec.tie_break)
         )
 
-    def apply(self, rows: pl.DataFrame, *, source: str | None = None) -> SymbolApplyReport:
-        """Merge symbol rows into dim_symbol (SCD2) in at most one commit; idempotent."""
+    def plan(
+        self, rows: pl.DataFrame, *, source: str | None = None, replace: bool = False
+    ) -> SymbolPlan:
+        """Work out what importing ``rows`` changes, without writing (take the lock around
+        plan + commit when they must see the same table)."""
         label = source or "symbol rows"
         ignored = tuple(c for c in rows.columns if c not in INPUT_COLUMNS and c not in _TS_ALIASES)
         incoming = normalize_symbol_rows(rows, label)
+        facts = observations_from_windows(incoming, label)
         key = list(KEY)
-        with self.lake.lock(LOCK_NAME):
-            exchanges = incoming["exchange"].unique().sort().to_list()
-            current = self.frame(exchanges)
-            touched = incoming.select(key).unique()
-            old = current.join(touched, on=key, how="semi")
-            new = merge_timelines(old, incoming) if incoming.height else self.spec.empty_frame()
-            cols = list(self.spec.column_names)
-            unchanged = old.join(new, on=cols, how="semi", nulls_equal=True)
-            gone = old.join(new, on=cols, how="anti", nulls_equal=True)
-            added = new.join(old, on=cols, how="anti", nulls_equal=True)
-            opened = added.join(gone, on="symbol_id", how="anti")
-            edited = gone.join(added, on="symbol_id", how="inner", suffix="_new")
-            closed = edited.filter(
-                (pl.col("valid_until_ts_us") == OPEN_END_US)
-                & (pl.col("valid_until_ts_us_new") < OPEN_END_US)
-            )
-            removed = gone.join(added, on="symbol_id", how="anti")
-            version = None
-            rest = current.join(touched, on=key, how="anti")
-            result = pl.concat([rest, new]).sort(list(self.spec.tie_break))
-            if gone.height or added.height:
-                version = self._replace_exchanges(exchanges, result)
-            total = self._count()
-        return SymbolApplyReport(
+        exchanges = tuple(incoming["exchange"].unique().sort().to_list())
+        touched = incoming.select(key).unique().sort(key)
+        current = self.frame(exchanges)
+        old = current.join(touched, on=key, how="semi")
+        all_obs = ObservationStore(self.lake).frame(exchanges)
+        known = all_obs.join(touched, on=key, how="semi")
+        # Lakes written before observations existed: a symbol with windows but no facts gets
+        # the facts its windows state.
+        unseeded = old.join(known.select(key).unique(), on=key, how="anti")
+        known = canonical_observations(pl.concat([known, observations_from_windows(unseeded)]))
+        merged = merge_observations(known, facts, replace=replace, source=label)
+        new = finish_windows(derive_windows(merged))
+        cols = list(self.spec.column_names)
+        unchanged = old.join(new, on=cols, how="semi", nulls_equal=True)
+        gone = old.join(new, on=cols, how="anti", nulls_equal=True)
+        added = new.join(old, on=cols, how="anti", nulls_equal=True)
+        opened = added.join(gone, on="symbol_id", how="anti")
+        edited = gone.join(added, on="symbol_id", how="inner", suffix="_new")
+        closed = edited.filter(
+            (pl.col("valid_until_ts_us") == OPEN_END_US)
+            & (pl.col("valid_until_ts_us_new") < OPEN_END_US)
+        )
+        removed = gone.join(added, on="symbol_id", how="anti")
+        rest = current.join(touched, on=key, how="anti")
+        windows = pl.concat([rest, new]).sort(list(self.spec.tie_break))
+        observations = pl.concat([all_obs.join(touched, on=key, how="anti"), merged])
+        obs_cols = list(merged.columns)
+        report = SymbolApplyReport(
             table=TABLE,
             source=source,
             rows_in=rows.height,
@@ -409,33 +351,70 @@ class DimSymbolStore:
             windows_changed=edited.height - closed.height,
             windows_removed=removed.height,
             windows_unchanged=unchanged.height,
-            rows_total=total,
-            version=version,
+            rows_total=current.height - old.height + new.height,
+            version=None,
             ignored_columns=ignored,
+            observations_added=merged.join(known, on=obs_cols, how="anti", nulls_equal=True).height,
+            replace=replace,
+        )
+        obs_changed = not merged.equals(known) or unseeded.height > 0
+        return SymbolPlan(
+            report,
+            exchanges,
+            touched,
+            windows,
+            observations,
+            windows_changed=bool(gone.height or added.height),
+            observations_changed=obs_changed,
         )
 
-    def _replace_exchanges(self, exchanges: list[str], rows: pl.DataFrame) -> int:
-        """Replace every row of ``exchanges`` with ``rows`` in one commit (replaceWhere)."""
-        predicate = f"exchange IN ({', '.join(sql_literal(e) for e in exchanges)})"
-        mode = "overwrite" if open_table(self.path) is not None else "append"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_stream(
-            self.path,
-            self.spec,
-            [rows],
-            mode=mode,
-            predicate=predicate if mode == "overwrite" else None,
-        )
-        table = open_table(self.path)
-        assert table is not None
-        return table.version()
+    def commit(self, plan: SymbolPlan) -> int | None:
+        """Write a plan: observations first, then the windows derived from them (each one
+        commit, only when changed). Returns dim_symbol's new version, None if unchanged."""
+        if plan.observations_changed:
+            ObservationStore(self.lake).replace_exchanges(plan.exchanges, plan.observations)
+        if not plan.windows_changed:
+            return None
+        return replace_exchange_rows(self.path, self.spec, plan.exchanges, plan.windows)
+
+    def apply(
+        self, rows: pl.DataFrame, *, source: str | None = None, replace: bool = False
+    ) -> SymbolApplyReport:
+        """Merge symbol rows into dim_symbol in at most two commits; idempotent.
+
+        This changes the dimension only; :func:`pointline_core.symbols.apply_symbols` also
+        restamps stored rows whose window moved (use it on a lake that holds events).
+        """
+        with self.lake.lock(LOCK_NAME):
+            plan = self.plan(rows, source=source, replace=replace)
+            version = self.commit(plan)
+        return attrs.evolve(plan.report, version=version)
+
+    def rederive(self, keys: pl.DataFrame) -> int | None:
+        """Recompute the windows of ``keys`` (exchange, exchange_symbol) from their
+        observations and commit them if they differ (recovery after an interrupted import)."""
+        key = list(KEY)
+        if not keys.height:
+            return None
+        exchanges = tuple(keys["exchange"].unique().sort().to_list())
+        with self.lake.lock(LOCK_NAME):
+            current = self.frame(exchanges)
+            obs = ObservationStore(self.lake).frame(exchanges).join(keys, on=key, how="semi")
+            seeded = obs.select(key).unique()
+            new = finish_windows(derive_windows(obs))
+            rest = current.join(seeded, on=key, how="anti")
+            windows = pl.concat([rest, new]).sort(list(self.spec.tie_break))
+            if windows.equals(current):
+                return None
+            return replace_exchange_rows(self.path, self.spec, exchanges, windows)
 
     def _count(self) -> int:
         table = open_table(self.path)
         return 0 if table is None else int(pl.scan_delta(table).select(pl.len()).collect().item())
 
     def import_file(self, path: Path, vendor_rows: pl.DataFrame | None = None) -> SymbolApplyReport:
-        """Apply a generic CSV/Parquet symbols file (or rows a vendor plugin read from it)."""
+        """Apply a generic CSV/Parquet symbols file (or rows a vendor plugin read from it) to
+        the dimension only (:func:`pointline_core.symbols.import_symbols` also restamps)."""
         path = Path(path)
         rows = vendor_rows if vendor_rows is not None else read_symbols_file(path)
         return self.apply(rows, source=str(path))

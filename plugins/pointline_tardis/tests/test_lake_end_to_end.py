@@ -24,7 +24,7 @@ from pointline_tardis.sample import instruments, write_sample
 from tardis_testkit import assert_round_trip, write_csv
 
 from pointline_core import ingest as run_ingest
-from pointline_core.cli.storage_cmd import import_symbols
+from pointline_core.cli.symbols_cmd import import_symbols
 from pointline_core.storage.lake import Lake
 
 

@@ -1,0 +1,128 @@
+"""``pointline symbols import`` and ``pointline restamp``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from pointline_core.cli.output import print_json, print_table
+from pointline_core.storage.dim_symbol import SymbolApplyReport, TableRestamp
+from pointline_core.symbols import import_symbols, restamp_lake
+
+__all__ = ["import_symbols", "register"]
+
+
+def print_restamp(results: Sequence[TableRestamp], dry_run: bool) -> None:
+    """Rows affected per table, and what to do about quarantined rows now covered."""
+    if not any(r.rows_restamped or r.rows_quarantined for r in results):
+        print("stored rows: every row already carries the id of the window covering it")
+    else:
+        verb = "would be" if dry_run else "were"
+        print(f"stored rows that {verb} fixed:")
+        print_table(
+            ["table", "rows restamped", "rows moved to quarantine"],
+            [[r.table, f"{r.rows_restamped:,}", f"{r.rows_quarantined:,}"] for r in results],
+        )
+    covered = sum(r.quarantined_now_covered for r in results)
+    if covered:
+        print(
+            f"{covered:,} quarantined row(s) (symbol_not_covered) now have a window: run "
+            "`pointline ingest BRONZE LAKE --retry-quarantined` to land them"
+        )
+
+
+def print_symbols_report(report: SymbolApplyReport) -> None:
+    if report.dry_run:
+        change = "dry run: nothing written"
+    elif report.version is None:
+        change = "no change (already applied)"
+    else:
+        change = f"committed version {report.version}"
+    mode = " (replacing the named symbols' history)" if report.replace else ""
+    print(
+        f"dim_symbol <- {report.source}{mode}: {report.rows_in} rows, {report.symbols} "
+        f"symbols, {report.observations_added} new fact(s); {change}"
+    )
+    print_table(
+        ["opened", "closed", "changed", "removed", "unchanged", "rows in table"],
+        [
+            [
+                report.windows_opened,
+                report.windows_closed,
+                report.windows_changed,
+                report.windows_removed,
+                report.windows_unchanged,
+                report.rows_total,
+            ]
+        ],
+    )
+    if report.restamp or report.windows_removed or report.windows_changed:
+        print_restamp(report.restamp, report.dry_run)
+    if report.ignored_columns:
+        print(f"ignored columns: {', '.join(report.ignored_columns)}")
+
+
+def _symbols_import(args: argparse.Namespace) -> int:
+    report = import_symbols(
+        Path(args.file),
+        Path(args.lake),
+        args.vendor,
+        replace=args.replace,
+        dry_run=args.dry_run,
+        progress=not args.json,
+    )
+    if args.json:
+        print_json(report)
+    else:
+        print_symbols_report(report)
+    return 0
+
+
+def _restamp(args: argparse.Namespace) -> int:
+    results = restamp_lake(Path(args.lake), dry_run=args.dry_run, progress=not args.json)
+    if args.json:
+        print_json(list(results))
+    else:
+        print_restamp(results, args.dry_run)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("symbols", help="manage the dim_symbol dimension")
+    ssub = p.add_subparsers(dest="symbols_command", required=True, metavar="SUBCOMMAND")
+    p = ssub.add_parser(
+        "import",
+        help="apply a symbols file (generic CSV/Parquet, or a vendor's with --vendor)",
+        description="Add a symbols file's facts to the lake's symbol history and derive "
+        "<LAKE>/silver/dim_symbol from it. Generic columns: exchange, exchange_symbol, "
+        "valid_from, optional valid_until, asset_class, base_asset, quote_asset, tick_size, "
+        "lot_size, contract_size; times as ISO date/datetime (naive = UTC) or integer "
+        "microseconds. Re-importing the same file changes nothing; imports commute. Stored "
+        "rows whose window moved are restamped in the same run.",
+    )
+    p.add_argument("file", help="symbols file")
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--vendor", help="read the file with this vendor plugin's symbols reader")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="forget earlier facts of the symbols the file names (a corrected history)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="report windows and rows affected; write nothing"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_symbols_import)
+
+    p = sub.add_parser(
+        "restamp",
+        help="make every stored row carry the symbol_id of the window covering it",
+        description="Check every event table against dim_symbol; rows whose stored id is "
+        "not the window covering their ts_event_us get the right id, rows no window covers "
+        "move to quarantine (symbol_not_covered). Finishes an interrupted symbols import.",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--dry-run", action="store_true", help="count only; write nothing")
+    p.add_argument("--json", action="store_true", help="print per-table counts as JSON")
+    p.set_defaults(func=_restamp)

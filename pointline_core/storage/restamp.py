@@ -1,0 +1,337 @@
+"""Keep stored rows consistent with dim_symbol: every row carries the id of the window its
+``ts_event_us`` falls in, or is in quarantine as ``symbol_not_covered``.
+
+A symbols import can move or end windows whose ids are already stamped on rows. Restamping
+finds such rows without reading them all: per event table one aggregation
+``(exchange, symbol, symbol_id) -> min/max ts_event_us`` tells which stored ids no longer
+cover their rows (windows are intervals, so min and max inside the window means every row
+is). Only those groups are touched:
+
+1. rows no window covers are appended to the quarantine table (reason
+   ``symbol_not_covered``), skipping rows a previous attempt already put there, then deleted
+   from Silver (one commit each);
+2. the other rows get the covering window's id (one Delta ``update`` commit, a CASE over the
+   windows of the affected symbols; rows already right are not rewritten);
+3. the manifest's rows_written / rows_quarantined of the files concerned are recounted.
+
+Every step is idempotent, so an interrupted restamp is finished by running it again (the
+journal in :mod:`pointline_core.symbols` records which symbols still need it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import attrs
+import polars as pl
+
+from pointline_core.errors import StorageError
+from pointline_core.schemas.spec import TableSpec
+from pointline_core.storage.delta import open_table, sql_literal
+from pointline_core.storage.dim_symbol import TABLE as DIM_TABLE
+from pointline_core.storage.dim_symbol import TableRestamp, resolve_symbol_ids
+from pointline_core.storage.events import EventStore
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.manifest import ManifestStore, StatusUpdate
+from pointline_core.storage.quarantine import QuarantineStore
+from pointline_core.storage.symbol_history import OPEN_END_US
+
+SYMBOL_NOT_COVERED = "symbol_not_covered"
+#: Affected (exchange, symbol, id) groups per Delta update/delete commit (bounds SQL size).
+GROUPS_PER_COMMIT = 200
+_GROUP = ["exchange", "symbol", "symbol_id"]
+
+
+def event_tables(lake: Lake) -> list[str]:
+    """Names of the Silver tables in the lake that hold events (every table but dim_symbol)."""
+    silver = lake.root / "silver"
+    if not silver.is_dir():
+        return []
+    return sorted(
+        p.name for p in silver.iterdir() if p.name != DIM_TABLE and (p / "_delta_log").is_dir()
+    )
+
+
+def _dim_keys(dim: pl.DataFrame) -> pl.DataFrame:
+    return dim.select(
+        pl.col("exchange"),
+        pl.col("exchange_symbol").alias("symbol"),
+        pl.col("symbol_id"),
+        pl.col("valid_from_ts_us").alias("_from"),
+        pl.col("valid_until_ts_us").alias("_until"),
+    )
+
+
+def stale_groups(table_path: Path, dim: pl.DataFrame, keys: pl.DataFrame | None) -> pl.DataFrame:
+    """The (exchange, symbol, symbol_id) groups of a table whose stored id's window does not
+    cover all their rows, with ``lo``/``hi`` = their ts_event_us range (``keys`` limits the
+    symbols looked at: exchange, exchange_symbol)."""
+    table = open_table(table_path)
+    if table is None:
+        return pl.DataFrame(schema={**dict.fromkeys(_GROUP), "lo": pl.Int64, "hi": pl.Int64})
+    scan = _scan_keys(pl.scan_delta(table), keys)
+    groups = (
+        scan.group_by(_GROUP)
+        .agg(lo=pl.col("ts_event_us").min(), hi=pl.col("ts_event_us").max())
+        .collect()
+    )
+    windows = _dim_keys(dim)
+    joined = groups.join(windows, on=_GROUP, how="left")
+    ok = (
+        pl.col("_from").is_not_null()
+        & (pl.col("_from") <= pl.col("lo"))
+        & (pl.col("hi") < pl.col("_until"))
+    )
+    return joined.filter(~ok).select(*_GROUP, "lo", "hi").sort(_GROUP)
+
+
+def _scan_keys(scan: pl.LazyFrame, keys: pl.DataFrame | None) -> pl.LazyFrame:
+    if keys is None:
+        return scan
+    keys = keys.select(pl.col("exchange"), pl.col("exchange_symbol").alias("symbol"))
+    # Plain is_in filters first: they prune partitions and row groups.
+    return scan.filter(
+        pl.col("exchange").is_in(keys["exchange"].unique().to_list())
+        & pl.col("symbol").is_in(keys["symbol"].unique().to_list())
+    ).join(keys.lazy(), on=["exchange", "symbol"], how="semi")
+
+
+def _group_predicate(group: Mapping[str, object]) -> str:
+    return (
+        f"exchange = {sql_literal(group['exchange'])} AND symbol = {sql_literal(group['symbol'])}"
+        f" AND symbol_id = {int(group['symbol_id'])}"  # type: ignore[call-overload]
+        f" AND ts_event_us >= {group['lo']} AND ts_event_us <= {group['hi']}"
+    )
+
+
+def _window_cases(windows: pl.DataFrame) -> list[tuple[str, int]]:
+    """(SQL condition, id) per window: exchange, symbol and the half-open time span."""
+    cases = []
+    for w in windows.iter_rows(named=True):
+        cond = (
+            f"exchange = {sql_literal(w['exchange'])} AND symbol = {sql_literal(w['symbol'])}"
+            f" AND ts_event_us >= {w['_from']}"
+        )
+        if w["_until"] < OPEN_END_US:
+            cond += f" AND ts_event_us < {w['_until']}"
+        cases.append((cond, int(w["symbol_id"])))
+    return cases
+
+
+def _chunks(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    for start in range(0, frame.height, size):
+        yield frame.slice(start, size)
+
+
+@attrs.frozen(slots=True)
+class _Affected:
+    """The rows of stale groups: lineage, new id (null = uncovered)."""
+
+    rows: pl.DataFrame
+
+    @property
+    def restamped(self) -> int:
+        return int(self.rows["new_id"].is_not_null().sum())
+
+    @property
+    def uncovered(self) -> pl.DataFrame:
+        return self.rows.filter(pl.col("new_id").is_null())
+
+
+def _affected(table_path: Path, stale: pl.DataFrame, dim: pl.DataFrame) -> _Affected:
+    table = open_table(table_path)
+    assert table is not None
+    rows = (
+        pl.scan_delta(table)
+        .filter(
+            pl.col("exchange").is_in(stale["exchange"].unique().to_list())
+            & pl.col("symbol").is_in(stale["symbol"].unique().to_list())
+        )
+        .join(stale.lazy().select(_GROUP), on=_GROUP, how="semi")
+        .select(*_GROUP, "ts_event_us", "file_id", "file_seq")
+        .collect()
+    )
+    rows = rows.with_columns(new_id=resolve_symbol_ids(rows, dim))
+    return _Affected(rows)
+
+
+def _quarantine_rows(store: EventStore, uncovered: pl.DataFrame, qspec: TableSpec) -> pl.DataFrame:
+    """Full rows of ``uncovered`` (lineage) in the quarantine table's shape."""
+    table = store.table()
+    assert table is not None
+    lineage = uncovered.select("file_id", "file_seq")
+    full = (
+        pl.scan_delta(table)
+        .filter(pl.col("file_id").is_in(lineage["file_id"].unique().to_list()))
+        .join(lineage.lazy(), on=["file_id", "file_seq"], how="semi")
+        .collect()
+    )
+    detail = pl.format(
+        "no dim_symbol window for {}:{} at ts_event_us={} (moved by a symbols import; it "
+        "carried symbol_id {})",
+        pl.col("exchange"),
+        pl.col("symbol"),
+        pl.col("ts_event_us"),
+        pl.col("symbol_id"),
+    )
+    full = full.with_columns(reason=pl.lit(SYMBOL_NOT_COVERED), detail=detail).with_columns(
+        symbol_id=pl.lit(None, pl.Int64)
+    )
+    return full.select(qspec.column_names).cast(dict(qspec.polars_schema()))
+
+
+def _move_to_quarantine(
+    lake: Lake, spec: TableSpec, affected: _Affected, stale: pl.DataFrame, windows: pl.DataFrame
+) -> None:
+    uncovered = affected.uncovered
+    if not uncovered.height:
+        return
+    events = EventStore(lake, spec)
+    quarantine = QuarantineStore(lake, spec)
+    rows = _quarantine_rows(events, uncovered, quarantine.spec)
+    qtable = quarantine.table()
+    if qtable is not None:
+        # a previous attempt may have appended these rows before it was interrupted
+        there = (
+            pl.scan_delta(qtable)
+            .filter(pl.col("file_id").is_in(rows["file_id"].unique().to_list()))
+            .select("file_id", "file_seq")
+            .collect()
+        )
+        rows = rows.join(there, on=["file_id", "file_seq"], how="anti")
+    if rows.height:
+        quarantine.append([rows], rows["file_id"].unique().sort().to_list())
+    # Delete from Silver: rows of the stale groups that no window of their symbol covers.
+    groups = stale.join(uncovered.select(_GROUP).unique(), on=_GROUP, how="semi")
+    with events.lock():
+        for chunk in _chunks(groups, GROUPS_PER_COMMIT):
+            terms = []
+            for group in chunk.iter_rows(named=True):
+                mine = windows.filter(
+                    (pl.col("exchange") == group["exchange"])
+                    & (pl.col("symbol") == group["symbol"])
+                )
+                covered = " OR ".join(f"({c})" for c, _ in _window_cases(mine)) or "false"
+                terms.append(f"({_group_predicate(group)} AND NOT ({covered}))")
+            table = events.table()
+            assert table is not None
+            table.delete(" OR ".join(terms))
+
+
+def _update_ids(lake: Lake, spec: TableSpec, stale: pl.DataFrame, windows: pl.DataFrame) -> None:
+    events = EventStore(lake, spec)
+    with events.lock():
+        for chunk in _chunks(stale, GROUPS_PER_COMMIT):
+            mine = windows.join(
+                chunk.select("exchange", "symbol").unique(), on=["exchange", "symbol"]
+            )
+            cases = _window_cases(mine)
+            if not cases:
+                continue
+            case = "CASE " + " ".join(f"WHEN {c} THEN {i}" for c, i in cases)
+            case += " ELSE symbol_id END"
+            predicate = " OR ".join(f"({_group_predicate(g)})" for g in chunk.iter_rows(named=True))
+            table = events.table()
+            assert table is not None
+            table.update(updates={"symbol_id": case}, predicate=predicate)
+
+
+def _now_covered(lake: Lake, spec: TableSpec, dim: pl.DataFrame, keys: pl.DataFrame | None) -> int:
+    table = open_table(QuarantineStore(lake, spec).path)
+    if table is None:
+        return 0
+    rows = (
+        _scan_keys(pl.scan_delta(table), keys)
+        .filter(pl.col("reason") == SYMBOL_NOT_COVERED)
+        .select("exchange", "symbol", "ts_event_us")
+        .collect()
+    )
+    if not rows.height:
+        return 0
+    return int(resolve_symbol_ids(rows, dim).is_not_null().sum())
+
+
+def _recount_manifest(lake: Lake, specs: Sequence[TableSpec], file_ids: Sequence[int]) -> None:
+    """rows_written / rows_quarantined of ``file_ids`` from the tables; success ->
+    quarantined when rows moved. Idempotent (counts, not deltas)."""
+    if not file_ids:
+        return
+    manifest = ManifestStore(lake)
+    entries = [e for e in manifest.entries() if e.file_id in set(file_ids)]
+    updates = []
+    for entry in entries:
+        spec = next((s for s in specs if s.name == entry.table_name), None)
+        if spec is None:
+            continue
+        written = EventStore(lake, spec).count_rows([entry.file_id])
+        quarantined = QuarantineStore(lake, spec).count_rows([entry.file_id])
+        status = entry.status
+        if status == "success" and quarantined:
+            status = "quarantined"
+        updates.append(
+            StatusUpdate(
+                file_id=entry.file_id,
+                status=status,
+                table_name=entry.table_name,
+                rows_total=entry.rows_total,
+                rows_written=written,
+                rows_quarantined=quarantined,
+                trading_date_min=entry.trading_date_min,
+                trading_date_max=entry.trading_date_max,
+                status_reason=entry.status_reason,
+            )
+        )
+    manifest.update(updates)
+
+
+def restamp(
+    lake: Lake,
+    specs: Mapping[str, TableSpec],
+    dim: pl.DataFrame,
+    *,
+    keys: pl.DataFrame | None = None,
+    dry_run: bool = False,
+) -> tuple[TableRestamp, ...]:
+    """Make every stored row of ``keys`` (all symbols when None) carry the id ``dim`` gives
+    its ``ts_event_us``, or move it to quarantine. ``dry_run`` counts without writing.
+
+    ``specs`` maps every event table of the lake to its spec (tables a plugin contributed
+    need that plugin installed). The caller holds the lake's ingest lock.
+    """
+    results = []
+    moved_files: dict[str, list[int]] = {}
+    windows = _dim_keys(dim)
+    for name in event_tables(lake):
+        spec = specs.get(name)
+        if spec is None:
+            raise StorageError(
+                f"table {name!r} in {lake.root / 'silver'} has no known spec, so its rows "
+                "cannot be checked against dim_symbol; install the plugin that contributes "
+                f"{name!r} and rerun (`pointline restamp {lake.root}` finishes the job)"
+            )
+        path = lake.table_path(name, "silver")
+        stale = stale_groups(path, dim, keys)
+        covered_now = _now_covered(lake, spec, dim, keys)
+        if not stale.height:
+            if covered_now:
+                results.append(TableRestamp(name, quarantined_now_covered=covered_now))
+            continue
+        affected = _affected(path, stale, dim)
+        results.append(
+            TableRestamp(
+                name,
+                rows_restamped=affected.restamped,
+                rows_quarantined=affected.uncovered.height,
+                quarantined_now_covered=covered_now,
+            )
+        )
+        if dry_run:
+            continue
+        _move_to_quarantine(lake, spec, affected, stale, windows)
+        _update_ids(lake, spec, stale, windows)
+        moved_files[name] = affected.uncovered["file_id"].unique().sort().to_list()
+    if not dry_run:
+        ids = sorted({i for ids in moved_files.values() for i in ids})
+        _recount_manifest(lake, [specs[n] for n in moved_files], ids)
+    return tuple(results)
