@@ -132,7 +132,8 @@ class _Affected:
 
     @property
     def restamped(self) -> int:
-        return int(self.rows["new_id"].is_not_null().sum())
+        new = pl.col("new_id")
+        return self.rows.select((new.is_not_null() & (new != pl.col("symbol_id"))).sum()).item()
 
     @property
     def uncovered(self) -> pl.DataFrame:
