@@ -136,3 +136,8 @@ class TimeRangeError(QueryError):
 
 class UnknownSymbolError(QueryError):
     """A symbol or symbol_id was asked for that dim_symbol does not know."""
+
+
+class ExchangeNotInTableError(QueryError):
+    """An exchange was asked for that has no rows in the table read (so a typo never looks
+    like an empty table); the message lists the exchanges the table holds."""

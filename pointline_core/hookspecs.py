@@ -62,8 +62,10 @@ def pointline_exchanges() -> list[ExchangeInfo]:
 
     Called on every plugin when the exchange registry is built. Return a list of
     :class:`~pointline_core.models.ExchangeInfo` (name, IANA timezone, asset class). Two plugins
-    may declare the same exchange only if they agree; a disagreement is an
-    ``ExchangeConflictError`` naming both plugins.
+    may declare the same exchange only if they agree on ``timezone`` and ``asset_class``
+    (``description`` may differ; the first plugin loaded keeps its own); a disagreement is an
+    ``ExchangeConflictError`` naming both plugins. Use a conventional ``asset_class``
+    (:data:`~pointline_core.models.CONVENTIONAL_ASSET_CLASSES`).
     """
 
 
@@ -82,9 +84,13 @@ def pointline_tables() -> list[TableSpec]:
     """Contribute extra canonical tables. Optional.
 
     Called on every plugin when the table registry is built. Return a list of
-    :class:`~pointline_core.schemas.spec.TableSpec`. The core validates them: names unique
-    across core and plugins, key columns exist, event tables carry the common event columns.
-    An invalid spec raises ``TableSpecError`` naming the plugin.
+    :class:`~pointline_core.schemas.spec.TableSpec`. The core validates them: key columns
+    exist, event tables carry the common event columns; an invalid spec raises
+    ``TableSpecError`` naming the plugin. Table names are global: a core table name cannot be
+    contributed, and two plugins may contribute one name only with identical specs (the rows
+    of both then share the table); a different spec under a taken name fails the later
+    plugin's load, naming both plugins and the first difference. Name tables after the
+    vendor (``<vendor>_<table>``).
     """
 
 
@@ -97,7 +103,8 @@ def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterable[BronzeF
     Yield one :class:`~pointline_core.models.BronzeFile` per ingestible file (``rel_path``
     relative to ``bronze_root``) and one :class:`~pointline_core.models.Unrecognised` per other
     file under the folder, with the reason. Must not read file contents beyond what naming
-    needs; the runner hashes the files itself.
+    needs; the runner hashes the files itself. ``BronzeFile.meta``: unique keys, sorted by
+    key by convention (not checked, not part of the file's identity).
     """
 
 

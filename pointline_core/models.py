@@ -28,12 +28,31 @@ class VendorInfo:
     api_version: str
 
 
+#: The conventional ``ExchangeInfo.asset_class`` values. The field is free text, but two
+#: plugins declaring one exchange must spell it identically, so use one of these.
+CONVENTIONAL_ASSET_CLASSES = (
+    "equity",
+    "crypto",
+    "futures",
+    "options",
+    "fx",
+    "fixed_income",
+    "commodity",
+    "multi",
+)
+
+
 @attrs.frozen(slots=True)
 class ExchangeInfo:
     """Exchange metadata as data (returned by ``pointline_exchanges``).
 
     ``timezone`` is an IANA name; the exchange-local calendar day of an event is its
-    ``trading_date``. ``asset_class`` is free text such as ``crypto`` or ``equity``.
+    ``trading_date``. ``asset_class`` is free text describing the exchange; use one of
+    :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an exchange listing several classes).
+
+    Two plugins may declare the same exchange only if ``timezone`` and ``asset_class`` are
+    equal; ``description`` may differ (the first plugin loaded keeps its own). Otherwise the
+    later plugin fails to load with an ``ExchangeConflictError`` naming both.
     """
 
     name: str
@@ -49,8 +68,11 @@ class BronzeFile:
     ``path`` is absolute. ``rel_path`` is the path relative to the Bronze root with ``/``
     separators; together with ``vendor``, ``data_type`` and the content hash it is the file's
     identity in the ingest manifest. ``meta`` carries plugin-private facts the plugin worked out
-    while discovering (for example the symbol encoded in the file name) as sorted key/value
-    pairs so the record stays hashable.
+    while discovering (for example the symbol encoded in the file name) as a tuple of
+    ``(key, value)`` string pairs, so the record stays hashable; read it with
+    :meth:`meta_dict`. Keys must be unique. The order is not checked and is not part of the
+    file's identity, but keep the pairs sorted by key so the same file always gives an equal
+    record.
     """
 
     vendor: str

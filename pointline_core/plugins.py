@@ -5,6 +5,22 @@ one broken wheel would take every vendor down. Here each entry point is loaded a
 inside its own try/except; a failure is recorded (name, distribution, version, error) and the
 others go on. ``strict=True`` or ``POINTLINE_STRICT_PLUGINS=1`` turns any failure into
 :class:`~pointline_core.errors.PluginLoadError`.
+
+What must agree between plugins, checked at registration (plugins load in entry-point name
+order; the first to declare a name sets it, a later plugin that disagrees fails to load and
+the others keep working):
+
+* **Vendor names** are unique.
+* **Exchanges** (``ExchangeInfo``): two plugins may declare one exchange if ``timezone`` and
+  ``asset_class`` are equal; ``description`` may differ (the first one is kept). A mismatch
+  is an :class:`~pointline_core.errors.ExchangeConflictError` naming both plugins.
+* **Tables** (``pointline_tables``) share one global namespace with the core tables. A core
+  table name cannot be contributed (map the data type to it instead). Two plugins may
+  contribute the same name only with identical specs (equal ``TableSpec``, descriptions
+  included): both vendors' rows then land in one table, told apart by ``file_id``. A
+  different spec under a taken name is a load failure naming both plugins and the first
+  difference; name plugin tables after the vendor (``<vendor>_<table>``, as the template
+  does) so independent plugins never collide.
 """
 
 from __future__ import annotations
@@ -26,7 +42,7 @@ from pointline_core.errors import (
 )
 from pointline_core.exchanges import ExchangeRegistry
 from pointline_core.models import ExchangeInfo, VendorInfo
-from pointline_core.schemas.registry import TableRegistry
+from pointline_core.schemas.registry import TableRegistry, spec_difference
 from pointline_core.schemas.spec import TableSpec
 
 ENTRY_POINT_GROUP = "pointline.vendors"
@@ -189,14 +205,25 @@ class Plugins:
             staged_ex.add(self.exchanges.get(name), self.exchanges.owner(name))
         for ex in exchanges:
             staged_ex.add(ex, info.name)
+        shared = []
         for spec in tables:
-            if spec.name in self.tables:
+            if spec.name not in self.tables:
+                continue
+            difference = spec_difference(self.tables.get(spec.name), spec)
+            if difference is not None:
                 raise PluginContractError(
-                    f"plugin {info.name!r}: table {spec.name!r} is already defined by "
-                    f"{self.tables.owner(spec.name)}"
+                    f"plugin {info.name!r}: table {spec.name!r} is already contributed by "
+                    f"{self.tables.owner(spec.name)} with a different spec (first difference: "
+                    f"{difference}). Table names are global across plugins: name the table "
+                    f"after the vendor (e.g. '{info.name}_{spec.name}') and map the data type "
+                    "to it, or contribute exactly the same spec to share the table"
                 )
+            shared.append(spec.name)
         for spec in tables:
-            self.tables.add(spec, f"plugin {info.name!r}")
+            if spec.name in shared:
+                self.tables.share(spec, f"plugin {info.name!r}")
+            else:
+                self.tables.add(spec, f"plugin {info.name!r}")
         self.exchanges = staged_ex
         return Vendor(info, dict(mapping), exchanges, tables, distribution, version, plugin)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core.cli.output import print_json
+from pointline_core.cli.output import print_json, print_table
 from pointline_core.errors import QueryError
+from pointline_core.query.time import iso_time, time_columns
 
 #: Rows ``--format table`` shows when no ``--limit`` is given.
 TABLE_ROWS = 20
@@ -23,6 +24,12 @@ def _read(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit must be >= 0 (got {args.limit})")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    iso = args.iso_times if args.iso_times is not None else args.format == "table"
+    if iso and args.format == "parquet":
+        raise QueryError(
+            "--iso-times is for --format table and csv; parquet keeps the integer "
+            "microseconds (convert with pl.from_epoch(col, time_unit='us'))"
+        )
     decoded = False if args.raw else ("decimal" if args.decimal else True)
     filters = {
         "exchange": args.exchange,
@@ -41,6 +48,8 @@ def _read(args: argparse.Namespace) -> int:
             print(f"  {f}")
         return 0
     limit = args.limit
+    if iso:
+        lazy = with_iso_times(lazy, args.tz)
     if args.format == "table":
         shown = TABLE_ROWS if limit is None else limit
         frame = lazy.head(shown + 1).collect()
@@ -78,6 +87,12 @@ def _read(args: argparse.Namespace) -> int:
     return 0
 
 
+def with_iso_times(lazy: pl.LazyFrame, tz: str | None) -> pl.LazyFrame:
+    """Every ``*_us`` time column as ISO 8601 text in ``tz`` (default UTC)."""
+    names = time_columns(lazy.collect_schema())
+    return lazy.with_columns(iso_time(n, tz) for n in names) if names else lazy
+
+
 def csv_ready(lazy: pl.LazyFrame) -> pl.LazyFrame:
     """List columns (book levels) as ``[a,b,null]`` text: CSV has no nested values."""
     lists = [n for n, d in lazy.collect_schema().items() if isinstance(d, pl.List)]
@@ -110,8 +125,7 @@ def _coverage(args: argparse.Namespace) -> int:
     if frame.height == 0:
         print("no event rows in this lake" + (f" for table {args.table!r}" if args.table else ""))
         return 0
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True):
-        print(frame)
+    print_table(frame.columns, frame.rows())
     return 0
 
 
@@ -123,7 +137,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Read rows of a lake table sorted by its tie-break keys. The window "
         "[--start, --end) is half-open on ts_event_us; times are ISO dates/datetimes "
         "(no offset = UTC, or --tz) or integer microseconds. Fixed-point columns are decoded "
-        "to floats unless --raw. Only the partitions the filters can touch are read.",
+        "to floats unless --raw. The table format shows *_us time columns as ISO times in "
+        "--tz (default UTC); csv does with --iso-times. Only the partitions the filters can "
+        "touch are read.",
     )
     p.add_argument("lake", help="lake root")
     p.add_argument("table", help="table name, e.g. trades (see `pointline tables`)")
@@ -134,7 +150,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--start", help="window start, inclusive (date, datetime or µs)")
     p.add_argument("--end", help="window end, exclusive (date, datetime or µs)")
-    p.add_argument("--tz", help="timezone of dates and naive datetimes (default UTC)")
+    p.add_argument(
+        "--tz",
+        help="timezone of dates and naive datetimes, and of the ISO times shown (default UTC)",
+    )
     p.add_argument("--columns", help="comma-separated columns to output (default: all)")
     p.add_argument(
         "--format",
@@ -145,6 +164,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="at most N rows (in replay order)")
     p.add_argument("--output", help="write to FILE instead of stdout (required for parquet)")
     p.add_argument("--raw", action="store_true", help="keep stored fixed-point integers")
+    p.add_argument(
+        "--iso-times",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show *_us time columns as ISO times in --tz (default UTC): on for table, "
+        "off for csv; parquet always keeps integer microseconds",
+    )
     p.add_argument("--decimal", action="store_true", help="decode to exact decimals")
     p.add_argument("--version", type=int, help="read this Delta version of the table")
     p.add_argument(

@@ -14,6 +14,7 @@ from pointline_core.query.decode import Decoded, decode_exprs, decode_mode
 from pointline_core.query.pit import as_tuple, select
 from pointline_core.query.scan import (
     candidate_files,
+    check_exchanges,
     open_delta,
     partition_filters,
     scan,
@@ -73,7 +74,9 @@ def load(
     * ``exchange`` -- one name or a list; prunes partitions.
     * ``symbol`` -- exchange symbol(s), or ``symbol_id`` -- dim_symbol window id(s); resolved
       point-in-time through dim_symbol (see :mod:`pointline_core.query.pit`). Unknown
-      ones raise :class:`~pointline_core.errors.UnknownSymbolError`.
+      ones raise :class:`~pointline_core.errors.UnknownSymbolError`; an exchange without
+      rows in the table raises :class:`~pointline_core.errors.ExchangeNotInTableError`
+      (listing the exchanges it holds), so a typo never looks like an empty table.
     * ``start``/``end`` -- the half-open window ``[start, end)`` on ``ts_event_us``: dates,
       datetimes (naive ones and dates are in ``tz``, default UTC), integer microseconds or
       ISO text (see :mod:`pointline_core.query.time`). Only the trading_date partitions the
@@ -103,6 +106,7 @@ def load(
         selection = select(
             lake, exchange=exchange, symbol=symbol, symbol_id=symbol_id, window=window
         )
+        check_exchanges(lake, spec, as_tuple(exchange, "exchange"), version)
         filters = [
             *partition_filters(spec, selection.exchanges, selection.window),
             *time_filters(selection.window),
@@ -110,6 +114,8 @@ def load(
         ]
     else:
         filters = _non_event_filters(spec, exchange, symbol, symbol_id, window.bounded)
+        if filters:
+            check_exchanges(lake, spec, as_tuple(exchange, "exchange"), version)
     if filters:
         lazy = lazy.filter(*filters)
     keys = sort_keys(spec)
@@ -182,6 +188,7 @@ def files(
         selection = select(
             lake, exchange=exchange, symbol=symbol, symbol_id=symbol_id, window=window
         )
+        check_exchanges(lake, spec, exchanges, version)
         window, exchanges = selection.window, selection.exchanges
     else:
         _non_event_filters(spec, exchange, symbol, symbol_id, window.bounded)

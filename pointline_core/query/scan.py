@@ -12,16 +12,17 @@ the columns' own dtypes (``Date`` for ``trading_date``), the form polars can pru
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Sequence
 
 import polars as pl
 from deltalake import DeltaTable
 
-from pointline_core.errors import QueryError
+from pointline_core.errors import ExchangeNotInTableError, QueryError
 from pointline_core.query.specs import table_zone
 from pointline_core.query.time import TimeWindow
 from pointline_core.schemas.spec import TableSpec
-from pointline_core.storage.delta import check_table_schema, open_table
+from pointline_core.storage.delta import add_actions, check_table_schema, open_table
 from pointline_core.storage.lake import Lake
 
 
@@ -143,3 +144,54 @@ def candidate_files(
     if not terms:
         return sorted(table.file_uris())
     return sorted(table.file_uris(file_pruning_predicate=" AND ".join(terms)))
+
+
+def table_exchanges(table: DeltaTable, spec: TableSpec) -> list[str]:
+    """The exchanges that have rows in ``table`` (sorted). Event tables answer from the
+    Delta log's partition values, reading no data file; others scan their exchange column."""
+    if "exchange" in spec.partition_by:
+        actions = add_actions(table)
+        column = "partition.exchange"
+        if actions.height == 0 or column not in actions.columns:
+            return []
+        live = actions.filter(pl.col("num_records").fill_null(1) > 0)
+        return live[column].drop_nulls().unique().sort().to_list()
+    if "exchange" not in spec.column_names:
+        return []
+    names = pl.scan_delta(table).select("exchange").unique().collect()["exchange"]
+    return names.drop_nulls().sort().to_list()
+
+
+def check_exchanges(
+    lake: Lake, spec: TableSpec, exchanges: Sequence[str] | None, version: int | None = None
+) -> None:
+    """Raise :class:`ExchangeNotInTableError` for each asked exchange without rows in the
+    table, listing the exchanges it holds and the closest names. A table never written (an
+    empty frame by contract) passes."""
+    if not exchanges:
+        return
+    table = open_delta(lake, spec, version)
+    if table is None:
+        return
+    known = table_exchanges(table, spec)
+    missing = [e for e in exchanges if e not in known]
+    if not missing:
+        return
+    by_lower = {k.lower(): k for k in known if k not in exchanges}
+    close: list[str] = []
+    for name in missing:
+        same = by_lower.get(name.lower())
+        near = [same] if same else difflib.get_close_matches(name.lower(), list(by_lower), 3, 0.6)
+        close += [by_lower.get(c, c) for c in near if by_lower.get(c, c) not in close]
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    held = (
+        f"exchanges in {spec.name}: {', '.join(known)}"
+        if known
+        else f"table {spec.name!r} has no rows yet"
+    )
+    where = "" if version is None else f" at version {version}"
+    raise ExchangeNotInTableError(
+        f"exchange {', '.join(map(repr, missing))} has no rows in table {spec.name!r}{where}"
+        f"{hint}; {held}. Check the spelling, or list what the lake holds with "
+        "`pointline coverage LAKE`"
+    )

@@ -24,6 +24,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
+import polars as pl
 
 from pointline_core.errors import TimeRangeError
 
@@ -180,3 +181,36 @@ def parse_window(
             "window is half-open [start, end): end must be at or after start"
         )
     return TimeWindow(start_us, end_us)
+
+
+#: Microseconds shown as ISO times: 0001-01-02 .. 9999-12-30 UTC, so no timezone can push
+#: them out of the calendar. Values outside (sentinels such as dim_symbol's open end) stay
+#: integers, as text.
+_ISO_MIN_US = -62_135_510_400_000_000
+_ISO_MAX_US = 253_402_128_000_000_000
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f%:z"
+
+
+def iso_time(column: str, tz: str | dt.tzinfo | None = None) -> pl.Expr:
+    """Integer microseconds since the epoch in ``column`` -> ISO 8601 text in ``tz``
+    (default UTC), e.g. ``2024-03-01T09:30:00.000000+08:00``. Nulls stay null; values too
+    far from the epoch for a calendar date (such as an open-ended window's end) are shown as
+    their integer. Raises :class:`TimeRangeError` for an unknown timezone."""
+    zone = _zone(tz)
+    name = getattr(zone, "key", None) or ("UTC" if zone == dt.UTC else None)
+    if name is None:
+        raise TimeRangeError(f"timezone {tz!r} has no IANA name; pass one such as 'UTC'")
+    us = pl.col(column)
+    in_range = pl.when((us >= _ISO_MIN_US) & (us < _ISO_MAX_US)).then(us)
+    return (
+        in_range.cast(pl.Datetime("us", "UTC"))
+        .dt.convert_time_zone(name)
+        .dt.to_string(ISO_FORMAT)
+        .fill_null(us.cast(pl.String))
+        .alias(column)
+    )
+
+
+def time_columns(schema: pl.Schema) -> list[str]:
+    """The columns holding microseconds since the epoch: Int64 columns named ``*_us``."""
+    return [n for n, d in schema.items() if n.endswith("_us") and d == pl.Int64()]

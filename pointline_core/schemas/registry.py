@@ -8,6 +8,35 @@ from pointline_core.errors import TableSpecError, UnknownTableError
 from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, TableSpec
 from pointline_core.schemas.tables import CORE_TABLES
 
+#: The owner recorded for core tables.
+CORE_OWNER = "pointline_core"
+
+
+_COLUMN_FIELDS = ("dtype", "nullable", "scale", "allowed", "positive", "description")
+
+
+def spec_difference(first: TableSpec, second: TableSpec) -> str | None:
+    """The first way ``second`` differs from ``first`` (None when they are identical), in
+    words: the kind, the first differing column (by position) and field, the keys."""
+    if first == second:
+        return None
+    if first.kind != second.kind:
+        return f"kind {first.kind!r} vs {second.kind!r}"
+    for i, (a, b) in enumerate(zip(first.columns, second.columns, strict=False)):
+        if a.name != b.name:
+            return f"column {i + 1} is {a.name!r} vs {b.name!r}"
+        for field in _COLUMN_FIELDS:
+            if getattr(a, field) != getattr(b, field):
+                return f"column {a.name!r}: {field} {getattr(a, field)!r} vs {getattr(b, field)!r}"
+    if len(first.columns) != len(second.columns):
+        longer = first if len(first.columns) > len(second.columns) else second
+        extra = longer.columns[min(len(first.columns), len(second.columns))].name
+        return f"{len(first.columns)} vs {len(second.columns)} columns (first extra: {extra!r})"
+    for field in ("partition_by", "tie_break", "description"):
+        if getattr(first, field) != getattr(second, field):
+            return f"{field} {getattr(first, field)!r} vs {getattr(second, field)!r}"
+    return "the specs differ"  # unreachable while the fields above are all of TableSpec
+
 
 def validate_table_spec(spec: TableSpec, owner: str) -> None:
     """Raise ``TableSpecError`` naming ``owner`` if ``spec`` is not a usable table."""
@@ -40,7 +69,7 @@ class TableRegistry:
 
     def __init__(self, extra: Mapping[str, Iterable[TableSpec]] | None = None) -> None:
         self._specs: dict[str, TableSpec] = {t.name: t for t in CORE_TABLES}
-        self._owner: dict[str, str] = {t.name: "pointline_core" for t in CORE_TABLES}
+        self._owner: dict[str, str] = {t.name: CORE_OWNER for t in CORE_TABLES}
         for owner, specs in (extra or {}).items():
             for spec in specs:
                 self.add(spec, owner)
@@ -49,8 +78,15 @@ class TableRegistry:
         if not isinstance(spec, TableSpec):
             raise TableSpecError(f"{owner} returned {type(spec).__name__}, expected TableSpec")
         if spec.name in self._specs:
+            taken = self._owner[spec.name]
+            advice = (
+                "; map your data type to the core table (pointline_table_mapping) instead of "
+                "contributing it, or give yours another name"
+                if taken == CORE_OWNER
+                else ""
+            )
             raise TableSpecError(
-                f"table {spec.name!r} from {owner} is already defined by {self._owner[spec.name]}"
+                f"table {spec.name!r} from {owner} is already defined by {taken}{advice}"
             )
         validate_table_spec(spec, owner)
         self._specs[spec.name] = spec
@@ -64,7 +100,16 @@ class TableRegistry:
                 f"unknown table {name!r}; known tables: {', '.join(sorted(self._specs))}"
             ) from None
 
+    def share(self, spec: TableSpec, owner: str) -> None:
+        """Record ``owner`` as another contributor of a plugin table already registered with
+        exactly this spec (see the sharing rule in :mod:`pointline_core.plugins`)."""
+        if self._specs.get(spec.name) != spec or self._owner[spec.name] == CORE_OWNER:
+            raise TableSpecError(f"table {spec.name!r} from {owner} cannot share: specs differ")
+        self._owner[spec.name] = f"{self._owner[spec.name]}, {owner}"
+
     def owner(self, name: str) -> str:
+        """Who contributed the table: ``pointline_core``, or ``plugin 'x'`` (comma-separated
+        when plugins share it)."""
         return self._owner[name]
 
     def __contains__(self, name: object) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import attrs
 import polars as pl
@@ -71,7 +73,10 @@ class CompactReport:
 
 @attrs.frozen(slots=True)
 class VacuumReport:
-    """Files vacuum removed (or, in a dry run, would remove), relative to the table root."""
+    """Files vacuum removed (or, in a dry run, would remove), relative to the table root.
+
+    Only files that were on disk are listed: files an earlier vacuum already deleted are not
+    reported again."""
 
     table: str
     zone: str
@@ -291,6 +296,50 @@ def _sorted_partitions(
         yield frame
 
 
+def _vacuum_call(
+    delta: DeltaTable,
+    where: str,
+    retention_hours: int | None,
+    dry_run: bool,
+    enforce_retention: bool,
+    remove_orphans: bool,
+) -> list[str]:
+    try:
+        return list(
+            delta.vacuum(
+                retention_hours=retention_hours,
+                dry_run=dry_run,
+                enforce_retention_duration=enforce_retention,
+                full=remove_orphans,
+            )
+        )
+    except Exception as exc:  # delta-rs raises a generic DeltaError
+        if "retention" in str(exc).lower():
+            raise MaintenanceError(
+                f"vacuum of {where} refused: {exc}. Use a longer retention, or disable "
+                "the check explicitly (enforce_retention=False / --no-enforce-retention) "
+                "if no reader needs older versions."
+            ) from exc
+        raise
+
+
+def _table_relative(path: str, root: str) -> str:
+    """A file path as delta-rs reports it (relative, absolute or a ``file://`` URL) ->
+    relative to the table root with ``/`` separators, percent-decoded as on disk."""
+    text = unquote(urlparse(path).path) if path.startswith("file:") else unquote(path)
+    if not text.startswith("/"):
+        return text.lstrip("/")
+    for base in {Path(root).as_posix(), Path(root).resolve().as_posix()}:
+        prefix = base.rstrip("/") + "/"
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def _on_disk(root: str, rel: str) -> bool:
+    return (Path(root) / rel).exists()
+
+
 def vacuum_table(
     lake: Lake,
     table: str,
@@ -308,28 +357,27 @@ def vacuum_table(
     ``enforce_retention=False``: time travel to older versions needs those files.
     ``remove_orphans`` also removes files no commit ever referenced (left by crashed
     writers), not only files removed by later commits.
+
+    The report lists files that exist on disk (dry run) or that this call deleted, relative
+    to the table root: a second ``--execute`` run reports nothing removed.
     """
     if retention_hours is not None and retention_hours < 0:
         raise MaintenanceError(f"retention_hours must be >= 0 (got {retention_hours})")
     with lake.lock(table_lock_name(table, zone)):
         delta, where = _open(lake, table, zone)
-        try:
-            files = delta.vacuum(
-                retention_hours=retention_hours,
-                dry_run=dry_run,
-                enforce_retention_duration=enforce_retention,
-                full=remove_orphans,
-            )
-        except Exception as exc:  # delta-rs raises a generic DeltaError
-            if "retention" in str(exc).lower():
-                raise MaintenanceError(
-                    f"vacuum of {where} refused: {exc}. Use a longer retention, or disable "
-                    "the check explicitly (enforce_retention=False / --no-enforce-retention) "
-                    "if no reader needs older versions."
-                ) from exc
-            raise
-    root = where.rstrip("/") + "/"
-    relative = sorted(f[len(root) :] if f.startswith(root) else f for f in files)
+        # delta-rs lists every tombstone past the retention, whether or not an earlier vacuum
+        # already deleted its file, and in either relative or absolute form: list first, keep
+        # the files still on disk (relative to the table root), and after deleting report only
+        # the ones that are gone.
+        listed = _vacuum_call(
+            delta, where, retention_hours, True, enforce_retention, remove_orphans
+        )
+        present = sorted({rel for rel in (_table_relative(f, where) for f in listed) if rel})
+        present = [rel for rel in present if _on_disk(where, rel)]
+        if not dry_run and present:
+            _vacuum_call(delta, where, retention_hours, False, enforce_retention, remove_orphans)
+            present = [rel for rel in present if not _on_disk(where, rel)]
+    relative = present
     return VacuumReport(
         table=table,
         zone=zone,

@@ -8,7 +8,8 @@ Usage, in the plugin's ``tests/test_conformance.py``::
     class TestAcmeConformance(PluginConformance):
         vendor = "acme"
         plugin = pointline_acme.hooks
-        samples = [Sample(SAMPLES / "acme/xdemo/2024-01-02/DEMO.csv", "bars_1m", {"bars_1m": 30})]
+        samples = [Sample(SAMPLES / "acme/xdemo/2024-01-02/DEMO.csv", "bars_1m",
+                          {"acme_bars_1m": 30})]
         symbols = SAMPLES / "symbols.csv"
 
 Each rule of the contract is one inherited test method, so a failure names the rule and its

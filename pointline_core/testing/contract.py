@@ -19,7 +19,7 @@ import pluggy
 
 from pointline_core import hookspecs
 from pointline_core.errors import PointlineError, TableSpecError
-from pointline_core.models import ExchangeInfo, VendorInfo
+from pointline_core.models import CONVENTIONAL_ASSET_CLASSES, ExchangeInfo, VendorInfo
 from pointline_core.plugins import ENTRY_POINT_GROUP, Plugins, load_plugins
 from pointline_core.schemas.registry import TableRegistry
 from pointline_core.schemas.spec import TableSpec
@@ -368,7 +368,8 @@ def check_exchanges(plugin: object, vendor: str) -> list[ExchangeInfo]:
             raise fail(
                 vendor,
                 f"exchange {ex.name!r} has no asset_class",
-                "set ExchangeInfo.asset_class, e.g. 'crypto' or 'equity'",
+                "set ExchangeInfo.asset_class to one of the conventional values "
+                f"{', '.join(CONVENTIONAL_ASSET_CLASSES)}",
             )
         names.append(ex.name)
     dupes = sorted({n for n in names if names.count(n) > 1})

@@ -8,7 +8,8 @@ methods, one per rule of the contract, so a failure names the rule that broke::
     class TestAcmeConformance(PluginConformance):
         vendor = "acme"
         plugin = pointline_acme.hooks  # optional: omit to test the installed entry point
-        samples = [Sample(SAMPLES / "acme/xdemo/2024-01-02/DEMO.csv", "bars_1m", {"bars_1m": 30})]
+        samples = [Sample(SAMPLES / "acme/xdemo/2024-01-02/DEMO.csv", "bars_1m",
+                          {"acme_bars_1m": 30})]
         symbols = SAMPLES / "symbols.csv"
 
 Nothing here imports pytest: the class is plain Python that pytest collects (skips are
@@ -19,12 +20,13 @@ module never pulls a test runner into production code.
 from __future__ import annotations
 
 import atexit
+import functools
 import inspect
 import shutil
 import sys
 import tempfile
 import unittest
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
@@ -58,6 +60,8 @@ class _ClassState:
     bronze: Path | None = None
     plugins: Plugins | None = None
     reference: tuple[Path, IngestReport] | None = None
+    #: check name -> None (passed) or the exception it failed with, for checks run once
+    outcomes: dict[str, BaseException | None] = attrs.Factory(dict)
 
 
 _STATES: dict[type, _ClassState] = {}
@@ -75,6 +79,102 @@ def _skip(reason: str) -> None:
     if pytest is not None:
         pytest.skip(reason)
     raise unittest.SkipTest(reason)
+
+
+#: The checks in the order their prerequisites come (a check only builds on earlier ones).
+CHECK_ORDER = (
+    "test_hook_implementations_match_the_hookspecs",
+    "test_vendor_info_is_complete",
+    "test_contributed_tables_are_valid",
+    "test_every_data_type_maps_to_an_existing_table",
+    "test_every_exchange_has_an_iana_timezone",
+    "test_entry_point_and_api_version",
+    "test_discover_finds_the_samples_and_nothing_else",
+    "test_parse_yields_bounded_batches_in_file_order",
+    "test_parse_does_not_materialise_the_whole_file",
+    "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
+    "test_ingest_lands_the_expected_rows",
+    "test_rerun_writes_nothing",
+    "test_ingest_is_deterministic",
+    "test_corrupted_sample_fails_naming_the_plugin",
+)
+#: check -> the checks it builds on directly. A check whose prerequisite fails does not run:
+#: it fails with "prerequisite <check> failed", so one mistake is reported once, by the
+#: check that names it, and not again as knock-on failures with unrelated advice.
+PREREQUISITES: dict[str, tuple[str, ...]] = {
+    "test_every_data_type_maps_to_an_existing_table": (
+        "test_vendor_info_is_complete",
+        "test_contributed_tables_are_valid",
+    ),
+    "test_discover_finds_the_samples_and_nothing_else": (
+        "test_hook_implementations_match_the_hookspecs",
+        "test_every_data_type_maps_to_an_existing_table",
+        "test_every_exchange_has_an_iana_timezone",
+    ),
+    "test_parse_yields_bounded_batches_in_file_order": (
+        "test_discover_finds_the_samples_and_nothing_else",
+    ),
+    "test_parse_does_not_materialise_the_whole_file": (
+        "test_parse_yields_bounded_batches_in_file_order",
+    ),
+    "test_canonicalize_returns_exactly_the_table_columns_and_dtypes": (
+        "test_parse_yields_bounded_batches_in_file_order",
+    ),
+    "test_ingest_lands_the_expected_rows": (
+        "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
+    ),
+    "test_rerun_writes_nothing": ("test_ingest_lands_the_expected_rows",),
+    "test_ingest_is_deterministic": ("test_ingest_lands_the_expected_rows",),
+    "test_corrupted_sample_fails_naming_the_plugin": ("test_ingest_lands_the_expected_rows",),
+}
+
+
+def prerequisites_of(check: str) -> list[str]:
+    """Every check ``check`` builds on, directly or not, in :data:`CHECK_ORDER`."""
+    found: set[str] = set()
+    todo = list(PREREQUISITES.get(check, ()))
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(PREREQUISITES.get(name, ()))
+    return [name for name in CHECK_ORDER if name in found]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _check(fn: Callable[..., None]) -> Callable[..., None]:
+    """Run a conformance check after its prerequisites (see :data:`PREREQUISITES`).
+
+    The outcome of a check without arguments is remembered for the test class, so running
+    it as another check's prerequisite and then on its own runs it once and reports the
+    same result."""
+    name = fn.__name__
+    cached = len(inspect.signature(fn).parameters) == 1
+
+    @functools.wraps(fn)
+    def run(self: PluginConformance, *args: Any, **kwargs: Any) -> None:
+        __tracebackhide__ = True
+        self._require(name)
+        outcomes = self._state().outcomes
+        if cached and name in outcomes:
+            failure = outcomes[name]
+            if failure is not None:
+                raise failure
+            return
+        try:
+            fn(self, *args, **kwargs)
+        except Exception as exc:
+            if cached and not isinstance(exc, unittest.SkipTest):
+                outcomes.setdefault(name, exc)
+            raise
+        if cached:
+            outcomes.setdefault(name, None)
+
+    return run
 
 
 class PluginConformance:
@@ -96,9 +196,30 @@ class PluginConformance:
 
     Tuning: ``probe_bytes`` (size of the large copy that proves ``parse`` streams),
     ``header_lines`` (lines the default large copy keeps once), ``batch_tolerance`` (how far
-    above ``batch_rows`` a batch may go), ``ingest_batch_rows``. Override
-    :meth:`make_large_copy` or :meth:`corrupt` when the defaults (line-oriented text, plain
-    or gzip) do not fit the vendor's format.
+    above ``batch_rows`` a batch may go), ``ingest_batch_rows``.
+
+    Methods to override when the defaults (line-oriented text, plain or gzip, header lines on
+    top) do not fit the vendor's format, e.g. binary files or files kept zipped in Bronze:
+
+    * ``make_large_copy(self, sample: Sample, source: Path, dest: Path, min_bytes: int) ->
+      int``: write a *valid* file of the sample's format at ``dest`` whose uncompressed data
+      is at least ``min_bytes`` (``probe_bytes``), and return how many rows ``parse`` must
+      yield for it. ``source`` is the sample file, ``dest`` has the same relative path under
+      another Bronze root, so ``discover`` must accept it; the suite creates ``dest``'s parent
+      folder first. Default: :func:`~pointline_core.testing.samples.replicate_lines`, the
+      ``header_lines`` then the data lines repeated (gzip if the sample is).
+    * ``poison_tail(self, path: Path) -> None``: append, in place, one final record that
+      ``parse`` must refuse (raise ``ParseError``) *after* yielding the records before it;
+      everything before it stays valid. Default: a line of NUL and non-UTF-8 bytes (a second
+      gzip member for gzip files).
+    * ``corrupt(self, path: Path) -> None``: damage the copy of the largest sample at
+      ``path`` in place so that ``parse`` must raise ``ParseError``, e.g. a truncated
+      stream. Default: cut a gzip stream short, or cut a text file mid-line and append
+      non-UTF-8 bytes.
+
+    A check whose prerequisite fails (see :data:`PREREQUISITES`) does not run: it fails with
+    ``prerequisite <check> failed ... fix <check> first``, so one mistake is reported by the
+    check that names it.
     """
 
     vendor: ClassVar[str] = ""
@@ -126,18 +247,23 @@ class PluginConformance:
 
     def make_large_copy(self, sample: Sample, source: Path, dest: Path, min_bytes: int) -> int:
         """Write a valid file of the sample's format at ``dest``, at least ``min_bytes`` large
-        when uncompressed, and return its number of rows. Default: repeat the data lines
-        after ``header_lines`` header lines (plain or gzip text)."""
+        when uncompressed, and return the number of rows ``parse`` yields for it.
+
+        ``dest``'s parent folder exists (the suite creates it; the default creates it too).
+        Default: repeat the data lines after ``header_lines`` header lines (plain or gzip
+        text)."""
         return replicate_lines(source, dest, min_bytes, self.header_lines)
 
     def poison_tail(self, path: Path) -> None:
-        """Append one line ``parse`` must refuse at the very end of the file at ``path``.
-        Default: NUL and non-UTF-8 bytes (as a second gzip member for gzip files)."""
+        """Append, in place, one final record ``parse`` must refuse (``ParseError``) after
+        yielding every record before it, at the very end of the large copy at ``path``.
+        Default: a line of NUL and non-UTF-8 bytes (a second gzip member for gzip files)."""
         poison_tail(path)
 
     def corrupt(self, path: Path) -> None:
-        """Corrupt the file at ``path`` in place so that ``parse`` must refuse it. Default:
-        truncate a gzip stream, or cut a text file mid-line and append non-UTF-8 bytes."""
+        """Corrupt the copy of the largest sample at ``path`` in place so that ``parse`` must
+        refuse it with ``ParseError`` (no rows land). Default: truncate a gzip stream, or cut
+        a text file mid-line and append non-UTF-8 bytes."""
         corrupt_file(path)
 
     # --- shared state ------------------------------------------------------------------------
@@ -287,8 +413,34 @@ class PluginConformance:
             state.reference = (lake, report)
         return state.reference
 
+    def _outcome(self, check: str) -> BaseException | None:
+        """Run ``check`` once for this class (if not run yet); None if it passed."""
+        outcomes = self._state().outcomes
+        if check not in outcomes:
+            try:
+                getattr(self, check)()
+            except Exception as exc:  # noqa: BLE001 - recorded, reported by the dependent
+                outcomes.setdefault(check, exc)
+            else:
+                outcomes.setdefault(check, None)
+        return outcomes[check]
+
+    def _require(self, check: str) -> None:
+        """Fail, naming the first failed prerequisite of ``check``, if there is one."""
+        __tracebackhide__ = True
+        for prerequisite in prerequisites_of(check):
+            failure = self._outcome(prerequisite)
+            if failure is not None and not isinstance(failure, unittest.SkipTest):
+                raise fail(
+                    self._vendor(),
+                    f"prerequisite {prerequisite} failed, so {check} did not run "
+                    f"(its failure: {_first_line(failure)})",
+                    f"fix {prerequisite} first; this check runs once it passes",
+                ) from None
+
     # --- the checks --------------------------------------------------------------------------
 
+    @_check
     def test_entry_point_and_api_version(self) -> None:
         """The installed distribution's entry point loads this plugin, API major matches."""
         plugin = inspect.getattr_static(type(self), "plugin", None)
@@ -301,26 +453,32 @@ class PluginConformance:
             self._vendor(),
         )
 
+    @_check
     def test_hook_implementations_match_the_hookspecs(self) -> None:
         """pluggy accepts every implementation; required hooks exist and are decorated."""
         checks.check_hook_implementations(self.plugin_object(), self._vendor())
 
+    @_check
     def test_vendor_info_is_complete(self) -> None:
         """Name, version, description, data types and API version are all usable."""
         checks.check_vendor_info(self.plugin_object(), self._vendor())
 
+    @_check
     def test_contributed_tables_are_valid(self) -> None:
         """Tables from pointline_tables pass the core's TableSpec validation."""
         checks.check_tables(self.plugin_object(), self._vendor())
 
+    @_check
     def test_every_data_type_maps_to_an_existing_table(self) -> None:
         """Each declared data type maps to a core table or one the plugin contributes."""
         checks.check_table_mapping(self.plugin_object(), self._vendor())
 
+    @_check
     def test_every_exchange_has_an_iana_timezone(self) -> None:
         """Each exchange has a valid IANA timezone and an asset class."""
         checks.check_exchanges(self.plugin_object(), self._vendor())
 
+    @_check
     def test_discover_finds_the_samples_and_nothing_else(self) -> None:
         """discover finds each sample with its data type, reports a stray file as
         Unrecognised, ignores other vendors' folders and copes with a missing folder."""
@@ -330,12 +488,14 @@ class PluginConformance:
             self._layout(root, strays=True)
         checks.check_discover(self.registry(), self._vendor(), root, self.bronze_samples())
 
+    @_check
     def test_parse_yields_bounded_batches_in_file_order(self) -> None:
         """parse honours batch_rows and yields the same rows whatever the batch size."""
         checks.check_parse_batches(
             self.registry(), self._vendor(), self.sample_files(), self.batch_tolerance
         )
 
+    @_check
     def test_parse_does_not_materialise_the_whole_file(self) -> None:
         """A large copy of the biggest sample streams: with an unreadable last line, parse
         yields rows before failing (see
@@ -349,6 +509,7 @@ class PluginConformance:
         for root in (clean_root, bad_root):
             shutil.rmtree(root, ignore_errors=True)
         try:
+            (clean_root / rel).parent.mkdir(parents=True)
             rows = self.make_large_copy(sample, sample.path, clean_root / rel, self.probe_bytes)
             (bad_root / rel).parent.mkdir(parents=True)
             shutil.copyfile(clean_root / rel, bad_root / rel)
@@ -374,10 +535,12 @@ class PluginConformance:
             )
         return found[0]
 
+    @_check
     def test_canonicalize_returns_exactly_the_table_columns_and_dtypes(self) -> None:
         """Every batch becomes exactly spec.vendor_columns() with the spec's dtypes."""
         checks.check_canonicalize(self.registry(), self._vendor(), self.sample_files())
 
+    @_check
     def test_ingest_lands_the_expected_rows(self) -> None:
         """An end-to-end ingest into a temporary lake lands each sample's expected rows."""
         lake, report = self.reference_ingest()
@@ -385,6 +548,7 @@ class PluginConformance:
             self.registry(), self._vendor(), report, self.bronze_samples(), lake
         )
 
+    @_check
     def test_rerun_writes_nothing(self, tmp_path: Path) -> None:
         """A second ingest of the same Bronze files skips them all and changes no lake file."""
         lake, first = self.reference_ingest()
@@ -395,6 +559,7 @@ class PluginConformance:
             self.registry(), self._vendor(), self.bronze_root(), copy, options, first
         )
 
+    @_check
     def test_ingest_is_deterministic(self, tmp_path: Path) -> None:
         """Ingesting the samples again, each file streamed in tiny batches, gives the same
         rows (ids included) as the reference ingest."""
@@ -408,6 +573,7 @@ class PluginConformance:
         ]
         checks.check_same_lake_content(plugins, self._vendor(), tables, lake, other)
 
+    @_check
     def test_corrupted_sample_fails_naming_the_plugin(self, tmp_path: Path) -> None:
         """A corrupted copy of the biggest sample fails with a reason naming the plugin,
         lands no rows, and the other samples still ingest."""

@@ -20,6 +20,7 @@ from pointline_core.testing.template import SAMPLE_BARS, write_plugin
 
 VENDOR = "barsco"
 PACKAGE = f"pointline_{VENDOR}"
+TABLE = f"{VENDOR}_bars_1m"
 SAMPLE_REL = f"bronze/{VENDOR}/xdemo/2024-01-02/DEMO.csv"
 
 
@@ -67,7 +68,7 @@ def suite_for(generated: Path) -> Callable[[object], PluginConformance]:
         namespace = {
             "vendor": VENDOR,
             "plugin": plugin,
-            "samples": [Sample(samples / SAMPLE_REL, "bars_1m", {"bars_1m": SAMPLE_BARS})],
+            "samples": [Sample(samples / SAMPLE_REL, "bars_1m", {TABLE: SAMPLE_BARS})],
             "symbols": samples / "symbols.csv",
             **attributes,
         }

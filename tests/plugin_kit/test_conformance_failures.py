@@ -8,7 +8,6 @@ unbroken plugin, so each failure is caused by the one defect.
 from __future__ import annotations
 
 import inspect
-import itertools
 import time
 
 import attrs
@@ -23,6 +22,7 @@ STREAMS = "test_parse_does_not_materialise_the_whole_file"
 BATCHES = "test_parse_yields_bounded_batches_in_file_order"
 TIMEZONES = "test_every_exchange_has_an_iana_timezone"
 TABLES = "test_every_data_type_maps_to_an_existing_table"
+TABLE = "barsco_bars_1m"
 
 
 def failure(suite, method: str, *args) -> str:
@@ -55,7 +55,7 @@ def test_canonicalize_with_an_extra_column_fails(suite_for, variant, hooks):
         return hooks.pointline_canonicalize(file, table, frame).with_columns(vwap=pl.lit(1.0))
 
     message = failure(suite_for(variant(pointline_canonicalize=canonicalize)), CANONICALIZE)
-    assert "canonicalize for table 'bars_1m': unexpected ['vwap']" in message
+    assert "canonicalize for table 'barsco_bars_1m': unexpected ['vwap']" in message
     assert "How to fix: drop ['vwap']" in message
     suite_for(hooks).test_canonicalize_returns_exactly_the_table_columns_and_dtypes()
 
@@ -116,16 +116,17 @@ def test_exchange_with_an_invalid_timezone_fails(suite_for, variant, hooks):
 
 def test_data_type_mapped_to_an_unknown_table_fails(suite_for, variant, hooks):
     def mapping():
-        return {"bars_1m": "bars_1min"}
+        return {"bars_1m": "barsco_bars_1min"}
 
     broken = suite_for(variant(pointline_table_mapping=mapping))
     message = failure(broken, TABLES)
-    assert "data type 'bars_1m' maps to unknown table 'bars_1min'" in message
-    assert "did you mean 'bars_1m'" in message
+    assert "data type 'bars_1m' maps to unknown table 'barsco_bars_1min'" in message
+    assert "did you mean 'barsco_bars_1m'" in message
     assert "contribute the table from pointline_tables" in message
-    # Checks that need the plugin loaded say why they cannot run.
+    # Checks that need the plugin loaded name the failed prerequisite instead of running.
     message = failure(broken, CANONICALIZE)
-    assert "the plugin manager refuses the plugin" in message
+    assert f"prerequisite {TABLES} failed, so {CANONICALIZE} did not run" in message
+    assert f"How to fix: fix {TABLES} first" in message
     suite_for(hooks).test_every_data_type_maps_to_an_existing_table()
 
 
@@ -241,9 +242,9 @@ def test_missing_symbols_fail_the_ingest_check_with_a_hint(suite_for, hooks):
 
 def test_wrong_expected_counts_fail(suite_for, hooks, generated):
     sample = generated / "tests" / "samples" / "bronze" / "barsco" / "xdemo" / "2024-01-02"
-    suite = suite_for(hooks, samples=[Sample(sample / "DEMO.csv", "bars_1m", {"bars_1m": 31})])
+    suite = suite_for(hooks, samples=[Sample(sample / "DEMO.csv", "bars_1m", {TABLE: 31})])
     message = failure(suite, "test_ingest_lands_the_expected_rows")
-    assert "landed 30 rows in 'bars_1m'" in message and "expected 31" in message
+    assert "landed 30 rows in 'barsco_bars_1m'" in message and "expected 31" in message
 
 
 def test_parse_that_accepts_a_corrupted_file_fails(suite_for, variant, tmp_path):
@@ -284,34 +285,36 @@ def test_canonicalize_depending_on_batch_boundaries_fails(suite_for, variant, ho
         "test_ingest_is_deterministic",
         tmp_path,
     )
-    assert "silver table 'bars_1m' differs between two ingests" in message
+    assert "silver table 'barsco_bars_1m' differs between two ingests" in message
 
 
 def test_check_functions_work_without_the_test_class(hooks):
     checks.check_hook_implementations(hooks, "barsco")
     assert checks.check_vendor_info(hooks, "barsco").name == "barsco"
-    assert checks.check_table_mapping(hooks, "barsco") == {"bars_1m": "bars_1m"}
+    assert checks.check_table_mapping(hooks, "barsco") == {"bars_1m": "barsco_bars_1m"}
     assert [e.timezone for e in checks.check_exchanges(hooks, "barsco")] == ["America/New_York"]
     with pytest.raises(ConformanceFailure, match="registered as 'other'"):
         checks.check_vendor_info(hooks, "other")
 
 
 def test_discover_that_changes_between_runs_fails_the_rerun_check(suite_for, variant, hooks):
-    calls = itertools.count()
+    runs = {"ingested": False}
     info = attrs.evolve(hooks.pointline_vendor_info(), data_types=("bars_1m", "bars_1m_b"))
 
     def discover(vendor_root, bronze_root):
-        data_type = "bars_1m" if next(calls) == 0 else "bars_1m_b"  # a new identity each run
+        # a new identity once the first ingest is done
+        data_type = "bars_1m_b" if runs["ingested"] else "bars_1m"
         for f in hooks.pointline_discover(vendor_root=vendor_root, bronze_root=bronze_root):
             yield attrs.evolve(f, data_type=data_type) if hasattr(f, "data_type") else f
 
     plugin = variant(
         pointline_vendor_info=lambda: info,
-        pointline_table_mapping=lambda: {"bars_1m": "bars_1m", "bars_1m_b": "bars_1m"},
+        pointline_table_mapping=lambda: {"bars_1m": TABLE, "bars_1m_b": TABLE},
         pointline_discover=discover,
     )
     suite = suite_for(plugin)
     suite.test_ingest_lands_the_expected_rows()
+    runs["ingested"] = True
     message = failure(suite, "test_rerun_writes_nothing", suite.bronze_root().parent / "rerun")
     assert "a rerun over the same Bronze files did work" in message
     assert "discover must report the same rel_path and data_type" in message

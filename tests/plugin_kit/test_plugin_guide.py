@@ -57,7 +57,7 @@ def test_runnable_examples_run(tmp_path, monkeypatch):
     finally:
         for name in [m for m in sys.modules if m.split(".")[0] == "pointline_acme"]:
             del sys.modules[name]
-    assert (tmp_path / "lake" / "silver" / "bars_1m").is_dir()
+    assert (tmp_path / "lake" / "silver" / "acme_bars_1m").is_dir()
 
 
 def test_guide_names_the_current_api_version_and_every_conformance_test():

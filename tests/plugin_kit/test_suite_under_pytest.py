@@ -1,7 +1,8 @@
 """The suite as a plugin author uses it: a subclass in their own test module, run by pytest.
 
-A plugin whose canonicalize adds a column fails exactly the checks that depend on
-canonicalize, each with the message saying what to fix; the load-time checks still pass.
+A plugin whose canonicalize adds a column fails the canonicalize check with the message
+saying what to fix; the checks built on it fail naming it as the failed prerequisite, and the
+load-time checks still pass.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ BROKEN_TEST_MODULE = """
             Sample(
                 SAMPLES / "bronze/barsco/xdemo/2024-01-02/DEMO.csv",
                 "bars_1m",
-                {"bars_1m": 30},
+                {"barsco_bars_1m": 30},
             )
         ]
         symbols = SAMPLES / "symbols.csv"
@@ -70,11 +71,18 @@ def test_broken_plugin_fails_the_specific_checks_under_pytest(generated, tmp_pat
     failed = sorted(
         line.split("::")[-1].split(" ")[0] for line in out.splitlines() if line.startswith("FAILED")
     )
-    assert failed == [
-        "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
+    root = "test_canonicalize_returns_exactly_the_table_columns_and_dtypes"
+    dependents = [
+        "test_corrupted_sample_fails_naming_the_plugin",
+        "test_ingest_is_deterministic",
         "test_ingest_lands_the_expected_rows",
         "test_rerun_writes_nothing",
-    ], out
+    ]
+    assert failed == sorted([root, *dependents]), out
     assert "unexpected ['vwap']" in out and "How to fix: drop ['vwap']" in out
-    assert "10 passed" in out and "1 skipped" in out, out
+    # the checks built on canonicalize do not run: each names it as the failed prerequisite
+    for name in dependents:
+        assert f"prerequisite {root} failed, so {name} did not run" in out, out
+    assert out.count(f"How to fix: fix {root} first") == len(dependents), out
+    assert "8 passed" in out and "1 skipped" in out, out
     assert "is registered in-process and not installed" in out

@@ -2,8 +2,8 @@
 
 Only the installed core wheel is used there: ``pointline new-plugin`` (so the template ships
 inside the core wheel) generates the made-up vendor ``kestrel`` (one-minute OHLCV bars from a
-CSV into its own ``bars_1m`` table); the plugin is built as a wheel and installed next to the
-core; then ``pointline vendors`` lists it, ``pointline symbols import`` and ``pointline
+CSV into its own ``kestrel_bars_1m`` table); the plugin is built as a wheel and installed next
+to the core; then ``pointline vendors`` lists it, ``pointline symbols import`` and ``pointline
 ingest`` land its sample in a lake, and its own conformance tests pass, entry-point check
 included. The core is byte-for-byte the same afterwards: the source tree the core wheel was
 built from, and the core package installed in the venv.
@@ -109,7 +109,7 @@ def test_template_plugin_as_a_wheel_lists_ingests_and_passes_its_conformance_tes
     assert [(v["name"], v["distribution"]) for v in report["vendors"]] == [
         (VENDOR, f"pointline-{VENDOR}")
     ]
-    assert report["vendors"][0]["data_types"] == {"bars_1m": "bars_1m"}
+    assert report["vendors"][0]["data_types"] == {"bars_1m": f"{VENDOR}_bars_1m"}
     package = f"pointline_{VENDOR}"
     location = _run(
         [bin_dir / "python", "-c", f"import {package}; print({package}.__file__)"], cwd=tmp_path
@@ -132,7 +132,7 @@ def test_template_plugin_as_a_wheel_lists_ingests_and_passes_its_conformance_tes
             "-c",
             "import polars as pl, sys; t = pl.read_delta(sys.argv[1]); "
             "print(t.height, t['trading_date'].unique().to_list(), t['symbol_id'].null_count())",
-            lake / "silver" / "bars_1m",
+            lake / "silver" / f"{VENDOR}_bars_1m",
         ],
         cwd=tmp_path,
     )

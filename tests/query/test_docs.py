@@ -71,11 +71,11 @@ def test_reading_doc_commands_run(tmp_path, monkeypatch, capsys):
     # the first blocks build the example lake; the optional engines are not needed for it
     lake = _run([b for b in _blocks() if not _needs(b)], python, monkeypatch)["lake"]
     blocks = console_blocks(DOC)
-    assert [len(b) for b in blocks] == [7], "update this test with the doc's console blocks"
+    assert [len(b) for b in blocks] == [8], "update this test with the doc's console blocks"
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
-    assert run_block(blocks[0], {"LAKE": str(lake.root)}, capsys, work) == 7
+    assert run_block(blocks[0], {"LAKE": str(lake.root)}, capsys, work) == 8
     assert pl.read_csv(work / "aaa.csv").height == 12
     window = pl.read_parquet(work / "window.parquet")
     assert window["symbol_id"].unique().to_list() == [7052342575646756522]

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pointline_core import PLUGIN_API_VERSION, hookimpl, query
-from pointline_core.errors import QueryError, UnknownTableError
+from pointline_core.errors import ExchangeNotInTableError, QueryError, UnknownTableError
 from pointline_core.models import VendorInfo
 from pointline_core.plugins import Plugins
 from pointline_core.query.decode import decode_frame, decoded_schema
@@ -69,6 +69,21 @@ def test_start_inclusive_end_exclusive(zoned):
     assert query.load(lake, "trades", start=T0, end=T0).collect().height == 0
     later = dt.datetime(2024, 3, 2, tzinfo=dt.UTC)
     assert query.load(lake, "trades", exchange="utcx", start=later).collect().height == 1
+
+
+def test_an_exchange_without_rows_in_the_table_is_refused(zoned, lake):
+    lake, _ = zoned
+    with pytest.raises(
+        ExchangeNotInTableError,
+        match=r"'UTCX' has no rows in table 'trades' "
+        r"\(did you mean utcx\?\); exchanges in trades: eastx, utcx, westx",
+    ):
+        query.load(lake, "trades", exchange=["eastx", "UTCX"])
+    with pytest.raises(ExchangeNotInTableError, match="'nope' has no rows"):
+        query.files(lake, "trades", exchange="nope")
+    # a table never written stays an empty frame, whatever the exchange
+    assert query.load(lake, "quotes", exchange="nope").collect().height == 0
+    assert query.load(lake, "trades", exchange="eastx").collect().height == 6
 
 
 def test_rows_come_in_tie_break_order_across_exchanges(zoned):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 
 from pointline_core.errors import TimeRangeError
-from pointline_core.query.time import TimeWindow, parse_window, to_us
+from pointline_core.query.time import TimeWindow, iso_time, parse_window, time_columns, to_us
 
 MAR1 = 1_709_251_200_000_000  # 2024-03-01T00:00:00Z
 HOUR = 3_600_000_000
@@ -96,3 +97,18 @@ def test_intersect():
     assert TimeWindow(5, 10).intersect(7, None) == TimeWindow(7, 10)
     assert TimeWindow(None, 10).intersect(None, 3) == TimeWindow(None, 3)
     assert TimeWindow().intersect(1, 2) == TimeWindow(1, 2)
+
+
+def test_iso_time_is_total_and_zoned():
+    frame = pl.DataFrame({"ts_us": [to_us("2024-03-01T09:30:00+08:00"), None, 2**63 - 1, -1]})
+    assert time_columns(frame.schema) == ["ts_us"]
+    shown = frame.select(iso_time("ts_us", "Asia/Shanghai"))["ts_us"].to_list()
+    assert shown == [
+        "2024-03-01T09:30:00.000000+08:00",
+        None,
+        "9223372036854775807",  # an open end stays an integer, never a crash
+        "1970-01-01T07:59:59.999999+08:00",
+    ]
+    assert frame.select(iso_time("ts_us"))["ts_us"][0] == "2024-03-01T01:30:00.000000+00:00"
+    with pytest.raises(TimeRangeError, match="unknown timezone"):
+        iso_time("ts_us", "Mars/Olympus")

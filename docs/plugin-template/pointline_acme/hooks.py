@@ -39,8 +39,10 @@ PRICES = ("open", "high", "low", "close")
 #: The exchanges the data comes from: name, IANA timezone (it decides trading_date), asset class.
 EXCHANGES = (ExchangeInfo("xdemo", "America/New_York", "equity", "the template's demo exchange"),)
 
+#: Table names are global across plugins: a contributed table is named after the vendor, so two
+#: plugins made from this template never claim the same name with different specs.
 BARS_1M = TableSpec(
-    name="bars_1m",
+    name=f"{VENDOR}_bars_1m",
     kind="event",
     columns=(
         ColumnSpec("exchange", "String", False, description="exchange id"),

@@ -24,7 +24,7 @@ class TestAcmeConformance(PluginConformance):
         Sample(
             SAMPLES / "bronze" / "acme" / "xdemo" / "2024-01-02" / "DEMO.csv",
             data_type="bars_1m",
-            expected_rows={"bars_1m": 30},
+            expected_rows={"acme_bars_1m": 30},
         ),
     ]
     # A generic symbols file: a dim_symbol window for every (exchange, symbol) of the samples.
