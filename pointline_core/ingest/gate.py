@@ -66,7 +66,7 @@ def identify(
     for file in files:
         st = file.path.stat()
         entries = by_path.get((file.vendor, file.data_type, file.rel_path), ())
-        newest = max(entries, key=lambda e: e.file_id, default=None)
+        newest = max(entries, key=lambda e: (e.created_at_us, e.file_id), default=None)
         if (
             not rehash
             and newest is not None

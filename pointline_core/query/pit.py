@@ -15,13 +15,12 @@ so the mapping symbol -> symbol_id is a function of time:
 A symbol renamed by its exchange is a new exchange_symbol with its own windows: ask for
 both names (``symbol=["OLD", "NEW"]``) to follow it across the rename.
 
-The ``symbol_id`` a row carries is the one stamped at ingestion. dim_symbol never moves an
-existing window's start, so stamped ids stay valid; but if windows are split *after* rows
-were ingested (a late snapshot with new attributes mid-window), the rows after the split keep
-the older id until their files are re-ingested (``pointline ingest --force``). A symbol_id
-request therefore selects rows by the window itself (exchange, exchange_symbol, time span),
-not by the stored id, so no row drops out of both windows' reads; such rows still show the
-id they were stamped with.
+Every stored row carries the id of the window covering it: a symbols import that moves,
+splits or ends windows restamps (or quarantines) the rows concerned in the same operation
+(:mod:`pointline_core.symbols`). A symbol_id request still selects rows by the window itself
+(exchange, exchange_symbol, time span) rather than by the stored id, so that even in the
+moment between an interrupted import and the restamp that finishes it no row drops out of
+both windows' reads.
 Unknown symbols and ids raise :class:`~pointline_core.errors.UnknownSymbolError` with the
 nearest known names, so a typo never looks like an empty day.
 """

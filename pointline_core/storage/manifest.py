@@ -1,7 +1,10 @@
 """The ingest manifest: one row per Bronze file identity, with a stable ``file_id``.
 
-Identity is (vendor, data_type, bronze_path relative to the Bronze root, sha256); the same
-identity always maps to the same id, and ids are Int64, monotonic and never reused.
+Identity is (vendor, data_type, bronze_path relative to the Bronze root, sha256). A file's id
+is a function of its identity alone (:func:`file_id_for`, a 63-bit hash), so the same Bronze
+gets the same ids whatever the order, grouping or number of runs that ingested it, and replay
+tie order (which ends in file_id, file_seq) does not depend on ingest history. Ids are
+non-negative Int64 and never reused; a hash collision between two identities is refused.
 
 Cost model (the manifest grows by one row per Bronze file, so per-file work must not be a
 table read): :meth:`ManifestStore.lookup` reads the table once per *call* and joins the
@@ -14,6 +17,7 @@ proportional to runs and batches, not to files x statuses. The log is checkpoint
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Sequence
 
@@ -91,6 +95,15 @@ _ENTRY_COLUMNS = tuple(a.name for a in attrs.fields(ManifestEntry))
 assert _ENTRY_COLUMNS == INGEST_MANIFEST.column_names, "ManifestEntry must mirror the spec"
 
 
+def file_id_for(identity: FileIdentity) -> int:
+    """The file_id of an identity: blake2b-64 of vendor, data_type, bronze_path and sha256
+    (separated by 0x1f), big-endian, top bit cleared. Stored in every event row: never change
+    it."""
+    key = "\x1f".join((identity.vendor, identity.data_type, identity.bronze_path, identity.sha256))
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & (2**63 - 1)
+
+
 def _now_us() -> int:
     return time.time_ns() // 1_000
 
@@ -119,8 +132,8 @@ class ManifestStore:
         return read_table(self.path, self.spec, columns=columns)
 
     def frame(self) -> pl.DataFrame:
-        """The whole manifest, ordered by file_id."""
-        return self._read().sort("file_id")
+        """The whole manifest, ordered by vendor, Bronze path and when each entry appeared."""
+        return self._read().sort("vendor", "bronze_path", "created_at_us", "file_id")
 
     def lookup(self, identities: Sequence[FileIdentity]) -> dict[FileIdentity, ManifestEntry]:
         """Entries of the known identities among ``identities`` (one table read per call)."""
@@ -146,8 +159,8 @@ class ManifestStore:
         sizes: Sequence[int | None],
         mtimes: Sequence[int | None] | None = None,
     ) -> dict[FileIdentity, int]:
-        """Ids for all ``identities``: existing ids kept, new ones get max+1, max+2, ... in the
-        order given and are inserted as ``pending`` in one commit, under a cross-process lock.
+        """Ids for all ``identities``: known ones keep theirs, new ones get :func:`file_id_for`
+        and are inserted as ``pending`` in one commit, under a cross-process lock.
 
         ``sizes`` and ``mtimes`` (ns) are the files' stat when hashed: a later run that sees
         the same size and mtime at the same path may reuse the identity without hashing.
@@ -170,11 +183,11 @@ class ManifestStore:
             known = self._read(["file_id", *IDENTITY_COLUMNS])
             wanted = _identity_frame(ordered).with_row_index("_order")
             joined = wanted.join(known, on=list(IDENTITY_COLUMNS), how="left").sort("_order")
-            next_id = (known["file_id"].max() or 0) + 1
             new = joined.filter(pl.col("file_id").is_null())
             new = new.with_columns(
-                file_id=pl.int_range(next_id, next_id + new.height, dtype=pl.Int64)
+                file_id=pl.Series([file_id_for(ordered[i]) for i in new["_order"]], dtype=pl.Int64)
             )
+            self._refuse_collisions(new, known)
             if new.height:
                 now = _now_us()
                 rows = new.select(
@@ -200,6 +213,17 @@ class ManifestStore:
                 [joined.filter(pl.col("file_id").is_not_null()), new], how="vertical_relaxed"
             ).sort("_order")
         return {ordered[o]: int(i) for o, i in zip(ids["_order"], ids["file_id"], strict=True)}
+
+    def _refuse_collisions(self, new: pl.DataFrame, known: pl.DataFrame) -> None:
+        """Two identities with one id would share exactly-once markers: refuse (expected
+        once in ~10^19 pairs, so in practice never)."""
+        taken = pl.concat([known.select("file_id", *IDENTITY_COLUMNS), new.select(known.columns)])
+        clash = taken.filter(pl.col("file_id").is_duplicated())
+        if clash.height:
+            raise ManifestError(
+                f"file_id collision in {self.path}: {clash.sort('file_id').rows()[:4]} hash to "
+                "the same id; rename one of the Bronze files and rerun"
+            )
 
     def update(self, updates: Sequence[StatusUpdate]) -> None:
         """Apply a batch of status updates in one commit (a merge by file_id).

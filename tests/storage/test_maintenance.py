@@ -133,11 +133,10 @@ def test_quarantine_partitions_with_null_values_compact(lake, trades):
 
 def test_unpartitioned_control_table_compacts_as_a_whole(lake):
     manifest = ManifestStore(lake)
-    for i in range(5):
-        manifest.allocate([FileIdentity("v", "t", f"p{i}", "0" * 64)], [None])
+    ids = [manifest.allocate([FileIdentity("v", "t", f"p{i}", "0" * 64)], [None]) for i in range(5)]
     report = compact_partitions(lake, "ingest_manifest", [{}], zone="control")
     assert report.partitions[0].files_after == 1
-    assert [e.file_id for e in manifest.entries()] == [1, 2, 3, 4, 5]
+    assert [e.file_id for e in manifest.entries()] == [i for d in ids for i in d.values()]
 
 
 def test_vacuum_dry_run_deletes_nothing_and_real_vacuum_removes_replaced_files(lake, trades):

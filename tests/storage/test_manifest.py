@@ -13,7 +13,8 @@ import pytest
 from deltalake import DeltaTable
 
 from pointline_core.errors import ManifestError
-from pointline_core.storage.manifest import FileIdentity, ManifestStore, StatusUpdate
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.manifest import FileIdentity, ManifestStore, StatusUpdate, file_id_for
 
 
 def ident(i: int | str, vendor: str = "v1") -> FileIdentity:
@@ -28,22 +29,47 @@ def test_lookup_on_missing_manifest_is_empty(lake):
     assert not (lake.root / "control").exists()
 
 
-def test_allocate_keeps_known_ids_and_numbers_new_ones_in_given_order(lake):
+def test_file_id_is_a_pinned_non_negative_hash_of_the_identity():
+    # stored in every event row and in exactly-once markers: the hash must never change.
+    # Definition: blake2b-64 of "vendor\x1fdata_type\x1fbronze_path\x1fsha256", big-endian,
+    # top bit cleared.
+    assert file_id_for(ident("a")) == 4934255798277194390
+    ids = {file_id_for(ident(i)) for i in range(1000)}
+    assert len(ids) == 1000 and all(0 <= i < 2**63 for i in ids)
+    assert file_id_for(attrs.evolve(ident(1), vendor="v2")) != file_id_for(ident(1))
+
+
+def test_allocate_keeps_known_ids_and_gives_new_ones_their_identity_hash(lake):
     store = ManifestStore(lake)
     first = store.allocate([ident("b"), ident("a")], [10, None])
-    assert first == {ident("b"): 1, ident("a"): 2}
+    assert first == {ident("b"): file_id_for(ident("b")), ident("a"): file_id_for(ident("a"))}
     second = store.allocate([ident("c"), ident("a"), ident("d"), ident("c")], [1, 2, 3, 4])
-    assert second == {ident("c"): 3, ident("a"): 2, ident("d"): 4}
-    entries = store.entries()
-    assert [e.file_id for e in entries] == [1, 2, 3, 4]
-    assert {e.status for e in entries} == {"pending"}
-    assert entries[0].size_bytes == 10 and entries[1].size_bytes is None
-    assert entries[2].size_bytes == 1  # first occurrence of a repeated identity wins
+    assert second == {i: file_id_for(i) for i in (ident("c"), ident("a"), ident("d"))}
+    entries = {e.bronze_path: e for e in store.entries()}
+    assert {e.status for e in entries.values()} == {"pending"}
+    assert entries["day/b.csv.gz"].size_bytes == 10 and entries["day/a.csv.gz"].size_bytes is None
+    assert entries["day/c.csv.gz"].size_bytes == 1  # first occurrence of a repeated identity
     # the identity includes the sha256: same path with new content is a new file
     changed = FileIdentity("v1", "trades", "day/a.csv.gz", "f" * 64)
-    assert store.allocate([changed], [5]) == {changed: 5}
+    assert store.allocate([changed], [5]) == {changed: file_id_for(changed)}
     # two allocations, one commit each, plus the create
     assert DeltaTable(str(store.path)).version() == 3
+    # the same identities in another lake, in another order and grouping: the same ids
+    other = ManifestStore(Lake(lake.root.parent / "other"))
+    again = other.allocate([changed, ident("d"), ident("c"), ident("b"), ident("a")], [None] * 5)
+    assert again == {**first, **second, changed: file_id_for(changed)}
+
+
+def test_a_file_id_collision_is_refused_with_the_paths(lake, monkeypatch):
+    import pointline_core.storage.manifest as manifest
+
+    store = ManifestStore(lake)
+    store.allocate([ident("a")], [None])
+    monkeypatch.setattr(manifest, "file_id_for", lambda identity: 42)
+    store.allocate([ident("b")], [None])  # 42 is still free
+    with pytest.raises(ManifestError, match=r"collision.*day/(b|c)\.csv\.gz.*rename"):
+        store.allocate([ident("c")], [None])
+    assert len(store.entries()) == 2
 
 
 def test_lookup_returns_entries_for_known_identities_only(lake):
@@ -52,7 +78,8 @@ def test_lookup_returns_entries_for_known_identities_only(lake):
     other_vendor = attrs.evolve(ident(1), vendor="v2")
     found = store.lookup([ident(3), ident(99), ident(1), other_vendor])
     assert set(found) == {ident(3), ident(1)}
-    assert found[ident(3)].file_id == 4 and found[ident(3)].identity == ident(3)
+    assert found[ident(3)].file_id == file_id_for(ident(3))
+    assert found[ident(3)].identity == ident(3)
 
 
 def test_lookup_reads_the_table_once_per_call_whatever_the_batch_size(lake, monkeypatch):
@@ -71,44 +98,44 @@ def test_lookup_reads_the_table_once_per_call_whatever_the_batch_size(lake, monk
     monkeypatch.setattr(pl, "scan_delta", counting_scan)
     found = store.lookup([ident(i) for i in range(0, 400, 2)])
     assert len(found) == 150 and len(scans) == 1
-    assert {e.file_id for e in found.values()} == set(range(1, 301, 2))
+    assert {e.file_id for e in found.values()} == {file_id_for(ident(i)) for i in range(0, 300, 2)}
 
 
 def test_update_is_one_commit_and_sets_every_field(lake):
     store = ManifestStore(lake)
     ids = store.allocate([ident(i) for i in range(3)], [100, 200, 300])
+    one, two, three = (ids[ident(i)] for i in range(3))
     version = DeltaTable(str(store.path)).version()
     day = dt.date(2024, 1, 2)
     store.update(
         [
-            StatusUpdate(1, "success", "trades", 10, 9, 1, day, day, None),
-            StatusUpdate(2, "failed", "trades", status_reason="ParseError: line 3"),
-            StatusUpdate(2, "failed", "trades", status_reason="ParseError: line 4"),
-            StatusUpdate(3, "quarantined", "trades", 5, 0, 5, day, day, "all rows rejected"),
+            StatusUpdate(one, "success", "trades", 10, 9, 1, day, day, None),
+            StatusUpdate(two, "failed", "trades", status_reason="ParseError: line 3"),
+            StatusUpdate(two, "failed", "trades", status_reason="ParseError: line 4"),
+            StatusUpdate(three, "quarantined", "trades", 5, 0, 5, day, day, "all rows rejected"),
         ]
     )
     assert DeltaTable(str(store.path)).version() == version + 1
     by_id = {e.file_id: e for e in store.entries()}
-    assert by_id[1].status == "success" and by_id[1].rows_written == 9
-    assert by_id[1].trading_date_min == day and by_id[1].size_bytes == 100
-    assert by_id[2].status_reason == "ParseError: line 4"  # last update of an id wins
-    assert by_id[1].updated_at_us >= by_id[1].created_at_us
-    assert [e.file_id for e in store.entries("quarantined")] == [3]
+    assert by_id[one].status == "success" and by_id[one].rows_written == 9
+    assert by_id[one].trading_date_min == day and by_id[one].size_bytes == 100
+    assert by_id[two].status_reason == "ParseError: line 4"  # last update of an id wins
+    assert by_id[one].updated_at_us >= by_id[one].created_at_us
+    assert [e.file_id for e in store.entries("quarantined")] == [three]
     # a rerun clears what the new status does not say
-    store.update([StatusUpdate(1, "failed", "trades", status_reason="boom")])
+    store.update([StatusUpdate(one, "failed", "trades", status_reason="boom")])
     assert store.lookup([ident(0)])[ident(0)].rows_written is None
-    assert ids[ident(0)] == 1
 
 
 def test_update_rejects_unknown_ids_and_statuses(lake):
     store = ManifestStore(lake)
     with pytest.raises(ManifestError, match="allocate ids"):
         store.update([StatusUpdate(1, "success")])
-    store.allocate([ident(1)], [None])
+    known = store.allocate([ident(1)], [None])[ident(1)]
     with pytest.raises(ManifestError, match=r"file_id \[7\]"):
         store.update([StatusUpdate(7, "success")])
     with pytest.raises(ManifestError, match="unknown manifest status"):
-        store.update([StatusUpdate(1, "done")])
+        store.update([StatusUpdate(known, "done")])
     with pytest.raises(ManifestError, match="sizes"):
         store.allocate([ident(1)], [])
 
@@ -120,7 +147,9 @@ def test_log_is_checkpointed_and_small_files_compacted(lake):
     log = store.path / "_delta_log"
     assert (log / "_last_checkpoint").exists()
     assert len(DeltaTable(str(store.path)).file_uris()) <= 33
-    assert [e.file_id for e in store.entries()] == list(range(1, 53))
+    assert sorted(e.file_id for e in store.entries()) == sorted(
+        file_id_for(ident(i)) for i in range(52)
+    )
 
 
 _WORKER = textwrap.dedent(
@@ -141,7 +170,7 @@ _WORKER = textwrap.dedent(
 )
 
 
-def test_allocation_is_unique_and_monotonic_across_processes(lake, tmp_path):
+def test_allocation_is_unique_and_stable_across_processes(lake, tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     procs = [
@@ -160,20 +189,14 @@ def test_allocation_is_unique_and_monotonic_across_processes(lake, tmp_path):
         results.append(json.loads(out))
     id_of: dict[str, set[int]] = {}
     for batches in results:
-        # monotonic: each process's later calls got larger new ids than its earlier ones
-        firsts = [[i for path, i in b if not path.startswith("shared/")] for b in batches]
-        assert all(a[-1] < b[0] for a, b in zip(firsts, firsts[1:], strict=False))
         for batch in batches:
-            own = [i for path, i in batch if not path.startswith("shared/")]
-            # new ids of one call are consecutive in the order given
-            assert own == list(range(own[0], own[0] + len(own)))
             for path, i in batch:
                 id_of.setdefault(path, set()).add(i)
     # the same identity always gets the same id, across processes
     assert all(len(ids) == 1 for ids in id_of.values())
     all_ids = sorted(next(iter(ids)) for ids in id_of.values())
-    assert len(all_ids) == 4 * 500 + 10
-    assert all_ids == list(range(1, len(all_ids) + 1))  # unique, gap-free
+    assert len(set(all_ids)) == len(all_ids) == 4 * 500 + 10
+    assert set(all_ids) == {e.file_id for e in ManifestStore(lake).entries()}
     entries = ManifestStore(lake).entries()
     assert len(entries) == len(all_ids)
     assert Path(lake.root, "_locks", "control-ingest_manifest.lock").exists()
