@@ -15,6 +15,9 @@ from pointline_core.schemas.spec import TableSpec
 from pointline_core.validation_rules import Rule
 
 REASON = "_reject_reason"
+#: Optional plugin column: the quarantine ``detail`` of a row the plugin flagged (the value
+#: and its likely cause); ignored on rows without a plugin reason.
+DETAIL = "_reject_detail"
 # Filled in by the core later (symbol_id) or always valid by construction.
 _SKIP = ("trading_date", "symbol_id", "file_id", "file_seq")
 
