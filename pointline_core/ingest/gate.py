@@ -179,13 +179,22 @@ def mark_duplicates(
     another folder) is already in the lake from another path, so no row lands twice.
 
     ``landed`` maps content to the Bronze paths of done manifest entries that wrote rows.
-    A file whose content landed from another path is a ``duplicate_of`` that path. Among
-    files of this run with the same content (``decisions`` are in path order), the first
-    is processed and the others are its ``copy_of``: the runner makes them duplicates once
+    A file whose content landed from another path (one this run does not process again) is
+    a ``duplicate_of`` that path. Among files of this run with the same content
+    (``decisions`` are in path order), the first is processed and the others are its
+    ``copy_of``: the runner makes them duplicates once
     it has written rows (a copy of a file with no rows, such as the empty gzip a vendor
     sends for a day without data, doubles nothing and is ingested like any file). Zero-byte
     files are never duplicates.
     """
+    # A landed path that this run processes again with the same content (forced) is
+    # ordered with the run's files instead: otherwise two forced copies would each be the
+    # other's duplicate.
+    again = {
+        (content_key(d.identity), d.identity.bronze_path)
+        for d in decisions
+        if not d.skip and d.unreadable is None
+    }
     first: dict[ContentKey, str] = {}
     out = []
     for d in decisions:
@@ -194,7 +203,7 @@ def mark_duplicates(
             continue
         key = content_key(d.identity)
         path = d.identity.bronze_path
-        elsewhere = [p for p in landed.get(key, ()) if p != path]
+        elsewhere = [p for p in landed.get(key, ()) if p != path and (key, p) not in again]
         if d.skip:
             first.setdefault(key, path)
             out.append(d)

@@ -119,6 +119,14 @@ def test_copy_in_a_subfolder_is_a_duplicate_not_written_twice(lake_dirs):
         assert silver_ids(lake) == expected_ids(range(6))
         assert_lineage_unique(lake, "trades")
 
+    # A new copy that sorts before the landed original is still the duplicate.
+    _write(bronze, "BTCUSDT", trades_text(6), folder="aa")
+    proc, report = ingest(bronze, lake)
+    assert proc.returncode == 0, proc.stderr
+    new = files_by_path(report)["tardis/aa/" + trades_name("BTCUSDT")]
+    assert new["status"] == "duplicate" and f"same content as {original}" in new["reason"]
+    assert silver_ids(lake) == expected_ids(range(6))
+
 
 def test_allow_duplicate_content_writes_the_copy(lake_dirs):
     bronze, lake = lake_dirs
@@ -140,6 +148,15 @@ def test_allow_duplicate_content_writes_the_copy(lake_dirs):
     assert silver_ids(lake) == sorted(expected_ids(range(4)) * 2)  # asked for: both copies
     assert_lineage_unique(lake, "trades")
     assert _status(lake)[copy][0] == "success"
+
+    # A forced run without the flag makes it a duplicate again and takes its rows out.
+    proc, report = ingest(bronze, lake, "--force")
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert files_by_path(report)[copy]["status"] == "duplicate"
+    assert silver_ids(lake) == expected_ids(range(4))
+    assert_lineage_unique(lake, "trades")
+    assert _status(lake)[copy][0] == "duplicate"
 
 
 @pytest.fixture
