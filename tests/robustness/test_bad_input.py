@@ -176,8 +176,10 @@ def test_unreadable_file_fails_alone_and_lands_after_chmod(shared_tmp):
     bronze, lake = new_lake(tmp_path, open_to_all=True)
     _good(bronze, 5)
     locked = _write(bronze, "ETHUSDT", trades_text(3, symbol="ETHUSDT"))
+    hidden = _write(bronze, "BTCUSDT", trades_text(2, start=100), folder="private")
     open_tree(tmp_path)
     locked.chmod(0o000)
+    hidden.parent.chmod(0o000)  # a folder nobody may list: reported, not silently skipped
 
     for _ in range(2):  # the rerun while still unreadable says the same
         proc, report = ingest(bronze, lake, user="nobody")
@@ -189,14 +191,18 @@ def test_unreadable_file_fails_alone_and_lands_after_chmod(shared_tmp):
         assert silver_ids(lake) == expected_ids(range(5))
         status, reason = _status(lake)[ETH]
         assert status == "failed" and reason.startswith("unreadable: permission denied")
+        [folder] = report["unrecognised"]
+        assert folder["rel_path"] == "tardis/private"
+        assert folder["reason"].startswith("folder cannot be listed (permission denied)")
 
     locked.chmod(0o644)
+    hidden.parent.chmod(0o755)
     proc, report = ingest(bronze, lake, user="nobody")
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     assert files_by_path(report)[ETH]["status"] == "success"
     rows = table_rows(lake, "trades")
-    assert rows.group_by("symbol").len().sort("symbol").rows() == [("BTCUSDT", 5), ("ETHUSDT", 3)]
+    assert rows.group_by("symbol").len().sort("symbol").rows() == [("BTCUSDT", 7), ("ETHUSDT", 3)]
     assert_lineage_unique(lake, "trades")
     entries = manifest(lake).filter(pl.col("bronze_path") == ETH)
     assert sorted(entries["status"]) == ["success", "superseded"]
