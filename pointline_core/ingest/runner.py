@@ -127,9 +127,10 @@ def ingest(
     a reason and the others go on. ``retry_quarantined`` re-ingests files that had rows
     quarantined (for example ``symbol_not_covered`` before their symbols were imported),
     replacing their rows. A file whose size and mtime match its manifest entry is not hashed
-    again unless ``rehash``. A file whose content (vendor, data type, sha256) already landed
-    from another Bronze path, or lands earlier in this run (path order), is recorded as
-    ``duplicate`` and not written, unless ``allow_duplicate_content``. A file that cannot be
+    again unless ``rehash``. A copy of a file (same vendor, data type, file name and sha256)
+    whose rows already landed from another Bronze path, or land earlier in this run (path
+    order), is recorded as ``duplicate`` and not written, unless
+    ``allow_duplicate_content``. A file that cannot be
     read fails with an ``unreadable: ...`` reason; the others go on. Returns an
     :class:`IngestReport`.
     """
@@ -147,8 +148,17 @@ def ingest(
 
     with _ingest_lock(lake, dry_run, progress):
         redo = DONE if force else ("quarantined",) if retry_quarantined else ()
-        run = _Run(plugins, bronze, lake, opts, redo, dry_run, rehash, Progress(progress))
-        run.allow_duplicate_content = allow_duplicate_content
+        run = _Run(
+            plugins,
+            bronze,
+            lake,
+            opts,
+            redo,
+            dry_run,
+            rehash,
+            Progress(progress),
+            allow_duplicate_content=allow_duplicate_content,
+        )
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)
 
@@ -206,6 +216,8 @@ class _Run:
         dry_run: bool,
         rehash: bool,
         progress: Progress,
+        *,
+        allow_duplicate_content: bool = False,
     ) -> None:
         self.plugins = plugins
         self.bronze = bronze
@@ -217,7 +229,7 @@ class _Run:
         self.progress = progress
         self.manifest = ManifestStore(lake)
         self.validation = ValidationLog(lake)
-        self.allow_duplicate_content = False
+        self.allow_duplicate_content = allow_duplicate_content
         self.commits: Counter[str] = Counter()
         self._stores: dict[str, Stores] = {}
         self._dim: pl.DataFrame | None = None
