@@ -208,6 +208,23 @@ def test_unreadable_file_fails_alone_and_lands_after_chmod(shared_tmp):
     assert sorted(entries["status"]) == ["success", "superseded"]
 
 
+def test_unlistable_quant360_folder_is_reported_not_skipped(shared_tmp):
+    require_root("running pointline as nobody")
+    bronze, lake = shared_tmp / "bronze", shared_tmp / "lake"
+    folder = bronze / "quant360" / "exchange=sse" / "type=tick_new" / "date=2024-01-02"
+    (folder / "symbol=600000").mkdir(parents=True)
+    lake.mkdir()
+    open_tree(shared_tmp)
+    folder.chmod(0o000)
+
+    proc, report = ingest(bronze, lake, "--vendor", "quant360", user="nobody")
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    [u] = report["unrecognised"]
+    assert u["rel_path"] == "quant360/exchange=sse/type=tick_new/date=2024-01-02"
+    assert u["reason"].startswith("folder cannot be listed (permission denied)")
+
+
 def test_file_name_not_utf8_is_unrecognised_and_the_others_land(lake_dirs):
     bronze, lake = lake_dirs
     _good(bronze, 5)
