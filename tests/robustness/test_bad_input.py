@@ -93,6 +93,11 @@ def test_copy_in_a_subfolder_is_a_duplicate_not_written_twice(lake_dirs):
     original = "tardis/backup/" + trades_name("BTCUSDT")  # first in path order
     copies = [BTC, "tardis/zz/again/" + trades_name("BTCUSDT")]
 
+    proc, report = ingest(bronze, lake, "--dry-run")  # says so, writes nothing
+    assert proc.returncode == 0, proc.stderr
+    assert {files_by_path(report)[c]["status"] for c in copies} == {"duplicate"}
+    assert not (lake / "control" / "ingest_manifest").exists()
+
     proc, report = ingest(bronze, lake)
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
