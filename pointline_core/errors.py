@@ -119,6 +119,10 @@ class MaintenanceError(StorageError):
     """A compaction or vacuum request is invalid (unknown partition key, retention too short)."""
 
 
+class PartitionValueError(StorageError):
+    """A row's partition value cannot be stored (a date outside years 1..9999)."""
+
+
 class LakePathError(PointlineError):
     """The lake root path cannot hold Delta tables that readers can read back."""
 

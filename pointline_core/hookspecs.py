@@ -134,7 +134,8 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
     same row count and order as ``frame``. Fixed-point columns are encoded with
     :func:`pointline_core.fixedpoint.encode`. Rows that cannot be made valid are kept and
     flagged: add a String column ``_reject_reason`` (null = row is fine); the runner
-    quarantines flagged rows with that reason. Raise
+    quarantines flagged rows with that reason. An optional String column ``_reject_detail``
+    becomes the quarantine ``detail`` of a flagged row (the value and its likely cause). Raise
     :class:`~pointline_core.errors.CanonicalizeError` for problems that doom the whole file.
     """
 

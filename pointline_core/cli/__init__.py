@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from pointline_core.cli import interrupts
 from pointline_core.errors import PointlineError
 
 _COMMAND_MODULES = (
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    interrupts.install()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pointline_core.cli.output import print_json, print_table
 from pointline_core.ingest.report import IngestReport
+from pointline_core.storage.manifest import STATUSES
 
 
 def print_report(report: IngestReport) -> None:
@@ -26,11 +27,12 @@ def print_report(report: IngestReport) -> None:
                 for t in report.tables
             ],
         )
-    failed = [f for f in report.files if f.status == "failed"]
-    if failed:
-        print("\nfailed files:")
-        for f in failed:
-            print(f"  {f.rel_path}: {f.reason}")
+    for status, title in (("failed", "failed files"), ("duplicate", "duplicates (not written)")):
+        listed = [f for f in report.files if f.status == status]
+        if listed:
+            print(f"\n{title}:")
+            for f in listed:
+                print(f"  {f.rel_path}: {f.reason}")
     reasons: dict[str, int] = {}
     for f in report.files:
         for reason, n in f.quarantine_reasons.items():
@@ -61,6 +63,7 @@ def _ingest(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         progress=not args.json,
         rehash=args.rehash,
+        allow_duplicate_content=args.allow_duplicate_content,
     )
     if args.json:
         print_json(report)
@@ -127,10 +130,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="hash every file even when its size and mtime match the manifest",
     )
+    p.add_argument(
+        "--allow-duplicate-content",
+        action="store_true",
+        help="ingest a file even when the same content already landed from another path "
+        "(by default such a file is recorded as duplicate and not written)",
+    )
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=_ingest)
     p = sub.add_parser("manifest", help="list ingested files and why any failed")
     p.add_argument("lake", help="lake root")
-    p.add_argument("--status", choices=["pending", "success", "failed", "quarantined"])
+    p.add_argument("--status", choices=list(STATUSES), help="only entries with this status")
     p.add_argument("--json", action="store_true", help="print entries as JSON")
     p.set_defaults(func=_manifest)

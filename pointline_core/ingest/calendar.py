@@ -1,10 +1,26 @@
-"""Stage: trading_date = the exchange-local calendar day of ts_event_us."""
+"""Stage: trading_date = the exchange-local calendar day of ts_event_us.
+
+The mapping is total: a ``ts_event_us`` whose day no reader can store (outside years
+1..9999: Python dates, Delta partition values) gets a null ``trading_date`` instead of
+failing the run, and validation quarantines the row as ``out_of_range:trading_date``; its
+quarantine row lands in Delta's default partition (docs/storage.md).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import polars as pl
+
+_DAY_US = 86_400_000_000
+_EPOCH = dt.date(1970, 1, 1)
+#: ``ts_event_us`` with a trading_date: a UTC day between 0001-01-02 and 9999-12-30
+#: (half-open), so a local day (at most one day off) is always a representable date.
+TS_MIN_US = (dt.date(1, 1, 2) - _EPOCH).days * _DAY_US
+TS_END_US = (dt.date(9999, 12, 30) - _EPOCH).days * _DAY_US
+#: The validation reason of a row whose ts_event_us has no trading_date.
+NO_TRADING_DATE = "out_of_range:trading_date"
 
 
 def unknown_exchange_reason(names: list[str]) -> str:
@@ -15,12 +31,30 @@ def unknown_exchange_reason(names: list[str]) -> str:
     )
 
 
+def storable(ts_us: pl.Expr) -> pl.Expr:
+    """True where ``ts_us`` has a representable trading_date (see :data:`TS_MIN_US`)."""
+    return ts_us.is_between(TS_MIN_US, TS_END_US, closed="left")
+
+
 def local_date(ts_us: pl.Expr, timezone: str) -> pl.Expr:
-    return (
-        pl.from_epoch(ts_us, time_unit="us")
+    """The day of ``ts_us`` in ``timezone``; null (never an error) outside the storable range."""
+    # Clipped first so the conversion never sees a value it cannot represent.
+    safe = ts_us.clip(TS_MIN_US, TS_END_US - 1)
+    day = (
+        pl.from_epoch(safe, time_unit="us")
         .dt.replace_time_zone("UTC")
         .dt.convert_time_zone(timezone)
         .dt.date()
+    )
+    return pl.when(storable(ts_us)).then(day).otherwise(pl.lit(None, pl.Date))
+
+
+def no_trading_date_detail() -> pl.Expr:
+    """The quarantine ``detail`` of an ``out_of_range:trading_date`` row."""
+    return pl.format(
+        "ts_event_us={} is outside 0001-01-02..9999-12-30 (the days a lake can store); "
+        "check the timestamp unit (microseconds expected)",
+        pl.col("ts_event_us"),
     )
 
 

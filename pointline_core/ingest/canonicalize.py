@@ -8,7 +8,7 @@ import functools
 import polars as pl
 
 from pointline_core.ingest.failure import FileFailed, hook_error
-from pointline_core.ingest.validate import REASON
+from pointline_core.ingest.validate import DETAIL, REASON
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
@@ -20,7 +20,8 @@ def _vendor_schema(spec: TableSpec) -> dict[str, pl.DataType]:
 
 
 def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> pl.DataFrame:
-    """The canonicalize contract: a DataFrame, exact vendor columns and dtypes, same rows."""
+    """The canonicalize contract: a DataFrame, exact vendor columns and dtypes, same rows,
+    plus the optional String columns ``_reject_reason`` and ``_reject_detail``."""
     if not isinstance(frame, pl.DataFrame):
         raise FileFailed(
             f"schema_mismatch: plugin {vendor!r} canonicalize returned "
@@ -28,7 +29,7 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
         )
     want = _vendor_schema(spec)
     schema = frame.schema
-    have = [c for c in schema if c != REASON]
+    have = [c for c in schema if c not in (REASON, DETAIL)]
     missing = [c for c in want if c not in schema]
     extra = [c for c in have if c not in want]
     wrong = [
@@ -36,8 +37,9 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
         for c, dtype in want.items()
         if c in schema and schema[c] != dtype
     ]
-    if REASON in schema and schema[REASON] not in (pl.String, pl.Null):
-        wrong.append(f"{REASON}: {schema[REASON]} (must be String)")
+    for name in (REASON, DETAIL):
+        if name in schema and schema[name] not in (pl.String, pl.Null):
+            wrong.append(f"{name}: {schema[name]} (must be String)")
     problems = [
         f"{label} {items}"
         for label, items in (("missing", missing), ("unexpected", extra), ("wrong dtype", wrong))
@@ -50,6 +52,10 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
             f"schema_mismatch: plugin {vendor!r} canonicalize for table {spec.name!r}: "
             + "; ".join(problems)
         )
+    if DETAIL in schema:
+        # A detail only means something next to the plugin's reason.
+        keep = pl.col(REASON).is_not_null() if REASON in schema else pl.lit(False)
+        frame = frame.with_columns(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
     return frame
 
 

@@ -23,7 +23,8 @@ def discover(plugins: Plugins, bronze_root: Path, vendors: Sequence[str]) -> Dis
     """Run ``pointline_discover`` on each vendor; a plugin that raises is reported, not fatal.
 
     Files come back sorted by (vendor, rel_path) so that file ids are allocated in the same
-    order whatever order the plugin or the file system listed them in.
+    order whatever order the plugin or the file system listed them in. A file whose path is
+    not valid UTF-8 is reported unrecognised (with ``\\x`` escapes), never ingested.
     """
     files: list[BronzeFile] = []
     unrecognised: list[Unrecognised] = []
@@ -54,12 +55,52 @@ def discover(plugins: Plugins, bronze_root: Path, vendors: Sequence[str]) -> Dis
                 VendorError(vendor, "discover", f"plugin {vendor!r}: {type(exc).__name__}: {exc}")
             )
             continue
-        files.extend(mine)
-        unrecognised.extend(other)
+        for file in mine:
+            if is_utf8(file.rel_path):
+                files.append(file)
+            else:
+                unrecognised.append(
+                    Unrecognised(vendor, printable(file.rel_path), not_utf8_reason(file.rel_path))
+                )
+        unrecognised.extend(
+            u if is_utf8(u.rel_path) and is_utf8(u.reason) else _printable_unrecognised(u)
+            for u in other
+        )
     unrecognised.extend(_foreign_folders(plugins, bronze_root))
     files.sort(key=lambda f: (f.vendor, f.rel_path, f.data_type))
     unrecognised.sort(key=lambda u: (u.vendor, u.rel_path))
     return Discovered(files, unrecognised, errors)
+
+
+def not_utf8_reason(rel_path: str) -> str:
+    """Why a path that is not valid UTF-8 is not ingested, and what to do."""
+    return (
+        f"file name is not valid UTF-8: {printable(rel_path.rsplit('/', 1)[-1])} (bytes that "
+        "are not UTF-8 shown as \\xNN); rename it to UTF-8 (e.g. convmv -f latin1 -t utf8) "
+        "so the lake can record it"
+    )
+
+
+def is_utf8(text: str) -> bool:
+    """False for a name decoded from bytes that are not UTF-8 (Python keeps such bytes as
+    lone surrogates, which no table, report or terminal can hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """``text`` with the bytes that are not UTF-8 written as ``\\xNN`` escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _printable_unrecognised(u: Unrecognised) -> Unrecognised:
+    reason = printable(u.reason)
+    if not is_utf8(u.rel_path):
+        reason = f"{not_utf8_reason(u.rel_path)}; {reason}"
+    return Unrecognised(u.vendor, printable(u.rel_path), reason)
 
 
 def _foreign_folders(plugins: Plugins, bronze_root: Path) -> list[Unrecognised]:
@@ -71,9 +112,9 @@ def _foreign_folders(plugins: Plugins, bronze_root: Path) -> list[Unrecognised]:
     installed = set(plugins.names())
     return [
         Unrecognised(
-            entry.name,
-            f"{entry.name}/",
-            f"no installed plugin owns the Bronze folder {entry.name!r} (installed: "
+            printable(entry.name),
+            f"{printable(entry.name)}/",
+            f"no installed plugin owns the Bronze folder {printable(entry.name)!r} (installed: "
             f"{', '.join(sorted(installed)) or 'none'}); install pointline-{entry.name} or "
             "move the folder",
         )

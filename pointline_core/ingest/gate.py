@@ -1,4 +1,6 @@
-"""Stage: the manifest gate. Decide per file: skip (already ingested) or (re)process."""
+"""Stage: the manifest gate. Decide per file: skip (already ingested), settle it here
+(unreadable: failed; the same content already landed from another path: duplicate) or
+(re)process it."""
 
 from __future__ import annotations
 
@@ -7,12 +9,28 @@ from collections.abc import Collection, Mapping, Sequence
 import attrs
 
 from pointline_core.hashing import sha256_file
+from pointline_core.ingest.failure import unreadable_reason
 from pointline_core.ingest.report import FileResult
 from pointline_core.models import BronzeFile
 from pointline_core.storage.manifest import FileIdentity, ManifestEntry
 
 #: Statuses after which a file is complete; rerunning skips it unless forced.
 DONE = ("success", "quarantined")
+#: The sha256 recorded for a file that could not be read (not hex, so never a real hash):
+#: the failure is in the manifest, and once the file is readable its real identity
+#: supersedes this entry.
+UNREADABLE = "unreadable"
+
+ContentKey = tuple[str, str, str, str]
+
+
+def content_key(identity: FileIdentity) -> ContentKey:
+    """What two paths share when they hold the same file: (vendor, data_type, file name,
+    sha256). The file name is part of it because plugins may read facts from it (a symbol,
+    a day) that the rows do not repeat: two symbols' files with identical bytes are not
+    copies of one another; the same name and bytes in another folder are."""
+    name = identity.bronze_path.rsplit("/", 1)[-1]
+    return (identity.vendor, identity.data_type, name, identity.sha256)
 
 
 @attrs.frozen(slots=True)
@@ -24,8 +42,20 @@ class GateDecision:
     existing: ManifestEntry | None
     skip: bool
     #: done entries of the same (vendor, data_type, path) with other content: their rows are
-    #: replaced by this file's once it is written
+    #: replaced by this file's once it is written (and failed ``unreadable`` entries there)
     supersedes: tuple[ManifestEntry, ...] = ()
+    #: the file could not be read: the failure reason (the file fails without a parse)
+    unreadable: str | None = None
+    #: the path whose identical content already landed: this file is a duplicate
+    duplicate_of: str | None = None
+    #: an earlier path of this run with identical content: a duplicate once that one has
+    #: landed rows (decided after it is processed)
+    copy_of: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Decided at the gate: nothing to parse or write."""
+        return not self.skip and (self.unreadable is not None or self.duplicate_of is not None)
 
     def skipped_result(self) -> FileResult:
         e = self.existing
@@ -50,6 +80,8 @@ class Identified:
     size: int
     mtime_ns: int
     hashed: bool
+    #: why the file could not be read (its identity then has sha256 :data:`UNREADABLE`)
+    unreadable: str | None = None
 
 
 def identify(
@@ -64,9 +96,15 @@ def identify(
     """
     out = []
     for file in files:
-        st = file.path.stat()
+        try:
+            st = file.path.stat()
+        except OSError as exc:
+            out.append(_unreadable(file, exc, 0, 0))
+            continue
         entries = by_path.get((file.vendor, file.data_type, file.rel_path), ())
-        newest = max(entries, key=lambda e: (e.created_at_us, e.file_id), default=None)
+        # An unreadable entry has no content hash to reuse.
+        hashed_entries = [e for e in entries if e.sha256 != UNREADABLE]
+        newest = max(hashed_entries, key=lambda e: (e.created_at_us, e.file_id), default=None)
         if (
             not rehash
             and newest is not None
@@ -75,9 +113,19 @@ def identify(
         ):
             out.append(Identified(newest.identity, st.st_size, st.st_mtime_ns, hashed=False))
             continue
-        identity = FileIdentity(file.vendor, file.data_type, file.rel_path, sha256_file(file.path))
+        try:
+            sha = sha256_file(file.path)
+        except OSError as exc:
+            out.append(_unreadable(file, exc, st.st_size, st.st_mtime_ns))
+            continue
+        identity = FileIdentity(file.vendor, file.data_type, file.rel_path, sha)
         out.append(Identified(identity, st.st_size, st.st_mtime_ns, hashed=True))
     return out
+
+
+def _unreadable(file: BronzeFile, exc: OSError, size: int, mtime_ns: int) -> Identified:
+    identity = FileIdentity(file.vendor, file.data_type, file.rel_path, UNREADABLE)
+    return Identified(identity, size, mtime_ns, False, unreadable_reason(file.path, exc))
 
 
 def gate(
@@ -98,16 +146,75 @@ def gate(
     for file, ident in zip(files, identified, strict=True):
         identity = ident.identity
         existing = known.get(identity)
+        if ident.unreadable is not None:
+            decisions.append(
+                GateDecision(
+                    file,
+                    identity,
+                    ident.size,
+                    ident.mtime_ns,
+                    existing,
+                    skip=False,
+                    unreadable=ident.unreadable,
+                )
+            )
+            continue
         skip = existing is not None and existing.status in DONE and existing.status not in redo
         older = tuple(
             e
             for e in same_path.get((identity.vendor, identity.data_type, identity.bronze_path), ())
-            if e.sha256 != identity.sha256 and e.status in DONE
+            if e.sha256 != identity.sha256
+            and (e.status in DONE or (e.sha256 == UNREADABLE and e.status == "failed"))
         )
         decisions.append(
             GateDecision(file, identity, ident.size, ident.mtime_ns, existing, skip, older)
         )
     return decisions
+
+
+def mark_duplicates(
+    decisions: Sequence[GateDecision], landed: Mapping[ContentKey, Sequence[str]]
+) -> list[GateDecision]:
+    """Mark files whose content (vendor, data_type, file name, sha256: a copy of the file in
+    another folder) is already in the lake from another path, so no row lands twice.
+
+    ``landed`` maps content to the Bronze paths of done manifest entries that wrote rows.
+    A file whose content landed from another path (one this run does not process again) is
+    a ``duplicate_of`` that path. Among files of this run with the same content
+    (``decisions`` are in path order), the first is processed and the others are its
+    ``copy_of``: the runner makes them duplicates once
+    it has written rows (a copy of a file with no rows, such as the empty gzip a vendor
+    sends for a day without data, doubles nothing and is ingested like any file). Zero-byte
+    files are never duplicates.
+    """
+    # A landed path that this run processes again with the same content (forced) is
+    # ordered with the run's files instead: otherwise two forced copies would each be the
+    # other's duplicate.
+    again = {
+        (content_key(d.identity), d.identity.bronze_path)
+        for d in decisions
+        if not d.skip and d.unreadable is None
+    }
+    first: dict[ContentKey, str] = {}
+    out = []
+    for d in decisions:
+        if d.unreadable is not None or d.size == 0:
+            out.append(d)
+            continue
+        key = content_key(d.identity)
+        path = d.identity.bronze_path
+        elsewhere = [p for p in landed.get(key, ()) if p != path and (key, p) not in again]
+        if d.skip:
+            first.setdefault(key, path)
+            out.append(d)
+        elif elsewhere:
+            out.append(attrs.evolve(d, duplicate_of=elsewhere[0]))
+        elif key in first:
+            out.append(attrs.evolve(d, copy_of=first[key]))
+        else:
+            first[key] = path
+            out.append(d)
+    return out
 
 
 def stale_stats(

@@ -14,8 +14,10 @@ from pointline_core.models import Unrecognised
 class FileResult:
     """Outcome for one discovered Bronze file.
 
-    ``status`` is the manifest status written (``success``, ``quarantined``, ``failed``) or
-    ``skipped`` (already ingested, nothing done) or, in a dry run, what would have been written.
+    ``status`` is the manifest status written (``success``, ``quarantined``, ``failed``,
+    ``duplicate``: the same content already landed from the path ``reason`` names, nothing
+    written) or ``skipped`` (already ingested, nothing done) or, in a dry run, what would
+    have been written.
     """
 
     vendor: str
@@ -95,12 +97,16 @@ def summarise(files: list[FileResult], commits: Counter[str]) -> list[TableTotal
 
 
 def message_for(files: list[FileResult], dry_run: bool) -> str:
-    done = [f for f in files if f.status != "skipped"]
+    done = [f for f in files if f.status not in ("skipped", "duplicate")]
+    duplicates = sum(f.status == "duplicate" for f in files)
+    dup = f"; {duplicates} duplicate(s) of ingested content, not written" if duplicates else ""
     if not files:
         return "no Bronze files found"
     if not done:
-        return f"nothing new: all {len(files)} file(s) were already ingested; nothing written"
+        skipped = len(files) - duplicates
+        return f"nothing new: all {skipped} file(s) were already ingested{dup}; nothing written"
     verb = "would ingest" if dry_run else "ingested"
     failed = sum(f.status == "failed" for f in done)
     tail = f", {failed} failed" if failed else ""
-    return f"{verb} {len(done) - failed} file(s){tail}; {len(files) - len(done)} skipped"
+    skipped = len(files) - len(done) - duplicates
+    return f"{verb} {len(done) - failed} file(s){tail}; {skipped} skipped{dup}"

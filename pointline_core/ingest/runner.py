@@ -27,7 +27,17 @@ import polars as pl
 from pointline_core.errors import PointlineError
 from pointline_core.ingest.discover import discover
 from pointline_core.ingest.failure import FileFailed
-from pointline_core.ingest.gate import DONE, GateDecision, gate, identify, stale_stats
+from pointline_core.ingest.gate import (
+    DONE,
+    UNREADABLE,
+    ContentKey,
+    GateDecision,
+    content_key,
+    gate,
+    identify,
+    mark_duplicates,
+    stale_stats,
+)
 from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (
     FileResult,
@@ -36,6 +46,7 @@ from pointline_core.ingest.report import (
     summarise,
 )
 from pointline_core.ingest.status import (
+    duplicate_result,
     failed_result,
     finished_result,
     reopen_update,
@@ -105,6 +116,7 @@ def ingest(
     *,
     retry_quarantined: bool = False,
     rehash: bool = False,
+    allow_duplicate_content: bool = False,
     plugins: Plugins | None = None,
     options: IngestOptions | None = None,
 ) -> IngestReport:
@@ -116,7 +128,12 @@ def ingest(
     a reason and the others go on. ``retry_quarantined`` re-ingests files that had rows
     quarantined (for example ``symbol_not_covered`` before their symbols were imported),
     replacing their rows. A file whose size and mtime match its manifest entry is not hashed
-    again unless ``rehash``. Returns an :class:`IngestReport`.
+    again unless ``rehash``. A copy of a file (same vendor, data type, file name and sha256)
+    whose rows already landed from another Bronze path, or land earlier in this run (path
+    order), is recorded as ``duplicate`` and not written, unless
+    ``allow_duplicate_content``. A file that cannot be
+    read fails with an ``unreadable: ...`` reason; the others go on. Returns an
+    :class:`IngestReport`.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -135,7 +152,17 @@ def ingest(
         if not dry_run:
             # An interrupted symbols import must finish before rows are stamped again.
             finish_pending(lake, plugins)
-        run = _Run(plugins, bronze, lake, opts, redo, dry_run, rehash, Progress(progress))
+        run = _Run(
+            plugins,
+            bronze,
+            lake,
+            opts,
+            redo,
+            dry_run,
+            rehash,
+            Progress(progress),
+            allow_duplicate_content=allow_duplicate_content,
+        )
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)
 
@@ -193,6 +220,8 @@ class _Run:
         dry_run: bool,
         rehash: bool,
         progress: Progress,
+        *,
+        allow_duplicate_content: bool = False,
     ) -> None:
         self.plugins = plugins
         self.bronze = bronze
@@ -204,6 +233,7 @@ class _Run:
         self.progress = progress
         self.manifest = ManifestStore(lake)
         self.validation = ValidationLog(lake)
+        self.allow_duplicate_content = allow_duplicate_content
         self.commits: Counter[str] = Counter()
         self._stores: dict[str, Stores] = {}
         self._dim: pl.DataFrame | None = None
@@ -212,7 +242,8 @@ class _Run:
     # -- gate ---------------------------------------------------------------------------
 
     def process(self, files: list[BronzeFile]) -> list[FileResult]:
-        known = self._known_entries(files)
+        manifest = self.manifest.frame()
+        known = self._known_entries(manifest, files)
         by_identity = {e.identity: e for e in known}
         by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
         for e in known:
@@ -221,24 +252,96 @@ class _Run:
         if not self.dry_run:
             self.manifest.record_stat(stale_stats(identified, by_identity))
         decisions = gate(files, identified, by_identity, by_path, self.redo)
+        if not self.allow_duplicate_content:
+            decisions = mark_duplicates(decisions, self._landed(manifest, decisions))
         results = [d.skipped_result() for d in decisions if d.skip]
         todo = [d for d in decisions if not d.skip]
-        if not todo:
-            return results
-        ids = self._allocate(todo)
-        items = [WorkItem(d, ids[d.identity]) for d in todo]
-        self.progress.start(len(items), sum(d.size for d in todo))
-        for unit in self._units(items):
-            results.extend(self._process_unit(unit))
-        self.progress.finish()
+        if not self.dry_run:
+            self._retire_unreadable_entries(decisions)
+        if todo:
+            ids = self._allocate(todo)
+            items = [WorkItem(d, ids[d.identity]) for d in todo]
+            results.extend(self._settle([i for i in items if i.decision.settled]))
+            work = [i for i in items if not i.decision.settled]
+            first = [i for i in work if i.decision.copy_of is None]
+            copies = [i for i in work if i.decision.copy_of is not None]
+            self.progress.start(len(work), sum(i.decision.size for i in work))
+            for unit in self._units(first):
+                results.extend(self._process_unit(unit))
+            # Copies of a file of this run: duplicates once it wrote rows, else ingested.
+            rows_at = {r.rel_path: r.rows_total for r in results if r.status in (*DONE, "skipped")}
+            dup = [i for i in copies if rows_at.get(i.decision.copy_of or "", 0) > 0]
+            results.extend(self._settle([self._as_duplicate(i) for i in dup]))
+            for unit in self._units([i for i in copies if i not in dup]):
+                results.extend(self._process_unit(unit))
+            self.progress.finish()
         order = {f.rel_path: i for i, f in enumerate(files)}
         return sorted(results, key=lambda r: (r.vendor, order.get(r.rel_path, 0)))
 
-    def _known_entries(self, files: list[BronzeFile]) -> list[ManifestEntry]:
-        """Manifest entries at the discovered paths, any content: one manifest read per run."""
+    @staticmethod
+    def _known_entries(manifest: pl.DataFrame, files: list[BronzeFile]) -> list[ManifestEntry]:
+        """Manifest entries at the discovered paths, any content (one manifest read per run)."""
         paths = sorted({f.rel_path for f in files})
-        frame = self.manifest.frame().filter(pl.col("bronze_path").is_in(paths))
-        return manifest_entries(frame)
+        return manifest_entries(manifest.filter(pl.col("bronze_path").is_in(paths)))
+
+    @staticmethod
+    def _landed(
+        manifest: pl.DataFrame, decisions: list[GateDecision]
+    ) -> dict[ContentKey, list[str]]:
+        """Paths (sorted) of done entries that wrote rows, by content, for the contents of
+        this run's files."""
+        shas = sorted({d.identity.sha256 for d in decisions} - {UNREADABLE})
+        landed = manifest.filter(
+            pl.col("sha256").is_in(shas),
+            pl.col("status").is_in(DONE),
+            pl.col("rows_total") > 0,
+        ).sort("bronze_path")
+        out: dict[ContentKey, list[str]] = {}
+        for e in manifest_entries(landed):
+            out.setdefault(content_key(e.identity), []).append(e.bronze_path)
+        return out
+
+    @staticmethod
+    def _as_duplicate(item: WorkItem) -> WorkItem:
+        decision = attrs.evolve(item.decision, duplicate_of=item.decision.copy_of, copy_of=None)
+        return WorkItem(decision, item.file_id)
+
+    def _settle(self, items: list[WorkItem]) -> list[FileResult]:
+        """Files decided at the gate: unreadable ones fail, duplicates are recorded; nothing
+        is parsed. A duplicate that had rows (forced, or landed with
+        ``allow_duplicate_content`` earlier) has them deleted first: it was set back to
+        ``pending`` when its id was allocated, so a crash in between redoes this."""
+        results = []
+        updates = []
+        for item in items:
+            d = item.decision
+            if d.unreadable is not None:
+                result = item.failed(d.unreadable)
+            else:
+                assert d.duplicate_of is not None
+                result = duplicate_result(d.file, item.file_id, d.duplicate_of)
+                old = d.existing
+                if not self.dry_run and old is not None and old.status in DONE and old.table_name:
+                    self._stores_for(old.table_name).forget([item.file_id])
+            results.append(result)
+            e = d.existing
+            if e is None or (e.status, e.status_reason) != (result.status, result.reason):
+                updates.append(result)
+        if not self.dry_run:
+            self.manifest.update([status_update(r) for r in updates])
+        return results
+
+    def _retire_unreadable_entries(self, decisions: list[GateDecision]) -> None:
+        """A file that was unreadable and is now read and found already ingested: its
+        ``unreadable`` entry is superseded (processed files do this when they land)."""
+        updates = [
+            superseded_update(old, d.existing.file_id)
+            for d in decisions
+            if d.skip and d.existing is not None
+            for old in d.supersedes
+            if old.sha256 == UNREADABLE
+        ]
+        self.manifest.update(updates)
 
     def _allocate(self, todo: list[GateDecision]) -> dict[FileIdentity, int]:
         if self.dry_run:
@@ -255,7 +358,9 @@ class _Run:
         reopen = [
             reopen_update(ids[d.identity])
             for d in todo
-            if d.existing is not None and d.existing.status != "pending"
+            if d.existing is not None
+            and d.existing.status != "pending"
+            and (not d.settled or d.existing.status in DONE)
         ]
         if reopen:
             self.manifest.update(reopen)

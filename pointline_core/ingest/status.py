@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pointline_core.ingest.gate import UNREADABLE
 from pointline_core.ingest.report import FileResult
 from pointline_core.ingest.transform import FileStats
 from pointline_core.models import BronzeFile
@@ -22,6 +23,25 @@ def failed_result(file: BronzeFile, file_id: int, reason: str) -> FileResult:
         file_id=_public_id(file_id),
         status="failed",
         reason=reason,
+    )
+
+
+def duplicate_reason(first_path: str) -> str:
+    return (
+        f"duplicate: same content as {first_path} (not written again; delete one copy, or "
+        "ingest with --allow-duplicate-content to keep both)"
+    )
+
+
+def duplicate_result(file: BronzeFile, file_id: int, first_path: str) -> FileResult:
+    """A file whose content already landed from ``first_path``: recorded, not written."""
+    return FileResult(
+        vendor=file.vendor,
+        data_type=file.data_type,
+        rel_path=file.rel_path,
+        file_id=_public_id(file_id),
+        status="duplicate",
+        reason=duplicate_reason(first_path),
     )
 
 
@@ -68,6 +88,12 @@ def reopen_update(file_id: int) -> StatusUpdate:
 
 def superseded_update(old: ManifestEntry, new_file_id: int) -> StatusUpdate:
     """The old entry of a re-delivered path keeps its counts and names its replacement."""
+    if old.sha256 == UNREADABLE:
+        return StatusUpdate(
+            old.file_id,
+            "superseded",
+            status_reason=f"readable again: its content is file_id {new_file_id}",
+        )
     return StatusUpdate(
         old.file_id,
         "superseded",

@@ -14,14 +14,19 @@ from collections.abc import Iterator, Mapping, Sequence
 import attrs
 import polars as pl
 
-from pointline_core.ingest.calendar import unknown_exchanges, with_trading_date
+from pointline_core.ingest.calendar import (
+    NO_TRADING_DATE,
+    no_trading_date_detail,
+    unknown_exchanges,
+    with_trading_date,
+)
 from pointline_core.ingest.canonicalize import canonicalize
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage
 from pointline_core.ingest.parse import parsed_batches
 from pointline_core.ingest.pit import not_covered_detail, with_symbol_ids
 from pointline_core.ingest.prefetch import prefetch
-from pointline_core.ingest.validate import REASON, apply_rules
+from pointline_core.ingest.validate import DETAIL, REASON, apply_rules
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
@@ -162,5 +167,15 @@ def _stats(frame: pl.DataFrame, bad: pl.DataFrame, rules: Sequence[Rule]) -> dic
 
 
 def _quarantine_rows(bad: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    out = bad.with_columns(pl.col(REASON).alias("reason"), not_covered_detail().alias("detail"))
+    """``reason`` and ``detail``: the plugin's detail (``_reject_detail``) where it gave one,
+    else the core's for its own reasons (uncovered symbol, no storable trading_date)."""
+    plugin = [pl.col(DETAIL).cast(pl.String)] if DETAIL in bad.columns else []
+    core = (
+        pl.when(pl.col(REASON) == NO_TRADING_DATE)
+        .then(no_trading_date_detail())
+        .otherwise(not_covered_detail())
+    )
+    out = bad.with_columns(
+        pl.col(REASON).alias("reason"), pl.coalesce([*plugin, core]).alias("detail")
+    )
     return out.select(columns)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from pointline_core.ingest.calendar import NO_TRADING_DATE
 from pointline_core.ingest.failure import FileFailed, hook_error
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
@@ -14,12 +15,16 @@ from pointline_core.schemas.spec import TableSpec
 from pointline_core.validation_rules import Rule
 
 REASON = "_reject_reason"
+#: Optional plugin column: the quarantine ``detail`` of a row the plugin flagged (the value
+#: and its likely cause); ignored on rows without a plugin reason.
+DETAIL = "_reject_detail"
 # Filled in by the core later (symbol_id) or always valid by construction.
 _SKIP = ("trading_date", "symbol_id", "file_id", "file_seq")
 
 
 def core_rules(spec: TableSpec) -> list[Rule]:
-    """The rules every table gets from its spec: nullability, closed sets, positivity."""
+    """The rules every table gets from its spec: nullability, closed sets, positivity, and
+    a storable trading_date (:data:`~pointline_core.ingest.calendar.NO_TRADING_DATE`)."""
     rules: list[Rule] = []
     for col in spec.columns:
         if col.name in _SKIP:
@@ -38,6 +43,16 @@ def core_rules(spec: TableSpec) -> list[Rule]:
             )
         if col.positive:
             rules.append(Rule(f"not_positive:{col.name}", c <= 0, "reject", "must be > 0"))
+    if "trading_date" in spec.column_names and "ts_event_us" in spec.column_names:
+        # The calendar stage leaves trading_date null for a day no reader can store.
+        rules.append(
+            Rule(
+                NO_TRADING_DATE,
+                pl.col("trading_date").is_null() & pl.col("ts_event_us").is_not_null(),
+                "reject",
+                "ts_event_us has no storable trading_date (years 1..9999)",
+            )
+        )
     return rules
 
 

@@ -322,8 +322,12 @@ INGEST_MANIFEST = TableSpec(
             "status",
             "String",
             False,
-            allowed=("pending", "success", "failed", "quarantined", "superseded"),
-            description="superseded: the Bronze path was re-delivered with other content",
+            allowed=("pending", "success", "failed", "quarantined", "superseded", "duplicate"),
+            description=(
+                "superseded: the Bronze path was re-delivered with other content (or was "
+                "unreadable and has been read since); duplicate: the same content already "
+                "landed from another path, nothing written"
+            ),
         ),
         ColumnSpec("table_name", "String", True),
         ColumnSpec("rows_total", "Int64", True),

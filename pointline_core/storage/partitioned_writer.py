@@ -30,6 +30,7 @@ import polars as pl
 from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties
 from deltalake.transaction import AddAction
 
+from pointline_core.errors import PartitionValueError
 from pointline_core.schemas.spec import TableSpec
 
 #: Rows buffered per partition before a Parquet file is written (about 100 MB of typical
@@ -37,13 +38,35 @@ from pointline_core.schemas.spec import TableSpec
 FLUSH_ROWS = 1_000_000
 
 
-def _partition_text(value: object) -> str | None:
-    """A partition value as Delta stores it: ISO dates, plain strings, null as None."""
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+#: Dates a partition value (and a Delta statistic) can hold: what every reader can parse.
+DATE_MIN = dt.date(1, 1, 1)
+DATE_MAX = dt.date(9999, 12, 31)
+_KEY = "__pointline_partition_{}"
+
+
+def _partition_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A partition column as the text Delta stores (ISO dates, plain strings, lower-case
+    booleans, null stays null), computed in polars: a value is never turned into a Python
+    object, so no row value can make this fail (out-of-range dates are checked apart)."""
+    col = pl.col(column)
+    if dtype == pl.Date:
+        return col.dt.to_string("%Y-%m-%d")
+    if dtype == pl.Boolean:
+        return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
+    return col.cast(pl.String)
+
+
+def _check_dates(frame: pl.DataFrame, spec: TableSpec, keys: list[str]) -> None:
+    dates = [k for k in keys if frame.schema[k] == pl.Date]
+    for key in dates:
+        bad = frame.get_column(key).filter(~frame.get_column(key).is_between(DATE_MIN, DATE_MAX))
+        if bad.len():
+            raise PartitionValueError(
+                f"table {spec.name!r}: partition column {key!r} holds {bad.len()} date(s) "
+                f"outside {DATE_MIN}..{DATE_MAX} (day number {bad.cast(pl.Int64)[0]} since "
+                "1970-01-01); such rows must get a null partition value (quarantine) before "
+                "the write"
+            )
 
 
 def _dir_name(column: str, value: str | None) -> str:
@@ -58,13 +81,28 @@ def _stat_value(value: Any) -> Any:
     return value
 
 
+def _storable_temporal(frame: pl.DataFrame, name: str) -> bool:
+    """A temporal column's min and max lie in years 1..9999 (else its statistics are
+    left out: a Delta statistic must be a value every reader can parse)."""
+    dtype = frame.schema[name]
+    if dtype != pl.Date and not isinstance(dtype, pl.Datetime):
+        return True  # Time, Duration: no calendar year
+    years = frame.select(
+        pl.col(name).min().dt.year().alias("lo"), pl.col(name).max().dt.year().alias("hi")
+    ).row(0)
+    return all(y is None or 1 <= y <= 9999 for y in years)
+
+
 def file_stats(frame: pl.DataFrame) -> str:
     """Delta ``stats`` JSON for a data file: numRecords, min/max of comparable columns,
     null counts. Readers use min/max to skip files (for example on ts_event_us)."""
     comparable = [
         name
         for name, dtype in frame.schema.items()
-        if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.String or dtype == pl.Boolean
+        if dtype.is_numeric()
+        or (dtype.is_temporal() and _storable_temporal(frame, name))
+        or dtype == pl.String
+        or dtype == pl.Boolean
     ]
     minmax = (
         frame.select(
@@ -103,9 +141,15 @@ class _Partitions:
         self.written: list[Path] = []
 
     def add(self, frame: pl.DataFrame) -> None:
-        parts = frame.partition_by(self.keys, maintain_order=True, as_dict=True)
+        _check_dates(frame, self.spec, self.keys)
+        names = [_KEY.format(i) for i in range(len(self.keys))]
+        keyed = frame.with_columns(
+            _partition_text(k, frame.schema[k]).alias(n)
+            for k, n in zip(self.keys, names, strict=True)
+        )
+        parts = keyed.partition_by(names, maintain_order=True, as_dict=True)
         for values, part in parts.items():
-            key = tuple(_partition_text(v) for v in values)
+            key = tuple(None if v is None else str(v) for v in values)
             self.buffers.setdefault(key, []).append(part.select(self.data_columns))
             self.rows[key] = self.rows.get(key, 0) + part.height
             if self.rows[key] >= self.flush_rows:

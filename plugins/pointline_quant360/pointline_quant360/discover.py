@@ -6,7 +6,8 @@ Walks ``<bronze>/quant360/exchange=<sse|szse>/type=<stream>/date=<YYYY-MM-DD>/sy
 date, symbol and market (``STK``/``ConFI``, derived from the code range). Everything else under
 the folder is yielded as :class:`~pointline_core.models.Unrecognised` with the reason, except
 the publisher's temporary files (``.pointline-tmp-*``, in flight or left by a killed extract),
-which are skipped silently: they are never data and the next ``extract`` removes them.
+which are skipped silently: they are never data and the next ``extract`` removes them. A
+folder that cannot be listed (permission denied) is reported as unrecognised.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unre
     if not vendor_root.is_dir():
         return
     paths: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(vendor_root):
+    unlisted: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(vendor_root, onerror=unlisted.append):
         dirnames.sort()
         paths.extend(Path(dirpath) / f for f in filenames if not is_transient(f))
+    for exc in sorted(unlisted, key=lambda e: str(e.filename)):
+        # A folder that cannot be listed is reported: its files must not go missing silently.
+        what = (exc.strerror or type(exc).__name__).lower()
+        yield Unrecognised(
+            VENDOR,
+            Path(str(exc.filename)).relative_to(bronze_root).as_posix(),
+            f"folder cannot be listed ({what}); its files are not ingested: make it readable "
+            "and listable (chmod a+rx) by the user running pointline and rerun",
+        )
     for path in sorted(paths):
         rel_vendor = path.relative_to(vendor_root).as_posix()
         rel = path.relative_to(bronze_root).as_posix()

@@ -13,7 +13,8 @@ header so a user can find the cell:
 ``negative:<col>``          a size / open interest below zero
 ``not_positive:<col>``      a book-snapshot level price <= 0
 ``invalid_value:<col>``     a side / option type / ``is_snapshot`` outside the allowed set
-``out_of_range:<col>``      an event/arrival time outside 2010..2100 (not microseconds?)
+``out_of_range:<col>``      an event/arrival time outside 2010..2100; ``_reject_detail``
+                            gives the value and the likely unit (``milliseconds?`` ...)
 ``incomplete_level:<lvl>``  a snapshot level with a price but no amount, or the reverse
 ``unknown_exchange:exchange``  an exchange id this plugin does not declare
 ``exchange_mismatch:exchange`` a row whose exchange differs from the file name's exchange
@@ -45,10 +46,13 @@ from pointline_tardis.exchanges import exchange_ids, is_known
 from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 
 REJECT = "_reject_reason"
+#: The quarantine ``detail`` of a rejected row (the value and its likely cause), or null.
+DETAIL = "_reject_detail"
 #: Plausible microsecond timestamps: 2010-01-01 .. 2100-01-01 UTC. A value outside is almost
 #: certainly in another unit (ms, ns) and would land in a wrong partition.
 TS_MIN_US = 1_262_304_000_000_000
 TS_MAX_US = 4_102_444_800_000_000
+_TS_RANGE_TEXT = "2010-01-01..2100-01-01"
 
 Kind = Literal["text", "enum", "bool", "ts", "int", "float", "price", "qty", "const"]
 
@@ -225,6 +229,43 @@ def _flags_and_reasons(
     return checks
 
 
+def _in_ts_range(us: pl.Expr) -> pl.Expr:
+    return (us >= TS_MIN_US) & (us < TS_MAX_US)
+
+
+def _iso(us: pl.Expr) -> pl.Expr:
+    """``us`` (already in the accepted range) as ISO UTC text."""
+    clipped = us.clip(TS_MIN_US, TS_MAX_US - 1)
+    return pl.from_epoch(clipped, time_unit="us").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")
+
+
+def range_detail(value: pl.Expr) -> pl.Expr:
+    """Why a timestamp is ``out_of_range``: the value, the accepted range and the unit it
+    most likely is in, with the value converted, e.g. ``1709251200000 is outside
+    2010-01-01..2100-01-01 in microseconds; milliseconds? (x1000 = 2024-03-01T00:00:00Z)``."""
+
+    def unit(factor: int, divide: bool) -> pl.Expr:
+        # The value would be in range in this unit; bounds are exact integers (no overflow).
+        if divide:
+            return value.is_between(TS_MIN_US * factor, TS_MAX_US * factor, closed="left")
+        return value.is_between(TS_MIN_US // factor, TS_MAX_US // factor, closed="left")
+
+    # Scaled only where the unit matched (clipped first, so no row overflows).
+    as_ms = value.clip(TS_MIN_US // 1_000, TS_MAX_US // 1_000) * 1_000
+    as_s = value.clip(TS_MIN_US // 1_000_000, TS_MAX_US // 1_000_000) * 1_000_000
+    as_ns = value // 1_000
+    guess = (
+        pl.when(unit(1_000, divide=False))
+        .then(pl.format("milliseconds? (x1000 = {})", _iso(as_ms)))
+        .when(unit(1_000, divide=True))
+        .then(pl.format("nanoseconds? (/1000 = {})", _iso(as_ns)))
+        .when(unit(1_000_000, divide=False))
+        .then(pl.format("seconds? (x1000000 = {})", _iso(as_s)))
+        .otherwise(pl.lit("not a time of 2010..2100 in seconds, milliseconds or nanoseconds"))
+    )
+    return pl.format("{} is outside {} in microseconds; {}", value, pl.lit(_TS_RANGE_TEXT), guess)
+
+
 def _quick_flags(col: Col, columns: set[str], out: str) -> list[pl.Expr]:
     """Cheap batch-level flags (scalar booleans), true (or null) whenever
     :func:`_flags_and_reasons` would flag some row of the batch, and rarely otherwise: they
@@ -355,6 +396,8 @@ class _Plan:
     #: Cheap batch-level flags covering ``checks`` except the exchange ones
     #: (see :func:`_quick_flags`).
     quick: tuple[pl.Expr, ...]
+    #: The quarantine detail per row, from its reason (computed with the reasons).
+    detail: pl.Expr
 
 
 _FLAG = "__tardis_flag__"
@@ -387,6 +430,14 @@ def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
         tmp.update({name: f"__tardis_out__{name}" for name in ("depth", *level_lists)})
     split = 0
     quick: list[pl.Expr] = []
+    detail: pl.Expr = pl.lit(None, pl.String)
+    for col in reversed(mapping):
+        if col.range_checked and col.source in columns:
+            detail = (
+                pl.when(pl.col(REJECT) == f"out_of_range:{col.source}")
+                .then(range_detail(pl.col(tmp[col.target])))
+                .otherwise(detail)
+            )
     for col in mapping:
         checks.extend(_flags_and_reasons(col, spec, columns, tmp[col.target]))
         quick.extend(_quick_flags(col, columns, tmp[col.target]))
@@ -410,6 +461,7 @@ def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
         checks=tuple(checks),
         split=split,
         quick=tuple(quick),
+        detail=detail.cast(pl.String),
     )
 
 
@@ -439,7 +491,8 @@ def _verdict(
 
 
 def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Map one parsed batch of ``file`` to ``table``'s vendor columns plus ``_reject_reason``.
+    """Map one parsed batch of ``file`` to ``table``'s vendor columns plus ``_reject_reason``
+    and ``_reject_detail``.
 
     Same row count and order as ``frame``. Raises :class:`CanonicalizeError` when the data
     type does not map to ``table`` or a column the mapping needs is absent.
@@ -473,9 +526,19 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
     if plan.cells:
         work = work.with_columns(plan.cells)
     work = work.with_columns(plan.values)
-    out = work.select(*plan.output, pl.lit(None, pl.String).alias(REJECT), flag.alias(_FLAG))
+    out = work.select(
+        *plan.output,
+        pl.lit(None, pl.String).alias(REJECT),
+        pl.lit(None, pl.String).alias(DETAIL),
+        flag.alias(_FLAG),
+    )
     result = out.collect()
     if result.drop_in_place(_FLAG).any():
-        reasons = work.select(reason.alias(REJECT)).collect().to_series()
-        result.replace_column(result.get_column_index(REJECT), reasons)
+        flagged = (
+            work.with_columns(reason.alias(REJECT))
+            .select(REJECT, plan.detail.alias(DETAIL))
+            .collect()
+        )
+        for name in (REJECT, DETAIL):
+            result.replace_column(result.get_column_index(name), flagged.get_column(name))
     return result

@@ -141,9 +141,13 @@ def parse_rel_path(rel: PurePosixPath) -> ParsedName:
 def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
     """``(path, None)`` for each file under ``root``, following symlinked folders; a folder
     reached a second time (a symlink cycle, a second link to one folder) is not entered again
-    and comes back as ``(folder, reason)``, so it is reported rather than silently skipped."""
+    and comes back as ``(folder, reason)``, so it is reported rather than silently skipped;
+    so does a folder that cannot be listed (permission denied)."""
     seen: dict[str, Path] = {}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable.append):
+        while unreadable:
+            yield _unreadable_folder(unreadable.pop())
         folder = Path(dirpath)
         real = os.path.realpath(dirpath)
         if real in seen:
@@ -160,6 +164,18 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
         dirnames.sort()
         for filename in sorted(filenames):
             yield folder / filename, None
+    while unreadable:
+        yield _unreadable_folder(unreadable.pop())
+
+
+def _unreadable_folder(exc: OSError) -> tuple[Path, str]:
+    """A folder ``os.walk`` could not list: reported, so its files are not silently missed."""
+    what = (exc.strerror or type(exc).__name__).lower()
+    return (
+        Path(str(exc.filename)),
+        f"folder cannot be listed ({what}); its files are not ingested: make it readable "
+        "and listable (chmod a+rx) by the user running pointline and rerun",
+    )
 
 
 def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:

@@ -151,6 +151,22 @@ def _locate_bad_line(data: bytes, ncols: int, first_line: int, path: str) -> Non
             )
 
 
+def _locate_bad_utf8(data: bytes, first_line: int, path: str) -> None:
+    """Raise ParseError at the line (and byte) of the first invalid UTF-8 sequence, if any."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.end]
+        raise ParseError(
+            f"invalid UTF-8 at byte {exc.start - line_start + 1} of the line "
+            f"({exc.reason}: {bad!r}); the file is corrupt or not a tardis CSV (Tardis files "
+            "are UTF-8): download it again",
+            path=path,
+            line=first_line + data.count(b"\n", 0, exc.start),
+        ) from None
+
+
 def _parse_block(data: bytes, header: list[str], first_line: int, path: str) -> pl.DataFrame:
     schema = dict.fromkeys(header, pl.String)
     try:
@@ -165,13 +181,7 @@ def _parse_block(data: bytes, header: list[str], first_line: int, path: str) -> 
         )
     except pl.exceptions.PolarsError as exc:
         _locate_bad_line(data, len(header), first_line, path)
-        if "utf-8" in str(exc).lower():
-            last_line = first_line + data.count(b"\n") - 1
-            raise ParseError(
-                f"invalid UTF-8 between lines {first_line} and {last_line}: {exc}",
-                path=path,
-                line=first_line,
-            ) from None
+        _locate_bad_utf8(data, first_line, path)
         raise ParseError(
             f"polars could not read lines {first_line}..: {exc}", path=path, line=first_line
         ) from None

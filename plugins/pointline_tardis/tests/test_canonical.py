@@ -40,9 +40,13 @@ def test_each_data_type_round_trips_from_a_generated_file(sample_root, plugins, 
             assert file.rel_path.endswith("bitmex_liquidations_2024-03-01_XBTUSD.csv.gz")
             continue
         raw = pl.concat(batches)
-        assert out.columns == [*spec.vendor_columns(), "_reject_reason"]
+        assert out.columns == [*spec.vendor_columns(), "_reject_reason", "_reject_detail"]
         assert out.schema == pl.Schema(
-            {**spec.polars_schema(spec.vendor_columns()), "_reject_reason": pl.String}
+            {
+                **spec.polars_schema(spec.vendor_columns()),
+                "_reject_reason": pl.String,
+                "_reject_detail": pl.String,
+            }
         )
         assert out.height == raw.height
         assert out["_reject_reason"].null_count() == out.height, out["_reject_reason"].unique()
@@ -195,6 +199,45 @@ def test_timestamp_reasons(tmp_path, plugins, timestamp, local, reason):
     text = TRADES + f"binance,BTCUSDT,{timestamp},{local},1,buy,1,1\n"
     _, out = run_file(plugins, bronze(write_csv(tmp_path / "t.csv", text), "trades"))
     assert out["_reject_reason"].to_list() == [reason]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "local", "detail"),
+    [
+        (
+            "1709251200003",
+            "1709251200005129",
+            "1709251200003 is outside 2010-01-01..2100-01-01 in microseconds; "
+            "milliseconds? (x1000 = 2024-03-01T00:00:00.003Z)",
+        ),
+        (
+            "1709251200003000",
+            "1709251200005129000",
+            "1709251200005129000 is outside 2010-01-01..2100-01-01 in microseconds; "
+            "nanoseconds? (/1000 = 2024-03-01T00:00:00.005129Z)",
+        ),
+        (
+            "1709251200",
+            "1709251200005129",
+            "1709251200 is outside 2010-01-01..2100-01-01 in microseconds; "
+            "seconds? (x1000000 = 2024-03-01T00:00:00Z)",
+        ),
+        (
+            "-5",
+            "1709251200005129",
+            "-5 is outside 2010-01-01..2100-01-01 in microseconds; not a time of 2010..2100 "
+            "in seconds, milliseconds or nanoseconds",
+        ),
+        ("1709251200003000", "1709251200005129", None),
+        ("x", "1709251200005129", None),
+    ],
+)
+def test_out_of_range_detail_names_value_range_and_likely_unit(
+    tmp_path, plugins, timestamp, local, detail
+):
+    text = TRADES + f"binance,BTCUSDT,{timestamp},{local},1,buy,1,1\n"
+    _, out = run_file(plugins, bronze(write_csv(tmp_path / "t.csv", text), "trades"))
+    assert out["_reject_detail"].to_list() == [detail]
 
 
 def test_exchange_reasons(tmp_path, plugins):

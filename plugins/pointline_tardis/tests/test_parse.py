@@ -186,3 +186,15 @@ def test_truncated_gzip_is_a_parse_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-200])
     with pytest.raises(ParseError, match="truncated or corrupt"):
         list(read_batches(path, "incremental_book_L2", 500))
+
+
+@pytest.mark.parametrize("bad_line", [2, 3_500, 12_001])
+def test_invalid_utf8_names_the_exact_line(tmp_path, bad_line):
+    good = b"bitmex,XBTUSD,1,2,a,buy,1,1\n"
+    lines = [good] * 12_000
+    lines[bad_line - 2] = b"bitmex,XBT\xc3(USD,1,2,a,buy,1,1\n"  # invalid 2-byte sequence
+    path = tmp_path / "u.csv.gz"
+    path.write_bytes(gzip.compress(TRADES_HEADER.encode() + b"".join(lines), mtime=0))
+    with pytest.raises(ParseError, match=r"invalid UTF-8 at byte 11 of the line") as info:
+        list(read_batches(path, "trades", 100_000, block_bytes=1 << 16))
+    assert info.value.line == bad_line
