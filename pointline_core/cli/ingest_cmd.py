@@ -15,6 +15,12 @@ def print_report(report: IngestReport) -> None:
     mode = " (dry run: nothing written)" if report.dry_run else ""
     print(f"ingest {report.bronze_root} -> {report.lake_root}{mode}")
     print(f"{report.message}; {report.elapsed_s:.2f}s")
+    if report.worker_peak_rss_mb:
+        peaks = ", ".join(f"{w.peak_rss_mb:.0f}" for w in report.worker_peak_rss_mb)
+        print(
+            f"executor {report.executor}, {len(report.worker_peak_rss_mb)} worker process(es); "
+            f"peak RSS MiB: {peaks}"
+        )
     statuses = report.by_status()
     if statuses:
         print("files: " + ", ".join(f"{n} {s}" for s, n in statuses.items()))
@@ -135,6 +141,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="ingest a file even when the same content already landed from another path "
         "(by default such a file is recorded as duplicate and not written)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: the number of CPUs; 1 runs everything in this process)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["serial", "process", "ray"],
+        help="where units run (default: process when --workers > 1, else serial)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="Ray cluster to use with --executor ray (default: RAY_ADDRESS, else a local Ray)",
     )
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=_ingest)

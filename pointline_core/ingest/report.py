@@ -54,8 +54,18 @@ class TableTotals:
 
 
 @attrs.frozen(slots=True)
+class WorkerPeak:
+    """A worker process (host:pid) and its peak resident memory over the run, in MiB."""
+
+    worker: str
+    peak_rss_mb: float
+
+
+@attrs.frozen(slots=True)
 class IngestReport:
-    """What ``ingest`` did (or, with ``dry_run``, would do)."""
+    """What ``ingest`` did (or, with ``dry_run``, would do). ``executor`` and ``workers`` say
+    where units ran; ``worker_peak_rss_mb`` lists each worker process (the driver's own
+    process when units ran in it)."""
 
     bronze_root: str
     lake_root: str
@@ -68,6 +78,9 @@ class IngestReport:
     vendor_errors: list[VendorError]
     tables: list[TableTotals]
     message: str
+    executor: str = "serial"
+    workers: int = 1
+    worker_peak_rss_mb: tuple[WorkerPeak, ...] = ()
 
     def by_status(self) -> dict[str, int]:
         return dict(sorted(Counter(f.status for f in self.files).items()))

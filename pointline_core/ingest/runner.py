@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 import time
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -25,8 +27,15 @@ import filelock
 import polars as pl
 
 from pointline_core.errors import PointlineError
+from pointline_core.ingest.commit import Committer, crashed_results
 from pointline_core.ingest.discover import discover
-from pointline_core.ingest.failure import FileFailed
+from pointline_core.ingest.executors import (
+    EXECUTORS,
+    Executor,
+    ExecutorError,
+    UnitCrash,
+    make_executor,
+)
 from pointline_core.ingest.gate import (
     DONE,
     UNREADABLE,
@@ -42,31 +51,21 @@ from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (
     FileResult,
     IngestReport,
+    WorkerPeak,
     message_for,
     summarise,
 )
 from pointline_core.ingest.status import (
     duplicate_result,
     failed_result,
-    finished_result,
     reopen_update,
     status_update,
     superseded_update,
-    validation_outcomes,
 )
-from pointline_core.ingest.transform import (
-    FileContext,
-    FileStats,
-    canonical_batches,
-    finish,
-    transform_batches,
-)
-from pointline_core.ingest.validate import plugin_rules, rules_for
-from pointline_core.ingest.write import QuarantineSpill, Stores, non_empty
+from pointline_core.ingest.work import IngestOptions, UnitTask, WorkFile
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.storage.dim_symbol import DimSymbolStore
-from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.manifest import (
     FileIdentity,
@@ -74,24 +73,7 @@ from pointline_core.storage.manifest import (
     ManifestStore,
     manifest_entries,
 )
-from pointline_core.storage.quarantine import quarantine_spec
-from pointline_core.storage.validation_log import ValidationLog
 from pointline_core.symbols import finish_pending
-
-
-@attrs.frozen(slots=True)
-class IngestOptions:
-    """Tuning knobs. Defaults keep peak memory to a few hundred MB on any file size."""
-
-    #: rows per parsed batch (the streaming unit)
-    batch_rows: int = 100_000
-    #: files at least this large (bytes on disk) stream alone in their own commit
-    stream_file_bytes: int = 32 << 20
-    #: a unit of small files closes at this many bytes on disk or this many files
-    unit_max_bytes: int = 64 << 20
-    unit_max_files: int = 2_000
-    #: quarantine rows of a streamed file kept in memory before spilling to a temp file
-    quarantine_spill_rows: int = 1_000_000
 
 
 @attrs.frozen(slots=True)
@@ -101,9 +83,6 @@ class WorkItem:
 
     def failed(self, reason: str) -> FileResult:
         return failed_result(self.decision.file, self.file_id, reason)
-
-    def finished(self, table: str, stats: FileStats) -> FileResult:
-        return finished_result(self.decision.file, self.file_id, table, stats)
 
 
 def ingest(
@@ -119,6 +98,9 @@ def ingest(
     allow_duplicate_content: bool = False,
     plugins: Plugins | None = None,
     options: IngestOptions | None = None,
+    workers: int | None = None,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> IngestReport:
     """Ingest every new Bronze file under ``bronze_root`` into the lake at ``lake_root``.
 
@@ -132,15 +114,29 @@ def ingest(
     whose rows already landed from another Bronze path, or land earlier in this run (path
     order), is recorded as ``duplicate`` and not written, unless
     ``allow_duplicate_content``. A file that cannot be
-    read fails with an ``unreadable: ...`` reason; the others go on. Returns an
+    read fails with an ``unreadable: ...`` reason; the others go on.
+
+    ``workers`` (default: the number of CPUs) and ``executor`` choose where units run:
+    ``"serial"`` (in this process), ``"process"`` (a local pool; the default when workers > 1)
+    or ``"ray"`` (``ray_address`` or ``RAY_ADDRESS``, else a local Ray). With ``plugins``
+    given (in-process registrations) the default is ``"serial"``: pool workers load the
+    installed plugins only. Content is the same for any choice (docs/scaling.md). Returns an
     :class:`IngestReport`.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     bronze = Path(bronze_root).resolve()
     lake = Lake(Path(lake_root).resolve())
+    in_process = plugins is not None
     plugins = plugins if plugins is not None else load_plugins()
     opts = options or IngestOptions()
+    workers = workers if workers is not None else (1 if in_process else os.cpu_count() or 1)
+    if executor is None:
+        executor = "process" if workers > 1 else "serial"
+    if executor not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+    if workers < 1:
+        raise ExecutorError(f"workers={workers}: give at least 1")
     selected = list(vendors) if vendors else plugins.names()
     for name in selected:
         plugins.vendor(name)  # unknown vendor -> UnknownVendorError before touching anything
@@ -162,6 +158,9 @@ def ingest(
             rehash,
             Progress(progress),
             allow_duplicate_content=allow_duplicate_content,
+            executor=executor,
+            workers=workers,
+            ray_address=ray_address,
         )
         found = discover(plugins, bronze, selected)
         results = run.process(found.files)
@@ -178,6 +177,12 @@ def ingest(
         vendor_errors=found.errors,
         tables=summarise(results, run.commits),
         message=message_for(results, dry_run),
+        executor=executor,
+        workers=workers,
+        worker_peak_rss_mb=tuple(
+            WorkerPeak(name, round(peak / 2**20, 1))
+            for name, peak in sorted(run.worker_peaks.items())
+        ),
     )
 
 
@@ -222,6 +227,9 @@ class _Run:
         progress: Progress,
         *,
         allow_duplicate_content: bool = False,
+        executor: str = "serial",
+        workers: int = 1,
+        ray_address: str | None = None,
     ) -> None:
         self.plugins = plugins
         self.bronze = bronze
@@ -232,12 +240,18 @@ class _Run:
         self.rehash = rehash
         self.progress = progress
         self.manifest = ManifestStore(lake)
-        self.validation = ValidationLog(lake)
         self.allow_duplicate_content = allow_duplicate_content
-        self.commits: Counter[str] = Counter()
-        self._stores: dict[str, Stores] = {}
+        self.executor = executor
+        self.workers = workers
+        self.ray_address = ray_address
+        self.run_id = uuid.uuid4().hex[:12]
+        self.committer = Committer(lake, plugins, dry_run)
+        self.worker_peaks: dict[str, int] = {}
         self._dim: pl.DataFrame | None = None
-        self._timezones = plugins.exchanges.timezones()
+
+    @property
+    def commits(self) -> Counter[str]:
+        return self.committer.commits
 
     # -- gate ---------------------------------------------------------------------------
 
@@ -266,14 +280,12 @@ class _Run:
             first = [i for i in work if i.decision.copy_of is None]
             copies = [i for i in work if i.decision.copy_of is not None]
             self.progress.start(len(work), sum(i.decision.size for i in work))
-            for unit in self._units(first):
-                results.extend(self._process_unit(unit))
+            results.extend(self._run_units(first))
             # Copies of a file of this run: duplicates once it wrote rows, else ingested.
             rows_at = {r.rel_path: r.rows_total for r in results if r.status in (*DONE, "skipped")}
             dup = [i for i in copies if rows_at.get(i.decision.copy_of or "", 0) > 0]
             results.extend(self._settle([self._as_duplicate(i) for i in dup]))
-            for unit in self._units([i for i in copies if i not in dup]):
-                results.extend(self._process_unit(unit))
+            results.extend(self._run_units([i for i in copies if i not in dup]))
             self.progress.finish()
         order = {f.rel_path: i for i, f in enumerate(files)}
         return sorted(results, key=lambda r: (r.vendor, order.get(r.rel_path, 0)))
@@ -322,7 +334,7 @@ class _Run:
                 result = duplicate_result(d.file, item.file_id, d.duplicate_of)
                 old = d.existing
                 if not self.dry_run and old is not None and old.status in DONE and old.table_name:
-                    self._stores_for(old.table_name).forget([item.file_id])
+                    self.committer.stores(old.table_name).forget([item.file_id])
             results.append(result)
             e = d.existing
             if e is None or (e.status, e.status_reason) != (result.status, result.reason):
@@ -367,6 +379,16 @@ class _Run:
         return ids
 
     def _units(self, items: list[WorkItem]) -> Iterator[list[WorkItem]]:
+        """Large files alone; small files grouped up to the unit bounds. With several workers
+        small files are spread over at least two units per worker (but never below 50 files
+        or 8 MB a unit), so every worker has work. Unit boundaries never change a row."""
+        small = [i for i in items if i.decision.size < self.opts.stream_file_bytes]
+        max_files, max_bytes = self.opts.unit_max_files, self.opts.unit_max_bytes
+        if self.workers > 1 and self.executor != "serial" and small:
+            share = 2 * self.workers
+            max_files = min(max_files, max(50, -(-len(small) // share)))
+            total = sum(i.decision.size for i in small)
+            max_bytes = min(max_bytes, max(8 << 20, -(-total // share)))
         unit: list[WorkItem] = []
         unit_bytes = 0
         for item in items:
@@ -375,7 +397,7 @@ class _Run:
                 continue
             unit.append(item)
             unit_bytes += item.decision.size
-            if unit_bytes >= self.opts.unit_max_bytes or len(unit) >= self.opts.unit_max_files:
+            if unit_bytes >= max_bytes or len(unit) >= max_files:
                 yield unit
                 unit, unit_bytes = [], 0
         if unit:
@@ -383,141 +405,59 @@ class _Run:
 
     # -- per unit -----------------------------------------------------------------------
 
-    def _stores_for(self, table: str) -> Stores:
-        if table not in self._stores:
-            self._stores[table] = Stores(self.lake, self.plugins.tables.get(table))
-        return self._stores[table]
+    def _plan_units(self, items: list[WorkItem]) -> list[list[WorkItem]]:
+        return list(self._units(items))
 
     def _dim_symbol(self) -> pl.DataFrame:
         if self._dim is None:
             self._dim = DimSymbolStore(self.lake).frame()
         return self._dim
 
-    def _context(self, item: WorkItem) -> FileContext:
-        file = item.decision.file
-        try:
-            spec = self.plugins.table_for(file.vendor, file.data_type)
-        except PointlineError as exc:
-            raise FileFailed(f"unmapped_data_type: {exc}") from None
-        extra = plugin_rules(self.plugins, file, spec)
-        return FileContext(
-            file=file,
-            spec=spec,
-            file_id=item.file_id,
-            timezones=self._timezones,
-            dim_symbol=self._dim_symbol(),
-            rules=rules_for(spec, extra),
-            quarantine_columns=quarantine_spec(spec).column_names,
+    def _task(self, index: int, unit: list[WorkItem], dim_version: int | None) -> UnitTask:
+        files = tuple(WorkFile(i.decision.file, i.file_id, i.decision.size) for i in unit)
+        stream = len(unit) == 1 and unit[0].decision.size >= self.opts.stream_file_bytes
+        return UnitTask(
+            index=index,
+            files=files,
+            stream=stream,
+            lake_root=str(self.lake.root),
+            dim_version=dim_version,
+            options=self.opts,
+            dry_run=self.dry_run,
+            run_id=self.run_id,
         )
 
-    def _process_unit(self, unit: list[WorkItem]) -> list[FileResult]:
-        if len(unit) == 1 and unit[0].decision.size >= self.opts.stream_file_bytes:
-            outcomes = [self._stream_one(unit[0])]
-        else:
-            outcomes = self._batch(unit)
-        results = [r for r, _ in outcomes]
-        if not self.dry_run:
-            updates = [status_update(r) for r in results]
-            updates += [
-                superseded_update(old, item.file_id)
-                for item, r in zip(unit, results, strict=True)
-                if r.status in ("success", "quarantined")
-                for old in item.decision.supersedes
-            ]
-            self.manifest.update(updates)
-            self.validation.append([o for r, s in outcomes for o in validation_outcomes(r, s)])
-        for r in results:
-            self.progress.advance(r)
-        return results
+    def _executor(self, units: int) -> Executor:
+        # A single unit gains nothing from a pool: it runs in the driver.
+        name = "serial" if units <= 1 or self.workers <= 1 else self.executor
+        return make_executor(
+            name,
+            self.workers,
+            plugins=self.plugins,
+            dim_symbol=self._dim_symbol,
+            on_batch=self.progress.batch,
+            ray_address=self.ray_address,
+        )
 
-    def _batch(self, unit: list[WorkItem]) -> list[tuple[FileResult, FileStats]]:
-        """Small files: canonicalize each, run the core stages once per table, then one
-        commit per table for the whole unit."""
-        results: dict[int, tuple[FileResult, FileStats]] = {}
-        groups: dict[tuple[str, str], tuple[FileContext, list[WorkItem], list[pl.DataFrame]]] = {}
-        for item in unit:
-            try:
-                ctx = self._context(item)
-                frames = list(canonical_batches(self.plugins, ctx, self.opts.batch_rows))
-            except FileFailed as exc:
-                results[item.file_id] = (
-                    item.failed(exc.reason),
-                    FileStats(),
-                )
-                continue
-            # Files share one pass of the core stages only if their rules are the same.
-            key = (ctx.spec.name, repr([(r.name, r.severity, str(r.bad)) for r in ctx.rules]))
-            group = groups.setdefault(key, (ctx, [], []))
-            group[1].append(item)
-            group[2].extend(frames)
-        writes: dict[str, tuple[list[int], list[pl.DataFrame], list[pl.DataFrame]]] = {}
-        for (table, _), (ctx, items, frames) in groups.items():
-            done = finish(pl.concat(frames, how="diagonal_relaxed"), ctx) if frames else None
-            ids, goods, bads = writes.setdefault(table, ([], [], []))
-            for item in items:
-                if done is not None and item.file_id in done.failed:
-                    results[item.file_id] = (
-                        item.failed(done.failed[item.file_id]),
-                        FileStats(),
-                    )
-                    continue
-                stats = (done.stats.get(item.file_id) if done else None) or FileStats()
-                results[item.file_id] = (
-                    item.finished(table, stats),
-                    stats,
-                )
-                ids.append(item.file_id)
-            if done is not None:
-                goods.append(done.good)
-                bads.append(done.bad)
-        for table, (ids, goods, bads) in writes.items():
-            if ids and not self.dry_run:
-                stores = self._stores_for(table)
-                stores.forget(ids + self._superseded(unit, ids))
-                self._append(stores.events, goods, ids)
-                self._append(stores.quarantine, bads, ids)
-        return [results[item.file_id] for item in unit]
-
-    @staticmethod
-    def _superseded(unit: list[WorkItem], written: list[int]) -> list[int]:
-        done = set(written)
-        return [e.file_id for i in unit if i.file_id in done for e in i.decision.supersedes]
-
-    def _append(
-        self, store: EventStore, frames: Iterable[pl.DataFrame], ids: Sequence[int]
-    ) -> None:
-        """One commit of ``frames`` (a list, or a generator that streams) marking ``ids``."""
-        if isinstance(frames, list) and not any(f.height for f in frames):
-            return
-        result = store.append(non_empty(frames), ids)
-        if result.version is not None:
-            self.commits[store.spec.name] += 1
-
-    def _stream_one(self, item: WorkItem) -> tuple[FileResult, FileStats]:
-        """A large file: stream batches straight into one commit; quarantine spills to disk."""
-        stats = FileStats()
-        spill = QuarantineSpill(self.opts.quarantine_spill_rows)
-        try:
-            ctx = self._context(item)
-            stores = self._stores_for(ctx.spec.name)
-
-            def goods() -> Iterator[pl.DataFrame]:
-                for good, bad in transform_batches(self.plugins, ctx, stats, self.opts.batch_rows):
-                    spill.add(bad)
-                    self.progress.batch(good.height + bad.height, item.decision.file.rel_path)
-                    if good.height:
-                        yield good
-
-            if self.dry_run:
-                for _ in goods():
-                    pass
+    def _run_units(self, items: list[WorkItem]) -> list[FileResult]:
+        """Hand the units to the executor; commit each result as it arrives."""
+        units = self._plan_units(items)
+        if not units:
+            return []
+        dim_version = DimSymbolStore(self.lake).version()
+        tasks = [self._task(i, unit, dim_version) for i, unit in enumerate(units)]
+        out: list[FileResult] = []
+        for outcome in self._executor(len(tasks)).run(tasks):
+            unit = units[outcome.index]
+            supersedes = {i.file_id: i.decision.supersedes for i in unit}
+            if isinstance(outcome, UnitCrash):
+                results = crashed_results(tasks[outcome.index].files, outcome.reason)
+                self.committer.record(results, {})
             else:
-                stores.forget([item.file_id, *self._superseded([item], [item.file_id])])
-                self._append(stores.events, goods(), [item.file_id])
-                if spill.has_rows:
-                    self._append(stores.quarantine, spill.drain(), [item.file_id])
-        except FileFailed as exc:
-            return item.failed(exc.reason), stats
-        finally:
-            spill.close()
-        return item.finished(ctx.spec.name, stats), stats
+                results = self.committer.commit(outcome, supersedes)
+                peak = self.worker_peaks.get(outcome.worker, 0)
+                self.worker_peaks[outcome.worker] = max(peak, outcome.peak_rss_bytes)
+            for r in results:
+                self.progress.advance(r)
+            out.extend(results)
+        return out

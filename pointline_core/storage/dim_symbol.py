@@ -297,12 +297,20 @@ class DimSymbolStore:
         self.path = lake.table_path(TABLE, "silver")
         self.spec = DIM_SYMBOL
 
-    def frame(self, exchanges: Sequence[str] | None = None) -> pl.DataFrame:
-        """dim_symbol rows in tie-break order (an empty frame if the table is missing)."""
+    def frame(
+        self, exchanges: Sequence[str] | None = None, *, version: int | None = None
+    ) -> pl.DataFrame:
+        """dim_symbol rows in tie-break order (an empty frame if the table is missing), at
+        ``version`` when given (workers read the snapshot their driver pinned)."""
         filter_expr = None if exchanges is None else pl.col("exchange").is_in(list(exchanges))
-        return read_table(self.path, self.spec, filter_expr=filter_expr).sort(
+        return read_table(self.path, self.spec, filter_expr=filter_expr, version=version).sort(
             list(self.spec.tie_break)
         )
+
+    def version(self) -> int | None:
+        """The table's current version, None when there is no table yet."""
+        table = open_table(self.path)
+        return None if table is None else table.version()
 
     def plan(
         self, rows: pl.DataFrame, *, source: str | None = None, replace: bool = False

@@ -31,7 +31,12 @@ from pointline_core.storage.delta import (
     write_stream,
 )
 from pointline_core.storage.lake import Lake, Zone
-from pointline_core.storage.partitioned_writer import write_partitioned
+from pointline_core.storage.partitioned_writer import (
+    WrittenFiles,
+    commit_files,
+    discard_files,
+    write_partitioned,
+)
 
 APP_ID_PREFIX = "pointline-file-"
 #: Marker version meaning "this file's rows were deleted".
@@ -171,6 +176,32 @@ class EventStore:
                 )
             version = DeltaTable(str(self.path)).version()
         return WriteResult(self.spec.name, version, rows, ids)
+
+    def commit_files(self, written: WrittenFiles, file_ids: Sequence[int]) -> WriteResult:
+        """Commit data files a worker wrote (:func:`write_files`) in ONE commit that also
+        marks every id in ``file_ids``; no commit when there are no files. If the commit
+        fails, the files are deleted (nothing references them)."""
+        ids = _unique_ids(file_ids)
+        if not written.files:
+            return WriteResult(self.spec.name, None, 0, ids)
+        if not ids:
+            raise StorageError(
+                f"table {self.spec.name!r}: commit of data files without file_ids; every "
+                "write must name the files whose rows it carries"
+            )
+        with self.lake.lock(self.lock_name):
+            try:
+                table, _ = self._ensure_table()
+                marker = _now_us()
+                props = CommitProperties(
+                    app_transactions=[Transaction(app_id(i), marker) for i in ids]
+                )
+                commit_files(table, self.spec, written.files, commit_properties=props)
+            except BaseException:
+                discard_files(self.path, written.files)
+                raise
+            version = DeltaTable(str(self.path)).version()
+        return WriteResult(self.spec.name, version, written.rows, ids)
 
     def committed_file_ids(self, file_ids: Sequence[int]) -> set[int]:
         """The ids whose rows some commit carried (and no later delete removed)."""

@@ -21,11 +21,12 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import attrs
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties
 from deltalake.transaction import AddAction
@@ -126,10 +127,41 @@ def file_stats(frame: pl.DataFrame) -> str:
     return json.dumps(stats, separators=(",", ":"))
 
 
+@attrs.frozen(slots=True)
+class DataFile:
+    """A Parquet data file written under a table but not yet committed: what a worker hands
+    the driver (picklable), which turns it into a Delta add action in its commit."""
+
+    path: str  # relative to the table root
+    size: int
+    partition_values: tuple[tuple[str, str | None], ...]
+    modification_time: int
+    stats: str
+
+    def add_action(self) -> AddAction:
+        return AddAction(
+            path=self.path,
+            size=self.size,
+            partition_values=dict(self.partition_values),
+            modification_time=self.modification_time,
+            data_change=True,
+            stats=self.stats,
+        )
+
+
+@attrs.frozen(slots=True)
+class WrittenFiles:
+    """The uncommitted data files of one table written from one stream, and their rows."""
+
+    files: tuple[DataFile, ...]
+    rows: int
+
+
 class _Partitions:
     """Per-partition buffers and the files written so far."""
 
-    def __init__(self, root: Path, spec: TableSpec, flush_rows: int) -> None:
+    def __init__(self, root: Path, spec: TableSpec, flush_rows: int, prefix: str = "") -> None:
+        self.prefix = prefix
         self.root = root
         self.spec = spec
         self.keys = list(spec.partition_by)
@@ -137,7 +169,7 @@ class _Partitions:
         self.flush_rows = flush_rows
         self.buffers: dict[tuple[str | None, ...], list[pl.DataFrame]] = {}
         self.rows: dict[tuple[str | None, ...], int] = {}
-        self.actions: list[AddAction] = []
+        self.files: list[DataFile] = []
         self.written: list[Path] = []
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -162,18 +194,18 @@ class _Partitions:
             return
         data = pl.concat(frames) if len(frames) > 1 else frames[0]
         rel_dir = "/".join(_dir_name(k, v) for k, v in zip(self.keys, key, strict=True))
-        rel = f"{rel_dir}/part-{uuid.uuid4()}-c000.zstd.parquet"
+        # The prefix (first file id, run id) tells whose uncommitted file an orphan was.
+        rel = f"{rel_dir}/part-{self.prefix}{uuid.uuid4()}-c000.zstd.parquet"
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         self.written.append(path)
         data.write_parquet(path, compression="zstd", statistics=True)
-        self.actions.append(
-            AddAction(
+        self.files.append(
+            DataFile(
                 path=rel,
                 size=path.stat().st_size,
-                partition_values=dict(zip(self.keys, key, strict=True)),
+                partition_values=tuple(zip(self.keys, key, strict=True)),
                 modification_time=int(time.time() * 1000),
-                data_change=True,
                 stats=file_stats(data),
             )
         )
@@ -185,6 +217,60 @@ class _Partitions:
     def discard(self) -> None:
         for path in self.written:
             path.unlink(missing_ok=True)
+
+
+def write_files(
+    root: Path,
+    spec: TableSpec,
+    frames: Iterable[pl.DataFrame],
+    *,
+    check: Callable[[pl.DataFrame], None] | None = None,
+    flush_rows: int = FLUSH_ROWS,
+    prefix: str = "",
+) -> WrittenFiles:
+    """Write ``frames`` (the spec's columns) as Parquet data files under the partitioned
+    table at ``root`` without committing them (bounded memory; ``check`` validates each
+    frame first). If a frame fails, the files written so far are deleted and it raises."""
+    parts = _Partitions(root, spec, flush_rows, prefix)
+    rows = 0
+    try:
+        for frame in frames:
+            if check is not None:
+                check(frame)
+            if frame.height:
+                parts.add(frame.select(spec.column_names))
+                rows += frame.height
+        parts.flush_all()
+    except BaseException:
+        parts.discard()
+        raise
+    return WrittenFiles(tuple(parts.files), rows)
+
+
+def discard_files(root: Path, files: Iterable[DataFile]) -> None:
+    """Delete uncommitted data files (a commit failed, or the run gave them up)."""
+    for file in files:
+        (root / file.path).unlink(missing_ok=True)
+
+
+def commit_files(
+    table: DeltaTable,
+    spec: TableSpec,
+    files: Sequence[DataFile],
+    *,
+    commit_properties: CommitProperties | None = None,
+) -> None:
+    """Commit data files written by :func:`write_files` in ONE transaction (an empty list
+    still commits when ``commit_properties`` carry markers). The caller holds the table's
+    write lock."""
+    table.create_write_transaction(
+        [f.add_action() for f in files],
+        mode="append",
+        schema=spec.arrow_schema(),
+        partition_by=list(spec.partition_by),
+        commit_properties=commit_properties,
+        post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
+    )
 
 
 def write_partitioned(
@@ -201,26 +287,11 @@ def write_partitioned(
     commit; returns the rows written. ``check`` validates each frame before it is buffered.
     The caller holds the table's write lock. Nothing is committed, and no file is left, if
     a frame or the commit fails."""
-    parts = _Partitions(root, spec, flush_rows)
-    rows = 0
+    written = write_files(root, spec, frames, check=check, flush_rows=flush_rows)
     try:
-        for frame in frames:
-            if check is not None:
-                check(frame)
-            if frame.height:
-                parts.add(frame.select(spec.column_names))
-                rows += frame.height
-        parts.flush_all()
-        if parts.actions:
-            table.create_write_transaction(
-                parts.actions,
-                mode="append",
-                schema=spec.arrow_schema(),
-                partition_by=list(spec.partition_by),
-                commit_properties=commit_properties,
-                post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
-            )
+        if written.files:
+            commit_files(table, spec, written.files, commit_properties=commit_properties)
     except BaseException:
-        parts.discard()
+        discard_files(root, written.files)
         raise
-    return rows
+    return written.rows

@@ -40,15 +40,15 @@ def arm(point: str) -> None:
         fake_vendor.pointline_parse = fake_vendor.hookimpl(parse_then_die)
     elif point in ("after_commit", "after_quarantine_commit"):
         target = QuarantineStore if point == "after_quarantine_commit" else EventStore
-        append = EventStore.append
+        commit = EventStore.commit_files
 
-        def append_then_die(self, batches, file_ids):
-            result = append(self, batches, file_ids)
-            if type(self) is target:
+        def commit_then_die(self, written, file_ids):
+            result = commit(self, written, file_ids)
+            if type(self) is target and result.version is not None:
                 die()
             return result
 
-        EventStore.append = append_then_die
+        EventStore.commit_files = commit_then_die
     elif point == "before_manifest":
         update = ManifestStore.update
 

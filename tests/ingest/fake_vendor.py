@@ -2,11 +2,17 @@
 
 Columns: ts (µs UTC), price, qty, side (b/s), tid. A file named ``*.boom.csv`` makes
 canonicalize raise; ``*.slow.csv`` sleeps per batch (for concurrency tests); a ts of
-``explode`` makes parse raise when it reaches that row's batch.
+``explode`` makes parse raise when it reaches that row's batch. For the parallel tests:
+``*.die.csv`` makes parse SIGKILL its own process after the first batch (run it in a worker!)
+and ``*.hog.csv`` makes parse hit a 256 MB address-space limit (setrlimit) and raise the
+MemoryError.
 """
 
 from __future__ import annotations
 
+import os
+import resource
+import signal
 import time
 from pathlib import Path
 
@@ -62,12 +68,28 @@ def pointline_parse(file: BronzeFile, batch_rows: int):
     lazy = pl.scan_csv(file.path, infer_schema=False)
     if lazy.collect_schema().names() != HEADER:
         raise ParseError(f"bad header {lazy.collect_schema().names()}", path=file.rel_path, line=1)
-    for batch in lazy.collect_batches(chunk_size=batch_rows):
+    if ".hog." in file.path.name:
+        _hit_memory_limit()
+    for i, batch in enumerate(lazy.collect_batches(chunk_size=batch_rows)):
+        if ".die." in file.path.name and i == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
         if ".slow." in file.path.name:
             time.sleep(0.3)
         if (batch["ts"] == "explode").any():
             raise ParseError("unreadable row", path=file.rel_path, column="ts")
         yield batch
+
+
+def _hit_memory_limit() -> None:
+    """Allocate past a temporary RLIMIT_AS (restored afterwards so the worker lives on)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    current = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (current + (256 << 20), hard))
+    try:
+        blob = bytearray(1 << 30)  # 1 GiB: over the limit
+        del blob
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @hookimpl

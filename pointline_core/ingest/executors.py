@@ -1,0 +1,258 @@
+"""Where units run: in the driver (``serial``), in a local process pool (``process``), or on
+a Ray cluster (``ray``, optional extra ``pointline-core[ray]``).
+
+Every executor yields, for each task, either the worker's :class:`UnitResult` or a
+:class:`UnitCrash` when the worker process died (killed, out of memory); results arrive in
+completion order and the driver commits each as it comes. An exception a worker raises (a bug,
+a full disk) propagates to the driver and ends the run, as on one process. A pool that loses
+a worker is replaced; the units that were in flight then run again one at a time, so only the
+unit that kills its worker again is reported crashed, and the run never hangs.
+
+Workers load the installed plugins (entry points) themselves and read the dim_symbol snapshot
+the driver pinned (cached per process). Plugins registered in-process exist only in the
+driver: use ``serial`` for those.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+import attrs
+import polars as pl
+
+from pointline_core.errors import PointlineError
+from pointline_core.ingest.work import UnitResult, UnitTask, run_unit
+from pointline_core.plugins import Plugins, load_plugins
+from pointline_core.storage.dim_symbol import DimSymbolStore
+from pointline_core.storage.lake import Lake
+
+EXECUTORS = ("serial", "process", "ray")
+WORKER_DIED = (
+    "worker_died: the worker process running this file's unit died ({how}); nothing of it was "
+    "committed; rerun to retry it (if it dies again, look for a file that exhausts memory)"
+)
+
+
+class ExecutorError(PointlineError):
+    """An executor cannot be used as asked (unknown name, Ray not installed or unreachable)."""
+
+
+@attrs.frozen(slots=True)
+class UnitCrash:
+    """A unit whose worker died before returning."""
+
+    index: int
+    reason: str
+
+
+Outcome = UnitResult | UnitCrash
+
+
+class Executor(Protocol):
+    name: str
+    workers: int
+
+    def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]: ...
+
+
+# --- in the worker process ------------------------------------------------------------------
+
+_PLUGINS: Plugins | None = None
+_DIMS: dict[tuple[str, int | None], pl.DataFrame] = {}
+
+
+def _worker_dim(lake_root: str, version: int | None) -> pl.DataFrame:
+    key = (lake_root, version)
+    if key not in _DIMS:
+        _DIMS.clear()  # one snapshot per run is all a worker needs
+        store = DimSymbolStore(Lake(lake_root))
+        _DIMS[key] = store.frame(version=version) if version is not None else store.frame()
+    return _DIMS[key]
+
+
+def run_in_worker(task: UnitTask) -> UnitResult:
+    """Entry point of a pooled or remote worker: plugins and dim_symbol from this process's
+    cache, then :func:`run_unit`."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        _PLUGINS = load_plugins()
+    return run_unit(task, _PLUGINS, _worker_dim(task.lake_root, task.dim_version))
+
+
+# --- serial ---------------------------------------------------------------------------------
+
+
+class SerialExecutor:
+    """Units run one after another in the driver, with the driver's plugins (in-process
+    registrations included) and per-batch progress."""
+
+    name = "serial"
+    workers = 1
+
+    def __init__(
+        self,
+        plugins: Plugins,
+        dim_symbol: Callable[[], pl.DataFrame],
+        on_batch: Callable[[int, str], None] | None = None,
+    ) -> None:
+        self.plugins = plugins
+        self.dim_symbol = dim_symbol
+        self.on_batch = on_batch
+
+    def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]:
+        for task in tasks:
+            yield run_unit(task, self.plugins, self.dim_symbol(), on_batch=self.on_batch)
+
+
+# --- local processes ------------------------------------------------------------------------
+
+
+class ProcessExecutor:
+    """A pool of ``workers`` spawned processes (spawn: no inherited threads or locks)."""
+
+    name = "process"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def _pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]:
+        queue = deque(tasks)
+        suspects: deque[UnitTask] = deque()
+        pool = self._pool()
+        try:
+            while queue or suspects:
+                # After a worker died, the units that were in flight run again one at a time,
+                # so only the unit that kills its worker again is reported.
+                alone = bool(suspects)
+                source, limit = (suspects, 1) if alone else (queue, 2 * self.workers)
+                running: dict[Future[UnitResult], UnitTask] = {}
+                broken = False
+                while (source and not broken) or running:
+                    while source and not broken and len(running) < limit:
+                        task = source.popleft()
+                        try:
+                            running[pool.submit(run_in_worker, task)] = task
+                        except BrokenProcessPool:
+                            source.appendleft(task)
+                            broken = True
+                    if not running:
+                        break
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = running.pop(future)
+                        try:
+                            result = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            if alone:
+                                yield UnitCrash(task.index, WORKER_DIED.format(how=_how()))
+                            else:
+                                suspects.append(task)
+                            continue
+                        yield result
+                if broken:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._pool()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _how() -> str:
+    return "killed by a signal, or out of memory"
+
+
+# --- Ray ------------------------------------------------------------------------------------
+
+
+class RayExecutor:
+    """Units as Ray tasks (one CPU each). Connects to ``address`` (or ``RAY_ADDRESS``); without
+    one, starts a local Ray with ``workers`` CPUs for the run and stops it afterwards. Bronze
+    and the lake must be on a file system every node sees at the same path."""
+
+    name = "ray"
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ExecutorError(
+                "the ray executor needs Ray: pip install 'pointline-core[ray]' (or use "
+                "--executor process)"
+            ) from None
+        self.ray: Any = ray
+        self.workers = workers
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+
+    def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]:
+        ray = self.ray
+        started = False
+        if not ray.is_initialized():
+            try:
+                if self.address:
+                    ray.init(address=self.address, log_to_driver=False)
+                else:
+                    ray.init(
+                        num_cpus=self.workers,
+                        include_dashboard=False,
+                        log_to_driver=False,
+                        configure_logging=False,
+                    )
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ...
+                where = self.address or "a local Ray"
+                raise ExecutorError(
+                    f"cannot start or reach Ray at {where}: {type(exc).__name__}: {exc}; check "
+                    "--ray-address / RAY_ADDRESS, or use --executor process"
+                ) from None
+            started = True
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_in_worker)
+        try:
+            queue = deque(tasks)
+            running: dict[Any, UnitTask] = {}
+            while queue or running:
+                while queue and len(running) < 2 * self.workers:
+                    task = queue.popleft()
+                    running[remote.remote(task)] = task
+                done, _ = ray.wait(list(running), num_returns=1)
+                for ref in done:
+                    task = running.pop(ref)
+                    try:
+                        yield ray.get(ref)
+                    except ray.exceptions.RayTaskError as exc:
+                        raise exc.as_instanceof_cause() from None
+                    except (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError):
+                        yield UnitCrash(task.index, WORKER_DIED.format(how=_how()))
+        finally:
+            if started:
+                ray.shutdown()
+
+
+def make_executor(
+    name: str,
+    workers: int,
+    *,
+    plugins: Plugins,
+    dim_symbol: Callable[[], pl.DataFrame],
+    on_batch: Callable[[int, str], None] | None = None,
+    ray_address: str | None = None,
+) -> Executor:
+    """The executor called ``name`` (see :data:`EXECUTORS`)."""
+    if name == "serial":
+        return SerialExecutor(plugins, dim_symbol, on_batch)
+    if workers < 1:
+        raise ExecutorError(f"--workers {workers}: give at least 1")
+    if name == "process":
+        return ProcessExecutor(workers)
+    if name == "ray":
+        return RayExecutor(workers, ray_address)
+    raise ExecutorError(f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}")

@@ -1,0 +1,319 @@
+"""Role: **work**. The row stages of one unit of Bronze files, anywhere the plugins are
+installed (the driver's process, a local worker process, a Ray worker).
+
+``run_unit(task)`` is a function of the task (files, ids, options), the plugins and a pinned
+dim_symbol snapshot: parse -> canonicalize -> lineage -> trading_date -> validate -> PIT
+symbol_id, then the Silver and quarantine rows are written as Parquet data files under the
+table folders. It never touches a ``_delta_log``, the manifest or the validation log: it
+returns the files it wrote (:class:`~pointline_core.storage.partitioned_writer.DataFile`),
+per-file results and validation outcomes, and the driver commits them
+(:mod:`pointline_core.ingest.commit`). Files a worker wrote but nobody committed (the worker
+was killed, the driver died) are referenced by no commit: readers never see them and
+``pointline vacuum LAKE TABLE --remove-orphans`` removes them.
+
+Memory per worker is bounded as on one process: small files of a unit are processed
+together, a large file streams in batches through bounded per-partition buffers.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from typing import Literal
+
+import attrs
+import polars as pl
+
+from pointline_core.errors import PointlineError, StorageError
+from pointline_core.ingest.failure import FileFailed
+from pointline_core.ingest.report import FileResult
+from pointline_core.ingest.status import failed_result, finished_result, validation_outcomes
+from pointline_core.ingest.transform import (
+    FileContext,
+    FileStats,
+    canonical_batches,
+    finish,
+    transform_batches,
+)
+from pointline_core.ingest.validate import plugin_rules, rules_for
+from pointline_core.ingest.write import QuarantineSpill, non_empty
+from pointline_core.models import BronzeFile
+from pointline_core.plugins import Plugins
+from pointline_core.schemas.spec import TableSpec
+from pointline_core.storage.delta import check_frame
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.partitioned_writer import (
+    WrittenFiles,
+    discard_files,
+    write_files,
+)
+from pointline_core.storage.quarantine import quarantine_spec
+from pointline_core.storage.validation_log import ValidationOutcome
+
+Zone = Literal["silver", "quarantine"]
+
+
+@attrs.frozen(slots=True)
+class IngestOptions:
+    """Tuning knobs. Defaults keep peak memory to a few hundred MB on any file size."""
+
+    #: rows per parsed batch (the streaming unit)
+    batch_rows: int = 100_000
+    #: files at least this large (bytes on disk) stream alone in their own commit
+    stream_file_bytes: int = 32 << 20
+    #: a unit of small files closes at this many bytes on disk or this many files
+    unit_max_bytes: int = 64 << 20
+    unit_max_files: int = 2_000
+    #: quarantine rows of a streamed file kept in memory before spilling to a temp file
+    quarantine_spill_rows: int = 1_000_000
+
+
+@attrs.frozen(slots=True)
+class WorkFile:
+    """One Bronze file of a unit, with the id the driver allocated for it."""
+
+    file: BronzeFile
+    file_id: int
+    size: int
+
+    def failed(self, reason: str) -> FileResult:
+        return failed_result(self.file, self.file_id, reason)
+
+    def finished(self, table: str, stats: FileStats) -> FileResult:
+        return finished_result(self.file, self.file_id, table, stats)
+
+
+@attrs.frozen(slots=True)
+class UnitTask:
+    """What a worker needs to process one unit (picklable; no row data)."""
+
+    index: int
+    files: tuple[WorkFile, ...]
+    stream: bool
+    lake_root: str
+    dim_version: int | None
+    options: IngestOptions
+    dry_run: bool
+    run_id: str
+
+
+@attrs.frozen(slots=True)
+class TableWrite:
+    """Uncommitted data files of one table and zone, and the file ids whose rows they hold."""
+
+    table: str
+    zone: Zone
+    written: WrittenFiles
+    file_ids: tuple[int, ...]
+
+
+@attrs.frozen(slots=True)
+class FileOutcome:
+    result: FileResult
+    validation: tuple[ValidationOutcome, ...]
+
+
+@attrs.frozen(slots=True)
+class UnitResult:
+    """What a worker returns: per-file outcomes (in unit order), data files to commit, and
+    who did the work with how much memory."""
+
+    index: int
+    files: tuple[FileOutcome, ...]
+    writes: tuple[TableWrite, ...]
+    worker: str
+    peak_rss_bytes: int
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size so far (Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _checker(spec: TableSpec, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
+    """Schema check plus the lineage guard of every batch before it is written."""
+
+    def check(frame: pl.DataFrame) -> None:
+        check_frame(frame, spec)
+        if not frame.height:
+            return
+        stray = frame.filter(~pl.col("file_id").is_in(list(ids)))["file_id"].unique()
+        if stray.len():
+            raise StorageError(
+                f"table {spec.name!r}: rows carry file_id {sorted(stray.to_list())[:10]} that "
+                f"are not among the unit's files {sorted(ids)[:10]}"
+            )
+
+    return check
+
+
+class _Unit:
+    """One unit's work in progress (the data files written so far, for cleanup)."""
+
+    def __init__(
+        self,
+        task: UnitTask,
+        plugins: Plugins,
+        dim_symbol: pl.DataFrame,
+        on_batch: Callable[[int, str], None] | None,
+    ) -> None:
+        self.task = task
+        self.plugins = plugins
+        self.dim_symbol = dim_symbol
+        self.on_batch = on_batch
+        self.lake = Lake(task.lake_root)
+        self.opts = task.options
+        self.timezones = plugins.exchanges.timezones()
+        self.writes: list[TableWrite] = []
+        first = task.files[0].file_id if task.files else 0
+        self.prefix = f"f{first}-{task.run_id}-"
+
+    def context(self, item: WorkFile) -> FileContext:
+        file = item.file
+        if file.vendor not in self.plugins.names():
+            failures = "; ".join(
+                f"{f.name}: {f.error}" for f in self.plugins.failures if f.name == file.vendor
+            )
+            raise FileFailed(
+                f"worker_plugin_missing: plugin {file.vendor!r} is loaded in the driver but not "
+                f"in worker {worker_name()}"
+                + (f" ({failures})" if failures else "")
+                + "; install the plugin wherever workers run, or use --executor serial"
+            )
+        try:
+            spec = self.plugins.table_for(file.vendor, file.data_type)
+        except PointlineError as exc:
+            raise FileFailed(f"unmapped_data_type: {exc}") from None
+        extra = plugin_rules(self.plugins, file, spec)
+        return FileContext(
+            file=file,
+            spec=spec,
+            file_id=item.file_id,
+            timezones=self.timezones,
+            dim_symbol=self.dim_symbol,
+            rules=rules_for(spec, extra),
+            quarantine_columns=quarantine_spec(spec).column_names,
+        )
+
+    def write(
+        self, spec: TableSpec, zone: Zone, frames: Iterator[pl.DataFrame], ids: Sequence[int]
+    ) -> None:
+        """Write one table's rows as uncommitted data files (dry run: consume only)."""
+        if self.task.dry_run:
+            for _ in frames:
+                pass
+            return
+        target = spec if zone == "silver" else quarantine_spec(spec)
+        root = self.lake.table_path(spec.name, zone)
+        written = write_files(
+            root,
+            target,
+            non_empty(frames),
+            check=_checker(target, frozenset(ids)),
+            prefix=self.prefix,
+        )
+        if written.files:
+            self.writes.append(TableWrite(spec.name, zone, written, tuple(ids)))
+
+    def discard(self) -> None:
+        for w in self.writes:
+            discard_files(self.lake.table_path(w.table, w.zone), w.written.files)
+
+    def batch(self) -> list[FileOutcome]:
+        """Small files: canonicalize each, run the core stages once per table and rules."""
+        results: dict[int, tuple[FileResult, FileStats]] = {}
+        groups: dict[tuple[str, str], tuple[FileContext, list[WorkFile], list[pl.DataFrame]]] = {}
+        for item in self.task.files:
+            try:
+                ctx = self.context(item)
+                frames = list(canonical_batches(self.plugins, ctx, self.opts.batch_rows))
+            except FileFailed as exc:
+                results[item.file_id] = (item.failed(exc.reason), FileStats())
+                continue
+            # Files share one pass of the core stages only if their rules are the same.
+            key = (ctx.spec.name, repr([(r.name, r.severity, str(r.bad)) for r in ctx.rules]))
+            group = groups.setdefault(key, (ctx, [], []))
+            group[1].append(item)
+            group[2].extend(frames)
+        tables: dict[str, tuple[TableSpec, list[int], list[pl.DataFrame], list[pl.DataFrame]]] = {}
+        for (table, _), (ctx, items, frames) in groups.items():
+            done = finish(pl.concat(frames, how="diagonal_relaxed"), ctx) if frames else None
+            _, ids, goods, bads = tables.setdefault(table, (ctx.spec, [], [], []))
+            for item in items:
+                if done is not None and item.file_id in done.failed:
+                    results[item.file_id] = (item.failed(done.failed[item.file_id]), FileStats())
+                    continue
+                stats = (done.stats.get(item.file_id) if done else None) or FileStats()
+                results[item.file_id] = (item.finished(table, stats), stats)
+                ids.append(item.file_id)
+            if done is not None:
+                goods.append(done.good)
+                bads.append(done.bad)
+        for spec, ids, goods, bads in tables.values():
+            if ids:
+                self.write(spec, "silver", iter(goods), ids)
+                self.write(spec, "quarantine", iter(bads), ids)
+        return [_outcome(*results[item.file_id]) for item in self.task.files]
+
+    def stream(self) -> list[FileOutcome]:
+        """A large file: batches stream into bounded partition buffers; quarantine rows spill
+        to a temporary file beyond a bound."""
+        (item,) = self.task.files
+        stats = FileStats()
+        spill = QuarantineSpill(self.opts.quarantine_spill_rows)
+        try:
+            ctx = self.context(item)
+
+            def goods() -> Iterator[pl.DataFrame]:
+                for good, bad in transform_batches(self.plugins, ctx, stats, self.opts.batch_rows):
+                    spill.add(bad)
+                    if self.on_batch is not None:
+                        self.on_batch(good.height + bad.height, item.file.rel_path)
+                    yield good
+
+            self.write(ctx.spec, "silver", goods(), [item.file_id])
+            self.write(ctx.spec, "quarantine", spill.drain(), [item.file_id])
+        except FileFailed as exc:
+            self.discard()
+            self.writes.clear()
+            return [_outcome(item.failed(exc.reason), stats)]
+        finally:
+            spill.close()
+        return [_outcome(item.finished(ctx.spec.name, stats), stats)]
+
+
+def _outcome(result: FileResult, stats: FileStats) -> FileOutcome:
+    return FileOutcome(result, tuple(validation_outcomes(result, stats)))
+
+
+def run_unit(
+    task: UnitTask,
+    plugins: Plugins,
+    dim_symbol: pl.DataFrame,
+    *,
+    on_batch: Callable[[int, str], None] | None = None,
+) -> UnitResult:
+    """Process one unit and write its rows as uncommitted data files (see the module doc).
+
+    A bad file fails alone (its outcome says why). An unexpected error (a bug, a full disk)
+    removes the data files this unit wrote and propagates.
+    """
+    unit = _Unit(task, plugins, dim_symbol, on_batch)
+    try:
+        outcomes = unit.stream() if task.stream else unit.batch()
+    except BaseException:
+        unit.discard()
+        raise
+    return UnitResult(
+        index=task.index,
+        files=tuple(outcomes),
+        writes=tuple(unit.writes),
+        worker=worker_name(),
+        peak_rss_bytes=peak_rss_bytes(),
+    )

@@ -1,0 +1,134 @@
+"""Ingest on several workers (real spawned processes, a real local Ray): identical content,
+ids included, for any executor and worker count; dead workers fail their unit's files
+clearly and a rerun lands everything exactly once."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pointline_core import ingest
+from pointline_core.ingest.work import IngestOptions
+from pointline_core.plugins import Plugins
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.manifest import ManifestStore
+from tests.ingest import fake_vendor
+from tests.ingest.conftest import open_symbols, trades
+from tests.ingest.fake_vendor import write_trades
+from tests.parallel.conftest import (
+    assert_same_content,
+    lake_content,
+    new_lake,
+    require_ray,
+)
+
+# Small bounds: the three largest sample files (> 4.2 kB gzip) stream alone in 500-row
+# batches, the rest form units of up to 5 files.
+OPTIONS = IngestOptions(stream_file_bytes=4_200, batch_rows=500, unit_max_files=5)
+
+
+def run(source, lake, **kw):
+    report = ingest(source / "bronze", lake, progress=False, options=OPTIONS, **kw)
+    statuses = report.by_status()
+    assert statuses.get("failed", 0) == 0, [f.reason for f in report.files if f.reason]
+    return report
+
+
+def test_content_is_identical_for_one_two_and_four_workers(mixed_source, tmp_path):
+    one = new_lake(mixed_source, tmp_path / "w1")
+    serial = run(mixed_source, one, workers=1)
+    assert serial.executor == "serial"
+    reference = lake_content(one)
+    assert reference["quarantine/trades"].height > 0  # the instrument left out
+    assert {"silver/l3_orders", "silver/l3_trades", "silver/orderbook_updates"} <= set(reference)
+    for workers in (2, 4):
+        lake = new_lake(mixed_source, tmp_path / f"w{workers}")
+        report = run(mixed_source, lake, workers=workers, executor="process")
+        assert (report.executor, report.workers) == ("process", workers)
+        assert len(report.worker_peak_rss_mb) >= 2  # the units did spread over processes
+        assert all(0 < w.peak_rss_mb < 1024 for w in report.worker_peak_rss_mb)
+        assert_same_content(reference, lake_content(lake))
+        again = run(mixed_source, lake, workers=workers, executor="process")
+        assert set(again.by_status()) == {"skipped"}
+
+
+def test_ray_executor_gives_the_same_content(mixed_source, tmp_path):
+    require_ray()
+    one = new_lake(mixed_source, tmp_path / "serial")
+    run(mixed_source, one, workers=1)
+    lake = new_lake(mixed_source, tmp_path / "ray")
+    report = run(mixed_source, lake, workers=2, executor="ray")
+    assert report.executor == "ray"
+    assert_same_content(lake_content(one), lake_content(lake))
+
+
+def _bronze(bronze, *names):
+    for name in names:
+        write_trades(
+            bronze, "utcx", name.split(".")[0], trades(30), suffix=name[len(name.split(".")[0]) :]
+        )
+
+
+def test_a_killed_worker_fails_its_unit_and_the_rerun_is_exact(tmp_path, fakevendor_installed):
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    _bronze(bronze, "AAA", "BBB", "CCC.die", "DDD")
+    open_symbols(lake, *[("utcx", s) for s in ("AAA", "BBB", "CCC", "DDD")])
+    opts = IngestOptions(batch_rows=10, stream_file_bytes=0)  # every file a unit of its own
+    report = ingest(bronze, lake, progress=False, options=opts, workers=2, executor="process")
+    by_name = {f.rel_path.rsplit("/", 1)[-1]: f for f in report.files}
+    assert by_name["CCC.die.csv"].status == "failed"
+    assert by_name["CCC.die.csv"].reason.startswith("worker_died:")
+    assert {by_name[n].status for n in ("AAA.csv", "BBB.csv", "DDD.csv")} == {"success"}
+    silver = pl.read_delta(str(lake / "silver" / "trades"))
+    assert silver.height == 90 and silver.select("file_id", "file_seq").is_unique().all()
+    # the file is fixed (renamed copy) and the rerun lands exactly the missing rows
+    (bronze / "fakevendor" / "utcx" / "CCC.die.csv").rename(
+        bronze / "fakevendor" / "utcx" / "CCC.csv"
+    )
+    ingest(bronze, lake, progress=False, options=opts, workers=2, executor="process")
+    silver = pl.read_delta(str(lake / "silver" / "trades"))
+    assert silver.height == 120 and silver.select("file_id", "file_seq").is_unique().all()
+
+
+def test_plugin_errors_and_memory_limits_in_workers_fail_only_their_file(
+    tmp_path, fakevendor_installed
+):
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    _bronze(bronze, "AAA", "BBB.boom", "CCC.hog", "DDD")
+    open_symbols(lake, *[("utcx", s) for s in ("AAA", "BBB", "CCC", "DDD")])
+    opts = IngestOptions(stream_file_bytes=0)
+    report = ingest(bronze, lake, progress=False, options=opts, workers=2, executor="process")
+    by_name = {f.rel_path.rsplit("/", 1)[-1]: f for f in report.files}
+    assert "canonicalize_error" in by_name["BBB.boom.csv"].reason
+    assert "'fakevendor'" in by_name["BBB.boom.csv"].reason
+    assert "MemoryError" in by_name["CCC.hog.csv"].reason
+    assert by_name["AAA.csv"].status == by_name["DDD.csv"].status == "success"
+    entries = {e.bronze_path.rsplit("/", 1)[-1]: e for e in ManifestStore(Lake(lake)).entries()}
+    assert (
+        entries["CCC.hog.csv"].status == "failed"
+        and "MemoryError" in entries["CCC.hog.csv"].status_reason
+    )
+
+
+def test_a_plugin_only_the_driver_has_is_reported_per_file(tmp_path):
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    _bronze(bronze, "AAA", "BBB")
+    open_symbols(lake, ("utcx", "AAA"), ("utcx", "BBB"))
+    plugins = Plugins()
+    plugins.register(fake_vendor)  # in-process only: spawned workers cannot load it
+    opts = IngestOptions(stream_file_bytes=0)
+    report = ingest(
+        bronze,
+        lake,
+        progress=False,
+        options=opts,
+        plugins=plugins,
+        workers=2,
+        executor="process",
+    )
+    assert {f.status for f in report.files} == {"failed"}
+    assert all(
+        f.reason.startswith("worker_plugin_missing: plugin 'fakevendor'") for f in report.files
+    )
+    assert "--executor serial" in report.files[0].reason
+    # the default with in-process plugins is serial, which lands them
+    assert ingest(bronze, lake, progress=False, options=opts, plugins=plugins).ok
