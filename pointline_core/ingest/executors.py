@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -85,6 +86,17 @@ def run_in_worker(task: UnitTask) -> UnitResult:
     return run_unit(task, _PLUGINS, _worker_dim(task.lake_root, task.dim_version))
 
 
+def _die_with_driver() -> None:
+    """A pool worker must not outlive a driver that was killed (it would wait for work
+    forever, holding the driver's pipes): on Linux the kernel sends it SIGKILL then."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 # --- serial ---------------------------------------------------------------------------------
 
 
@@ -123,7 +135,9 @@ class ProcessExecutor:
 
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_driver,
         )
 
     def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]:

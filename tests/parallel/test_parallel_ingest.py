@@ -5,6 +5,7 @@ clearly and a rerun lands everything exactly once."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from pointline_core import ingest
 from pointline_core.ingest.work import IngestOptions
@@ -132,3 +133,41 @@ def test_a_plugin_only_the_driver_has_is_reported_per_file(tmp_path):
     assert "--executor serial" in report.files[0].reason
     # the default with in-process plugins is serial, which lands them
     assert ingest(bronze, lake, progress=False, options=opts, plugins=plugins).ok
+
+
+@pytest.mark.parametrize("at_commit", [1, 3])
+def test_driver_killed_while_workers_run_then_rerun_is_exact(
+    tmp_path, fakevendor_installed, at_commit
+):
+    import os
+    import subprocess
+    import sys
+
+    from pointline_core.storage.maintenance import vacuum_table
+
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    names = [f"S{i:02d}" for i in range(6)]
+    _bronze(bronze, *names)
+    open_symbols(lake, *[("utcx", s) for s in names])
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.parallel.driver_child", bronze, lake, str(at_commit)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ,
+        check=False,
+    )
+    assert proc.returncode == -9, proc.stderr
+    opts = IngestOptions(batch_rows=10, stream_file_bytes=0)
+    report = ingest(bronze, lake, progress=False, options=opts, workers=2, executor="process")
+    assert report.ok
+    silver = pl.read_delta(str(lake / "silver" / "trades"))
+    assert silver.height == 6 * 30
+    assert silver.select("file_id", "file_seq").is_unique().all()
+    assert {e.status for e in ManifestStore(Lake(lake)).entries()} == {"success"}
+    # the killed run left data files no commit references: vacuum lists and removes them
+    args = {"retention_hours": 0, "enforce_retention": False, "remove_orphans": True}
+    orphans = vacuum_table(Lake(lake), "trades", **args)
+    assert orphans.files and all("part-f" in f for f in orphans.files)
+    assert vacuum_table(Lake(lake), "trades", dry_run=False, **args).files == orphans.files
+    assert pl.read_delta(str(lake / "silver" / "trades")).equals(silver)
