@@ -22,6 +22,7 @@ from pointline_core.query.specs import table_zone
 from pointline_core.query.time import TimeWindow
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import check_table_schema, open_table
+from pointline_core.storage.environment import table_io
 from pointline_core.storage.lake import Lake
 
 
@@ -37,7 +38,8 @@ def open_delta(lake: Lake, spec: TableSpec, version: int | None = None) -> Delta
             "that holds silver/ (the LAKE argument of `pointline ingest`)"
         )
     path = lake.table_path(spec.name, table_zone(spec))
-    table = open_table(path)
+    with table_io(path, lake.root):
+        table = open_table(path)
     if table is None:
         return None
     check_table_schema(table, spec, path)
