@@ -96,6 +96,11 @@ class UpstreamError(PointlineError):
     """An upstream (archive extraction) run cannot start, e.g. its source folder is missing."""
 
 
+class RootLayoutError(PointlineError):
+    """A source or Bronze root holds no vendor folder: typically a vendor's own folder was
+    passed instead of the folder that holds one sub-folder per vendor."""
+
+
 class ArchiveError(UpstreamError):
     """An upstream archive cannot be read or extracted (corrupt, truncated, unknown format)."""
 

@@ -49,6 +49,7 @@ from pointline_core.errors import (
     ArchiveNameError,
     MemberRejected,
     PluginContractError,
+    RootLayoutError,
     UpstreamError,
 )
 from pointline_core.hashing import sha256_file
@@ -515,6 +516,40 @@ def _excluded_reports(names: Iterable[str], excluded: dict[str, str]) -> list[Me
     return [MemberReport(n, "rejected", reason=excluded[n]) for n in names if n in excluded]
 
 
+#: At most this many files directly in SOURCE are shown to the plugins to say whose they are.
+_LAYOUT_PROBE_FILES = 200
+
+
+def _layout_problem(plugins: Plugins, source: Path, vendors: list[str], notes: list[str]) -> str:
+    """Why nothing can be extracted from ``source`` (no vendor folder), and what to pass:
+    names the vendor whose archives sit directly in ``source`` when a plugin recognises them."""
+    layout = "the source layout is SOURCE/<vendor>/<archives>"
+    files = _archives(source)[:_LAYOUT_PROBE_FILES]
+    found: dict[str, int] = {}
+    for vendor in vendors or [v for v in plugins.names() if plugins.implements(v, RECOGNIZE)]:
+        for path in files:
+            try:
+                info = plugins.call(vendor, RECOGNIZE, archive=path)
+            except Exception:  # noqa: BLE001 - not this vendor's archive (or a broken plugin)
+                continue
+            if isinstance(info, ArchiveInfo):
+                found[vendor] = found.get(vendor, 0) + 1
+    if found:
+        vendor, count = max(found.items(), key=lambda kv: kv[1])
+        return (
+            f"nothing extracted: found {count} archive(s) of vendor {vendor!r} directly in "
+            f"{source}, which has no vendor folder; pass its parent folder "
+            f"({source.parent}) if this is the {vendor!r} folder ({layout}), or move the "
+            f"archives into {source / vendor}"
+        )
+    known = ", ".join(vendors) or "none with archive hooks installed"
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return (
+        f"nothing extracted: {source} has no folder named after a vendor that extracts "
+        f"archives ({known}){extra}; {layout}"
+    )
+
+
 def extract(
     source_dir: Path | str,
     bronze_root: Path | str,
@@ -574,6 +609,8 @@ def extract(
                 f"vendor {name!r} does not implement {RECOGNIZE}/{MEMBER_PATH}; "
                 "its folder is not extracted"
             )
+    if not any((source / vendor).is_dir() for vendor in selected_with_hook):
+        raise RootLayoutError(_layout_problem(plugins, source, selected_with_hook, notes))
     ledger = open_ledger(bronze, Path(lake_root) if lake_root else None)
     run = _Run(
         plugins,
