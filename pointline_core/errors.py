@@ -97,8 +97,8 @@ class UpstreamError(PointlineError):
 
 
 class RootLayoutError(PointlineError):
-    """A source or Bronze root holds no vendor folder: typically a vendor's own folder was
-    passed instead of the folder that holds one sub-folder per vendor."""
+    """A source or Bronze root is missing, or holds no vendor folder: typically a vendor's
+    own folder was passed instead of the folder that holds one sub-folder per vendor."""
 
 
 class ArchiveError(UpstreamError):
