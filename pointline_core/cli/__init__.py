@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     printed above it only with ``--debug`` or ``POINTLINE_DEBUG=1``.
     """
     args = build_parser().parse_args(argv)
+    if not debug_enabled(args):
+        # delta-rs/polars otherwise append a Rust backtrace to error texts and panic notes.
+        os.environ["RUST_BACKTRACE"] = "0"
+        os.environ["RUST_LIB_BACKTRACE"] = "0"
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:

@@ -77,6 +77,14 @@ def os_errno(exc: BaseException) -> int | None:
     return None
 
 
+def named_file(exc: BaseException) -> Path | None:
+    """The (absolute) file an ``OSError`` in ``exc``'s chain names, if any."""
+    for link in _chain(exc):
+        if isinstance(link, OSError) and link.filename:
+            return Path(os.path.abspath(os.fsdecode(link.filename)))
+    return None
+
+
 def mount_point(path: Path) -> Path:
     """The mount point of the file system holding ``path`` (or its nearest existing parent)."""
     current = Path(os.path.abspath(path))
@@ -129,11 +137,16 @@ def environment_error(
         return None
     where = f"lake root {root}" if root is not None else str(path)
     if code in DISK_FULL:
+        # The file the OS names (a temporary spill file, say) may be on another file system.
+        named = next(
+            (e.filename for e in _chain(exc) if isinstance(e, OSError) and e.filename), None
+        )
+        path = Path(os.path.abspath(str(named))) if named else path
         fs = mount_point(path)
         return DiskFullError(
             f"no space left on the file system mounted at {fs} (writing {path}): free space "
-            "there, or move the lake to a larger disk, and rerun the same command; the "
-            "failed write committed nothing, so the rerun lands exactly the missing rows",
+            "there and rerun the same command; the failed write committed nothing, so the "
+            "rerun does exactly what is missing",
             path=str(path),
         )
     if code in READ_ONLY:
@@ -337,11 +350,8 @@ def diagnose(
             error = corrupt_table_error(exc, path)
             if error is not None:
                 return error
-    filename = next(
-        (e.filename for e in _chain(exc) if isinstance(e, OSError) and e.filename), None
-    )
-    if filename is not None:
-        where = Path(os.path.abspath(str(filename)))
+    where = named_file(exc)
+    if where is not None:
         lake = Path(os.path.abspath(lake_root)) if lake_root is not None else None
         root = lake if lake is not None and where.is_relative_to(lake) else None
         return environment_error(exc, where, root)

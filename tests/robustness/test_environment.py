@@ -355,3 +355,30 @@ def test_read_works_on_a_lake_this_user_cannot_write(sample):
         proc = run_pointline(["read", lake, "trades", "--format", "csv"], user="nobody")
         assert proc.returncode == 0, proc.stderr
         assert len(proc.stdout.strip().splitlines()) == expected["trades"] + 1
+
+
+def test_disk_full_during_extract_ends_the_run_then_exact_rerun(tmp_path):
+    source = tmp_path / "source"
+    archives = [p for p in quant360_sample(source) if p.suffix == ".7z"]
+    reference = tmp_path / "reference"
+    assert run_pointline(["extract", source, reference]).returncode == 0
+    expected = sorted(p.relative_to(reference).as_posix() for p in reference.rglob("*.csv.gz"))
+    with tmpfs(tmp_path / "mnt", size="8m") as mnt:
+        bronze = mnt / "bronze"
+        fill(mnt, leave_bytes=60 << 10)
+        proc = run_pointline(["extract", source, bronze])
+        # delta-rs may print a panic note of its own ("Already shut down") when its upload
+        # buffer is dropped after the failed ledger write; Python prints no traceback and
+        # the last line is the one error.
+        assert proc.returncode == ENVIRONMENT, proc.stderr
+        assert "Traceback" not in proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith(
+            f"pointline: error: no space left on the file system mounted at {mnt}"
+        )
+        remount(mnt, "size=64m")
+        proc = run_pointline(["extract", source, bronze])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        got = sorted(p.relative_to(bronze).as_posix() for p in bronze.rglob("*.csv.gz"))
+        assert got == expected
+        assert f"{len(archives)} archives" in proc.stdout
