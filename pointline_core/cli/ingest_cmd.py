@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pointline_core.cli import exit_codes
 from pointline_core.cli.output import print_json, print_table
-from pointline_core.errors import RootLayoutError
+from pointline_core.errors import RootLayoutError, StorageError
 from pointline_core.ingest.report import IngestReport
 
 
@@ -109,6 +109,11 @@ def _manifest(args: argparse.Namespace) -> int:
     from pointline_core.storage.lake import Lake
     from pointline_core.storage.manifest import ManifestStore
 
+    if not Path(args.lake).is_dir():
+        raise StorageError(
+            f"lake root {args.lake} does not exist or is not a directory; pass the LAKE "
+            "argument of `pointline ingest`"
+        )
     entries = ManifestStore(Lake(Path(args.lake))).entries(status=args.status)
     if args.json:
         print_json(entries)
