@@ -79,7 +79,10 @@ def test_lake_root_is_a_file_ingest(tmp_path, sample):
     lake.write_text("not a lake")
     proc = run_pointline(["ingest", bronze, lake])
     assert_one_line_error(
-        proc, ENVIRONMENT, f"lake root {lake} is not a directory", f"{lake} is a regular file"
+        proc,
+        ENVIRONMENT,
+        f"lake root {lake} is not a directory",
+        f"{lake} is a regular file): pass a directory as the root",
     )
     assert lake.read_text() == "not a lake"
     lake.unlink()
@@ -104,7 +107,10 @@ def test_lake_root_is_a_file_read(tmp_path):
     lake.write_text("not a lake")
     proc = run_pointline(["read", lake, "trades"])
     assert_one_line_error(
-        proc, ENVIRONMENT, f"lake root {lake} does not exist or is not a directory"
+        proc,
+        ENVIRONMENT,
+        f"lake root {lake} does not exist or is not a directory",
+        "does not exist or is not a directory; pass the directory that holds silver/",
     )
 
 
@@ -136,7 +142,10 @@ def test_lake_on_read_only_file_system(tmp_path, sample):
         remount(mnt, "ro")
         proc = run_pointline(["ingest", bronze, lake])
         assert_one_line_error(
-            proc, ENVIRONMENT, f"lake root {lake} is on a read-only file system", "remount it"
+            proc,
+            ENVIRONMENT,
+            f"lake root {lake} is on a read-only file system",
+            "remount it read-write, or pass a root on a writable file system",
         )
         # Reading needs no write access.
         assert run_pointline(["read", lake, "dim_symbol"]).returncode == 0
@@ -224,7 +233,10 @@ def test_missing_data_file_on_read_then_repair(lake, sample):
     proc = run_pointline(["read", lake, "trades"])
     rel = victim.relative_to(table).as_posix()
     assert_one_line_error(
-        proc, ENVIRONMENT, f"data file {rel} referenced by its log is missing", "repair()"
+        proc,
+        ENVIRONMENT,
+        f"data file {rel} referenced by its log is missing: restore it from a backup",
+        "repair()",
     )
     # The fix the message gives when no backup exists.
     DeltaTable(str(table)).repair(dry_run=False)

@@ -20,7 +20,8 @@ CASES = [
     (
         "unsafe-lake-root",
         "ingest {bronze} {tmp}/lake%20x",
-        "Delta readers (delta-rs, polars) cannot read tables under paths",
+        "Delta readers (delta-rs, polars) cannot read tables under paths with spaces, '#', '%' or "
+        "non-ASCII characters",
     ),
     ("source-missing", "extract {tmp}/nowhere {tmp}/b", "does not exist or is not a folder"),
     ("unknown-table", "read {lake} nope", "unknown table 'nope'; known tables:"),
@@ -33,7 +34,7 @@ CASES = [
     (
         "end-before-start",
         "read {lake} trades --start 2024-03-02 --end 2024-03-01",
-        "is before start",
+        "µs); the window is half-open [start, end): end must be at or after start",
     ),
     (
         "unknown-timezone",
@@ -43,24 +44,28 @@ CASES = [
     (
         "unknown-symbol",
         "read {lake} trades --symbol NOPE",
-        "symbol 'NOPE' not found on any exchange",
+        "symbol 'NOPE' not found on any exchange; list symbols with "
+        "query.symbols(lake, exchange=..., like=...)",
     ),
     (
         "unknown-symbol-id",
         "read {lake} trades --symbol-id 123",
-        "symbol_id 123 not found in dim_symbol",
+        "symbol_id 123 not found in dim_symbol; ids come from query.symbols(lake) or the symbol_id "
+        "column of a table",
     ),
     (
         "symbol-and-id",
         "read {lake} trades --symbol BTCUSDT --symbol-id 1",
-        "give symbol or symbol_id, not both",
+        "give symbol or symbol_id, not both: a symbol_id already names one window of one exchange "
+        "symbol",
     ),
     ("unknown-column", "read {lake} trades --columns nope", "table 'trades' has no column 'nope'"),
     ("no-such-version", "read {lake} trades --version 99", "has no version 99"),
     (
         "no-exchange-column",
         "read {lake} ingest_manifest --exchange x",
-        "has no exchange column to filter on",
+        "has no exchange column to filter on; drop the exchange argument (--exchange) for "
+        "this table",
     ),
     (
         "symbols-file-missing",
@@ -70,7 +75,23 @@ CASES = [
     (
         "symbols-unknown-format",
         "symbols import {tmp}/symbols.xyz {lake}",
-        "unknown format; use .csv",
+        "unknown format; use .csv, .csv.gz, .tsv or .parquet, or pass --vendor to read a vendor's "
+        "own instrument file",
+    ),
+    (
+        "symbols-missing-columns",
+        "symbols import {tmp}/columns.csv {lake}",
+        "missing required columns ['exchange_symbol']",
+    ),
+    (
+        "symbols-window-order",
+        "symbols import {tmp}/order.csv {lake}",
+        "valid_until must be after valid_from; offending rows",
+    ),
+    (
+        "symbols-overlap",
+        "symbols import {tmp}/overlap.csv {lake}",
+        "symbol rows overlap: a window's valid_until is after the next window's valid_from for",
     ),
     ("no-delta-table", "vacuum {lake} l3_orders", "no Delta table 'l3_orders'"),
     ("invalid-table-name", "vacuum {lake} ../x", "invalid table name '../x'"),
@@ -92,15 +113,24 @@ CASES = [
     (
         "compact-min-files",
         "compact {lake} trades --partition exchange=x,trading_date=2024-03-01 --min-files 0",
-        "min_files must be at least 1",
+        "min_files must be at least 1 (got 0)",
     ),
-    ("vacuum-retention", "vacuum {lake} trades --retention-hours 0", "refused: "),
+    (
+        "vacuum-retention",
+        "vacuum {lake} trades --retention-hours 0",
+        "Use a longer retention, or disable the check explicitly (enforce_retention=False / "
+        "--no-enforce-retention) if no reader needs older versions",
+    ),
     (
         "vacuum-negative",
         "vacuum {lake} trades --retention-hours -1",
-        "retention_hours must be >= 0",
+        "retention_hours must be >= 0 (got -1)",
     ),
-    ("manifest-lake-missing", "manifest {tmp}/nowhere", "does not exist or is not a directory"),
+    (
+        "manifest-lake-missing",
+        "manifest {tmp}/nowhere",
+        "does not exist or is not a directory; pass the LAKE argument of `pointline ingest`",
+    ),
 ]
 
 
@@ -117,6 +147,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     )
     assert main(["ingest", str(bronze), str(lake), "--json"]) == 0
     (root / "symbols.xyz").write_text("exchange,exchange_symbol\n")
+    head = "exchange,exchange_symbol,valid_from,valid_until\n"
+    (root / "columns.csv").write_text("exchange,valid_from\nbitmex,2024-01-01\n")
+    (root / "order.csv").write_text(head + "bitmex,XBTUSD,2024-02-01,2024-01-01\n")
+    (root / "overlap.csv").write_text(
+        head + "bitmex,XBTUSD,2024-01-01,2024-03-01\nbitmex,XBTUSD,2024-02-01,\n"
+    )
     return {"lake": str(lake), "bronze": str(bronze), "tmp": str(root)}
 
 
