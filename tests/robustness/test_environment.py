@@ -9,6 +9,7 @@ Exit codes (docs/troubleshooting.md): 0 done, 1 files failed, 2 usage or environ
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -394,3 +395,15 @@ def test_disk_full_during_extract_ends_the_run_then_exact_rerun(tmp_path):
         got = sorted(p.relative_to(bronze).as_posix() for p in bronze.rglob("*.csv.gz"))
         assert got == expected
         assert f"{len(archives)} archives" in proc.stdout
+
+
+def test_a_full_disk_under_a_plugin_ends_the_run_a_denied_bronze_file_fails_the_file(tmp_path):
+    from pointline_core.errors import DiskFullError
+    from pointline_core.ingest.failure import FileFailed, hook_error
+
+    spill = tmp_path / "spill.tmp"
+    full = hook_error("v", "parse", OSError(errno.ENOSPC, "No space left on device", str(spill)))
+    assert isinstance(full, DiskFullError)
+    assert str(spill) in str(full)
+    denied = hook_error("v", "parse", PermissionError(errno.EACCES, "Permission denied", "f.csv"))
+    assert isinstance(denied, FileFailed)
