@@ -22,7 +22,6 @@ from pointline_core.query.specs import table_zone
 from pointline_core.query.time import TimeWindow
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import check_table_schema, open_table
-from pointline_core.storage.environment import table_io
 from pointline_core.storage.lake import Lake
 
 
@@ -37,6 +36,8 @@ def open_delta(lake: Lake, spec: TableSpec, version: int | None = None) -> Delta
             f"lake root {lake.root} does not exist or is not a directory; pass the directory "
             "that holds silver/ (the LAKE argument of `pointline ingest`)"
         )
+    from pointline_core.storage.environment import table_io
+
     path = lake.table_path(spec.name, table_zone(spec))
     with table_io(path, lake.root):
         table = open_table(path)

@@ -34,7 +34,6 @@ from pointline_core.errors import SymbolDataError
 from pointline_core.fixedpoint import encode, encode_reason
 from pointline_core.schemas.tables import DIM_SYMBOL
 from pointline_core.storage.delta import open_table, read_table, sql_literal, write_stream
-from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import Lake
 
 TABLE = DIM_SYMBOL.name
@@ -364,7 +363,6 @@ class DimSymbolStore:
         self.path = lake.table_path(TABLE, "silver")
         self.spec = DIM_SYMBOL
 
-    @on_table
     def frame(self, exchanges: Sequence[str] | None = None) -> pl.DataFrame:
         """dim_symbol rows in tie-break order (an empty frame if the table is missing)."""
         filter_expr = None if exchanges is None else pl.col("exchange").is_in(list(exchanges))
@@ -372,7 +370,6 @@ class DimSymbolStore:
             list(self.spec.tie_break)
         )
 
-    @on_table
     def apply(self, rows: pl.DataFrame, *, source: str | None = None) -> SymbolApplyReport:
         """Merge symbol rows into dim_symbol (SCD2) in at most one commit; idempotent."""
         label = source or "symbol rows"
