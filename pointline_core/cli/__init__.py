@@ -75,13 +75,14 @@ def _explain(exc: Exception, args: argparse.Namespace) -> PointlineError | None:
     damaged table under the command's lake (or source/Bronze folder)."""
     from pointline_core.storage.environment import diagnose
 
-    roots = [getattr(args, name, None) for name in ("lake", "bronze", "source", "work_dir")]
+    lake = getattr(args, "lake", None)
     table = getattr(args, "table", None)
+    others = [getattr(args, name, None) for name in ("bronze", "source", "work_dir")]
     return diagnose(
         exc,
-        lake_root=Path(args.lake) if getattr(args, "lake", None) else None,
+        lake_root=Path(lake) if isinstance(lake, str) else None,
         table=table if isinstance(table, str) else None,
-        other_roots=[Path(r) for r in roots[1:] if isinstance(r, str)],
+        other_roots=[Path(r) for r in others if isinstance(r, str)],
     )
 
 
