@@ -91,7 +91,8 @@ CASES = [
     (
         "symbols-overlap",
         "symbols import {tmp}/overlap.csv {lake}",
-        "symbol rows overlap: a window's valid_until is after the next window's valid_from for",
+        "end each window at or before the next valid_from of that symbol, or leave valid_until "
+        "empty",
     ),
     ("no-delta-table", "vacuum {lake} l3_orders", "no Delta table 'l3_orders'"),
     ("invalid-table-name", "vacuum {lake} ../x", "invalid table name '../x'"),

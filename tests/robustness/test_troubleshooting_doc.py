@@ -47,8 +47,9 @@ def _entries() -> list[tuple[str, str]]:
 
 
 def _fragments(message: str) -> list[str]:
+    """The literal text between placeholders, without the punctuation at its edges."""
     body = message.removeprefix(PREFIX)
-    parts = (p.strip() for p in PLACEHOLDER.split(body))
+    parts = (p.strip(" ():;,.") for p in PLACEHOLDER.split(body))
     return [p for p in parts if len(p) >= MIN_FRAGMENT]
 
 
@@ -96,9 +97,8 @@ def _test_strings(file: str, name: str, case: str | None) -> list[str]:
 
 
 def _checkable(message: str) -> list[str]:
-    """Fragments long enough to identify the message, without edge punctuation."""
-    stripped = (f.strip(" ():;,.") for f in _fragments(message))
-    return [f for f in stripped if len(f) >= MIN_CHECKED]
+    """Fragments long enough to identify the message."""
+    return [f for f in _fragments(message) if len(f) >= MIN_CHECKED]
 
 
 def test_the_page_lists_messages():
