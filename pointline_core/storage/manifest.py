@@ -24,7 +24,6 @@ from deltalake import DeltaTable, PostCommitHookProperties
 from pointline_core.errors import ManifestError
 from pointline_core.schemas.tables import INGEST_MANIFEST
 from pointline_core.storage.delta import create_table, open_table, read_table, write_stream
-from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import Lake
 
 TABLE = INGEST_MANIFEST.name
@@ -119,12 +118,10 @@ class ManifestStore:
     def _read(self, columns: Sequence[str] | None = None) -> pl.DataFrame:
         return read_table(self.path, self.spec, columns=columns)
 
-    @on_table
     def frame(self) -> pl.DataFrame:
         """The whole manifest, ordered by file_id."""
         return self._read().sort("file_id")
 
-    @on_table
     def lookup(self, identities: Sequence[FileIdentity]) -> dict[FileIdentity, ManifestEntry]:
         """Entries of the known identities among ``identities`` (one table read per call)."""
         if not identities:
@@ -143,7 +140,6 @@ class ManifestStore:
         )
         return {e.identity: e for e in manifest_entries(found)}
 
-    @on_table
     def allocate(
         self,
         identities: Sequence[FileIdentity],
@@ -205,7 +201,6 @@ class ManifestStore:
             ).sort("_order")
         return {ordered[o]: int(i) for o, i in zip(ids["_order"], ids["file_id"], strict=True)}
 
-    @on_table
     def update(self, updates: Sequence[StatusUpdate]) -> None:
         """Apply a batch of status updates in one commit (a merge by file_id).
 
@@ -241,7 +236,6 @@ class ManifestStore:
                 )
             self._merge(table, source)
 
-    @on_table
     def record_stat(self, stats: Sequence[tuple[int, int, int]]) -> None:
         """Store ``(file_id, size_bytes, mtime_ns)`` of files found unchanged by hashing after
         their mtime moved, so the next run can skip hashing them again (one commit)."""
