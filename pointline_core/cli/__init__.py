@@ -2,6 +2,10 @@
 
 Each command group lives in its own module exposing ``register(subparsers)``; commands print
 a human table by default and the same attrs report as JSON with ``--json``.
+
+:func:`main` returns the exit code (:mod:`pointline_core.cli.exit_codes`). Every failure ends
+in ONE line ``pointline: error: ...`` on stderr; the traceback is printed above it only with
+``--debug`` (before or after the subcommand) or ``POINTLINE_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -10,10 +14,7 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
-from pathlib import Path
 
-from pointline_core.cli import exit_codes
 from pointline_core.errors import PointlineError
 
 _COMMAND_MODULES = (
@@ -73,6 +74,8 @@ def _one_line(text: str) -> str:
 def _explain(exc: Exception, args: argparse.Namespace) -> PointlineError | None:
     """A one-line error for an exception no layer translated: a file-system refusal or a
     damaged table under the command's lake (or source/Bronze folder)."""
+    from pathlib import Path
+
     from pointline_core.storage.environment import diagnose
 
     lake = getattr(args, "lake", None)
@@ -87,12 +90,9 @@ def _explain(exc: Exception, args: argparse.Namespace) -> PointlineError | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``pointline``; returns the exit code (see :mod:`pointline_core.cli.exit_codes`).
-
-    Every failure ends in ONE line ``pointline: error: ...`` on stderr; the traceback is
-    printed above it only with ``--debug`` or ``POINTLINE_DEBUG=1``.
-    """
     args = build_parser().parse_args(argv)
+    from pointline_core.cli import exit_codes
+
     if not debug_enabled(args):
         # delta-rs/polars otherwise append a Rust backtrace to error texts and panic notes.
         os.environ["RUST_BACKTRACE"] = "0"
@@ -130,4 +130,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _traceback_if(args: argparse.Namespace) -> None:
     if debug_enabled(args):
+        import traceback
+
         traceback.print_exc(file=sys.stderr)
