@@ -96,6 +96,11 @@ class UpstreamError(PointlineError):
     """An upstream (archive extraction) run cannot start, e.g. its source folder is missing."""
 
 
+class RootLayoutError(PointlineError):
+    """A source or Bronze root is missing, or holds no vendor folder: typically a vendor's
+    own folder was passed instead of the folder that holds one sub-folder per vendor."""
+
+
 class ArchiveError(UpstreamError):
     """An upstream archive cannot be read or extracted (corrupt, truncated, unknown format)."""
 
@@ -125,6 +130,29 @@ class PartitionValueError(StorageError):
 
 class LakePathError(PointlineError):
     """The lake root path cannot hold Delta tables that readers can read back."""
+
+
+class LakeEnvironmentError(StorageError):
+    """The file system refuses the lake: its root is a file, it is read-only, or this user
+    may not write it. The message names the path and what to change; nothing was committed."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DiskFullError(LakeEnvironmentError):
+    """No space left on the file system being written (the lake, Bronze or a work folder).
+    The failed write committed nothing: free space and rerun the same command."""
+
+
+class CorruptTableError(StorageError):
+    """A Delta table's own files are damaged: a commit file of its ``_delta_log`` cannot be
+    parsed, or a data file its log references is missing. The message names the file."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 # --- query (read side) ---------------------------------------------------------------------

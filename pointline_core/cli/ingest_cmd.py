@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pointline_core.cli import exit_codes
 from pointline_core.cli.output import print_json, print_table
+from pointline_core.errors import RootLayoutError, StorageError
 from pointline_core.ingest.report import IngestReport
 from pointline_core.storage.manifest import STATUSES
 
@@ -71,17 +73,56 @@ def _ingest(args: argparse.Namespace) -> int:
         rehash=args.rehash,
         allow_duplicate_content=args.allow_duplicate_content,
     )
+    if not report.files:
+        problem = bronze_layout_problem(Path(args.bronze), args.vendor)
+        if problem is not None:
+            raise RootLayoutError(problem)
     if args.json:
         print_json(report)
     else:
         print_report(report)
-    return 0 if report.ok else 1
+    return exit_code(report)
+
+
+def exit_code(report: IngestReport) -> int:
+    """1 if a file failed (or a vendor's plugin did), else 3 if this run quarantined rows of
+    some file (a dry run: would), else 0 (see :mod:`pointline_core.cli.exit_codes`)."""
+    if not report.ok:
+        return exit_codes.FILES_FAILED
+    if any(
+        f.status == "quarantined" or f.rows_quarantined
+        for f in report.files
+        if f.status != "skipped"
+    ):
+        return exit_codes.ROWS_QUARANTINED
+    return exit_codes.OK
+
+
+def bronze_layout_problem(bronze: Path, vendors: list[str] | None) -> str | None:
+    """When no Bronze file was found: say so if ``bronze`` is a vendor's own folder (its name
+    is an installed vendor's and it has no sub-folder of that name), else None."""
+    from pointline_core.plugins import load_plugins
+
+    names = vendors or load_plugins().names()
+    name = bronze.resolve().name
+    if name in names and not (bronze / name).is_dir():
+        return (
+            f"no Bronze files found: {bronze} looks like the folder of vendor {name!r} itself; "
+            f"pass its parent folder ({bronze.resolve().parent}): the Bronze layout is "
+            "BRONZE/<vendor>/..."
+        )
+    return None
 
 
 def _manifest(args: argparse.Namespace) -> int:
     from pointline_core.storage.lake import Lake
     from pointline_core.storage.manifest import ManifestStore
 
+    if not Path(args.lake).is_dir():
+        raise StorageError(
+            f"lake root {args.lake} does not exist or is not a directory; pass the LAKE "
+            "argument of `pointline ingest`"
+        )
     entries = ManifestStore(Lake(Path(args.lake))).entries(status=args.status)
     if args.json:
         print_json(entries)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pointline_core.cli import exit_codes
 from pointline_core.cli.output import print_json, print_table
 
 
@@ -22,7 +23,7 @@ def _extract(args: argparse.Namespace) -> int:
     )
     if args.json:
         print_json(report)
-        return 0 if report.ok else 1
+        return exit_codes.OK if report.ok else exit_codes.FILES_FAILED
     if report.archives:
         print_table(
             ["vendor", "archive", "status", "members", "published", "existing", "rejected", "why"],
@@ -56,7 +57,7 @@ def _extract(args: argparse.Namespace) -> int:
         f"{report.members_rejected} rejected; {report.archives_hashed} archives hashed; "
         f"ledger {report.ledger_path}; {report.elapsed_s:.2f}s"
     )
-    return 0 if report.ok else 1
+    return exit_codes.OK if report.ok else exit_codes.FILES_FAILED
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,6 +5,13 @@ from __future__ import annotations
 import errno
 
 from pointline_core.errors import ParseError
+from pointline_core.storage.environment import (
+    DISK_FULL,
+    READ_ONLY,
+    environment_error,
+    named_file,
+    os_errno,
+)
 
 
 class FileFailed(Exception):
@@ -15,8 +22,19 @@ class FileFailed(Exception):
         self.reason = reason
 
 
-def hook_error(vendor: str, stage: str, exc: Exception) -> FileFailed:
-    """A plugin hook raised: the file fails with a reason naming the plugin and the stage."""
+def hook_error(vendor: str, stage: str, exc: Exception) -> Exception:
+    """A plugin hook raised: the file fails with a reason naming the plugin and the stage.
+
+    A full disk or a read-only file system under a file the plugin was writing (a temporary
+    file, say) is no fault of the Bronze file: that is returned as the environment error,
+    which ends the run instead of failing one file after another.
+    """
+    code = os_errno(exc)
+    written = named_file(exc)
+    if written is not None and (code in DISK_FULL or code in READ_ONLY):
+        error = environment_error(exc, written)
+        if error is not None:
+            return error
     if isinstance(exc, ParseError):
         return FileFailed(f"parse_error: plugin {vendor!r}: {exc}")
     if isinstance(exc, PermissionError):

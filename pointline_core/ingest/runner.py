@@ -26,7 +26,7 @@ import attrs
 import filelock
 import polars as pl
 
-from pointline_core.errors import PointlineError
+from pointline_core.errors import RootLayoutError
 from pointline_core.ingest.commit import Committer, crashed_results
 from pointline_core.ingest.discover import discover
 from pointline_core.ingest.executors import (
@@ -141,7 +141,11 @@ def ingest(
     for name in selected:
         plugins.vendor(name)  # unknown vendor -> UnknownVendorError before touching anything
     if not bronze.is_dir():
-        raise PointlineError(f"Bronze root {bronze} is not a directory")
+        raise RootLayoutError(
+            f"Bronze root {bronze} does not exist or is not a directory: pass the folder that "
+            "holds one sub-folder per vendor (BRONZE/<vendor>/..., the BRONZE argument of "
+            "`pointline extract`)"
+        )
 
     with _ingest_lock(lake, dry_run, progress):
         redo = DONE if force else ("quarantined",) if retry_quarantined else ()

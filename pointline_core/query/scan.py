@@ -37,8 +37,11 @@ def open_delta(lake: Lake, spec: TableSpec, version: int | None = None) -> Delta
             f"lake root {lake.root} does not exist or is not a directory; pass the directory "
             "that holds silver/ (the LAKE argument of `pointline ingest`)"
         )
+    from pointline_core.storage.environment import table_io
+
     path = lake.table_path(spec.name, table_zone(spec))
-    table = open_table(path)
+    with table_io(path, lake.root):
+        table = open_table(path)
     if table is None:
         return None
     check_table_schema(table, spec, path)

@@ -30,6 +30,7 @@ from pointline_core.storage.delta import (
     open_table,
     write_stream,
 )
+from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import Lake, Zone
 from pointline_core.storage.partitioned_writer import (
     WrittenFiles,
@@ -105,6 +106,7 @@ class EventStore:
     def exists(self) -> bool:
         return DeltaTable.is_deltatable(str(self.path))
 
+    @on_table
     def table(self) -> DeltaTable | None:
         table = open_table(self.path)
         if table is not None:
@@ -136,6 +138,7 @@ class EventStore:
 
         return guard
 
+    @on_table
     def append(self, batches: Iterable[pl.DataFrame], file_ids: Sequence[int]) -> WriteResult:
         """Write all ``batches`` in ONE commit that also marks every id in ``file_ids``.
 
@@ -177,6 +180,7 @@ class EventStore:
             version = DeltaTable(str(self.path)).version()
         return WriteResult(self.spec.name, version, rows, ids)
 
+    @on_table
     def commit_files(self, written: WrittenFiles, file_ids: Sequence[int]) -> WriteResult:
         """Commit data files a worker wrote (:func:`write_files`) in ONE commit that also
         marks every id in ``file_ids``; no commit when there are no files. If the commit
@@ -203,6 +207,7 @@ class EventStore:
             version = DeltaTable(str(self.path)).version()
         return WriteResult(self.spec.name, version, written.rows, ids)
 
+    @on_table
     def committed_file_ids(self, file_ids: Sequence[int]) -> set[int]:
         """The ids whose rows some commit carried (and no later delete removed)."""
         table = open_table(self.path)
@@ -221,6 +226,7 @@ class EventStore:
             return {i for i in ids if versions.get(app_id(i), DELETED_MARKER) > DELETED_MARKER}
         return {i for i in ids if (table.transaction_version(app_id(i)) or 0) > DELETED_MARKER}
 
+    @on_table
     def count_rows(self, file_ids: Sequence[int] | None = None) -> int:
         table = open_table(self.path)
         if table is None:
@@ -230,6 +236,7 @@ class EventStore:
             lazy = lazy.filter(pl.col("file_id").is_in(list(_unique_ids(file_ids))))
         return int(lazy.select(pl.len()).collect().item())
 
+    @on_table
     def delete_files(self, file_ids: Sequence[int]) -> int:
         """Delete every row of ``file_ids`` in one commit; returns the rows deleted.
 
@@ -271,12 +278,14 @@ class EventStore:
             )
             return 0
 
+    @on_table
     def frame(self, filter_expr: pl.Expr | None = None) -> pl.DataFrame:
         """All rows (or those matching ``filter_expr``) in the spec's dtypes."""
         from pointline_core.storage.delta import read_table
 
         return read_table(self.path, self.spec, filter_expr=filter_expr)
 
+    @on_table
     def version(self) -> int | None:
         table = open_table(self.path)
         return None if table is None else table.version()

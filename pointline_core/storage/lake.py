@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import attrs
 import filelock
@@ -72,5 +72,36 @@ class Lake:
         its own flock.
         """
         lock_dir = self.root / LOCK_DIR
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        return filelock.FileLock(str(lock_dir / f"{name}.lock"), timeout=timeout, is_singleton=True)
+        try:
+            lock_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _refusal(exc, lock_dir, self.root) from exc
+        return LakeLock(
+            str(lock_dir / f"{name}.lock"), timeout=timeout, is_singleton=True, root=self.root
+        )
+
+
+def _refusal(exc: OSError, path: Path, root: Path) -> Exception:
+    """The one-line error for a file system refusing ``path`` (the exception itself if it is
+    no known refusal)."""
+    from pointline_core.storage.environment import environment_error
+
+    return environment_error(exc, path, root) or exc
+
+
+class LakeLock(filelock.FileLock):
+    """A ``FileLock`` whose failure to create its lock file (read-only file system, no
+    permission, disk full) is a :class:`~pointline_core.errors.LakeEnvironmentError` naming
+    the lake root, not a bare ``OSError``."""
+
+    def __init__(self, lock_file: str, *, root: Path, **kwargs: Any) -> None:
+        super().__init__(lock_file, **kwargs)
+        self._lake_root = root
+
+    def acquire(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().acquire(*args, **kwargs)
+        except filelock.Timeout:
+            raise
+        except OSError as exc:
+            raise _refusal(exc, Path(self.lock_file), self._lake_root) from exc

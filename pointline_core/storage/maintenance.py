@@ -32,6 +32,7 @@ from pointline_core.storage.delta import (
     partition_predicate,
     write_stream,
 )
+from pointline_core.storage.environment import table_io
 from pointline_core.storage.lake import Lake, Zone
 from pointline_core.storage.quarantine import quarantine_spec
 
@@ -222,7 +223,7 @@ def compact_partitions(
     if min_files < 1:
         raise MaintenanceError(f"min_files must be at least 1 (got {min_files})")
     path = lake.table_path(table, zone)
-    with lake.lock(table_lock_name(table, zone)):
+    with lake.lock(table_lock_name(table, zone)), table_io(path, lake.root):
         delta, where = _open(lake, table, zone)
         check_table_schema(delta, spec, path)
         version_before = delta.version()
@@ -363,7 +364,8 @@ def vacuum_table(
     """
     if retention_hours is not None and retention_hours < 0:
         raise MaintenanceError(f"retention_hours must be >= 0 (got {retention_hours})")
-    with lake.lock(table_lock_name(table, zone)):
+    path = lake.table_path(table, zone)
+    with lake.lock(table_lock_name(table, zone)), table_io(path, lake.root):
         delta, where = _open(lake, table, zone)
         # delta-rs lists every tombstone past the retention, whether or not an earlier vacuum
         # already deleted its file, and in either relative or absolute form: list first, keep

@@ -11,6 +11,7 @@ import polars as pl
 from pointline_core.errors import StorageError
 from pointline_core.schemas.tables import VALIDATION_LOG
 from pointline_core.storage.delta import create_table, read_table, write_stream
+from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import Lake
 
 TABLE = VALIDATION_LOG.name
@@ -38,6 +39,7 @@ class ValidationLog:
         self.path = lake.table_path(TABLE, "control")
         self.spec = VALIDATION_LOG
 
+    @on_table
     def append(self, outcomes: Sequence[ValidationOutcome]) -> None:
         """Record a batch of outcomes in one commit (nothing to record: no commit)."""
         if not outcomes:
@@ -59,6 +61,7 @@ class ValidationLog:
             create_table(self.path, self.spec)
             write_stream(self.path, self.spec, [frame])
 
+    @on_table
     def frame(self) -> pl.DataFrame:
         """Every outcome, oldest first then by (file_id, table_name, rule)."""
         return read_table(self.path, self.spec).sort("logged_at_us", *self.spec.tie_break)

@@ -36,6 +36,7 @@ from filelock import FileLock
 from pointline_core.errors import SchemaMismatchError
 from pointline_core.schemas.tables import UPSTREAM_LEDGER
 from pointline_core.storage.delta import check_frame, create_table
+from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import LOCK_DIR, Lake
 
 #: Folder under the Bronze root holding Pointline's own state (never a vendor name).
@@ -116,6 +117,7 @@ class UpstreamLedger:
     def exists(self) -> bool:
         return (self.path / "_delta_log").is_dir()
 
+    @on_table
     def frame(self) -> pl.DataFrame:
         """The whole ledger (empty frame with the spec's schema if it does not exist yet)."""
         if not self.exists():
@@ -137,6 +139,7 @@ class UpstreamLedger:
             for row in self.frame().iter_rows(named=True)
         }
 
+    @on_table
     def migrate(self, *, take_lock: bool = True) -> bool:
         """Add the nullable columns an older ledger lacks (see :func:`add_missing_columns`);
         True if it changed anything. Writes do this themselves; call it before handing the
@@ -151,6 +154,7 @@ class UpstreamLedger:
         with FileLock(str(self.lock_path)):
             return add_missing_columns(DeltaTable(str(self.path)))
 
+    @on_table
     def upsert(self, records: list[LedgerRecord]) -> None:
         """Insert or replace ``records`` by key, in one Delta commit."""
         if not records:

@@ -25,7 +25,10 @@ For every file under a vendor's source folder (hidden files skipped, sorted by p
 
 A corrupt, truncated or encrypted archive, a plugin that raises something other than the
 documented exceptions, or an I/O error while publishing makes that archive ``failed``; the
-run goes on. A source entry that cannot be read (a dangling link, no permission) or is not a
+run goes on, except when the disk is full, the file system read-only, or the Bronze root not
+writable by this user: that ends the run with one error naming the path (every further
+archive would fail the same way; members already published stay, and a rerun publishes only
+what is missing). A source entry that cannot be read (a dangling link, no permission) or is not a
 regular file (a FIFO would block the reader) is reported ``failed`` without a ledger record
 (it has no content hash to key one). A dry run hashes, recognises and lists members from the
 archive directory without decompressing or writing anything (no ledger, no lock, no Bronze
@@ -49,11 +52,20 @@ from pointline_core.errors import (
     ArchiveNameError,
     MemberRejected,
     PluginContractError,
+    PointlineError,
+    RootLayoutError,
     UpstreamError,
 )
 from pointline_core.hashing import sha256_file
 from pointline_core.models import ArchiveInfo, MemberTarget
 from pointline_core.plugins import Plugins
+from pointline_core.storage.environment import (
+    DENIED,
+    DISK_FULL,
+    READ_ONLY,
+    environment_error,
+    os_errno,
+)
 from pointline_core.upstream.archive import (
     Backend,
     extract_archive,
@@ -470,6 +482,9 @@ class _Run:
                 members_total=len(members),
             )
         except OSError as exc:
+            refusal = self._environment(exc)
+            if refusal is not None:
+                raise refusal from exc
             return self._failed(
                 base,
                 f"I/O error while extracting or publishing: {_err(exc)}",
@@ -500,6 +515,19 @@ class _Run:
         self._record(report)
         return report
 
+    def _environment(self, exc: OSError) -> PointlineError | None:
+        """A full disk, a read-only file system, or a Bronze root this user may not write
+        ends the run (every further archive would fail the same way); other I/O errors fail
+        only the archive."""
+        code = os_errno(exc)
+        if code in DISK_FULL or code in READ_ONLY:
+            return environment_error(exc, Path(exc.filename or self.bronze_root))
+        if code in DENIED and exc.filename:
+            target = Path(os.path.abspath(exc.filename))
+            if target.is_relative_to(Path(os.path.abspath(self.bronze_root))):
+                return environment_error(exc, target)
+        return None
+
     def _clean(self, directory: Path) -> None:
         if directory not in self.cleaned_dirs:
             self.cleaned_dirs.add(directory)
@@ -513,6 +541,40 @@ def _err(exc: BaseException) -> str:
 def _excluded_reports(names: Iterable[str], excluded: dict[str, str]) -> list[MemberReport]:
     """One rejected-member report per stored copy of each excluded name."""
     return [MemberReport(n, "rejected", reason=excluded[n]) for n in names if n in excluded]
+
+
+#: At most this many files directly in SOURCE are shown to the plugins to say whose they are.
+_LAYOUT_PROBE_FILES = 200
+
+
+def _layout_problem(plugins: Plugins, source: Path, vendors: list[str], notes: list[str]) -> str:
+    """Why nothing can be extracted from ``source`` (no vendor folder), and what to pass:
+    names the vendor whose archives sit directly in ``source`` when a plugin recognises them."""
+    layout = "the source layout is SOURCE/<vendor>/<archives>"
+    files = _archives(source)[:_LAYOUT_PROBE_FILES]
+    found: dict[str, int] = {}
+    for vendor in vendors or [v for v in plugins.names() if plugins.implements(v, RECOGNIZE)]:
+        for path in files:
+            try:
+                info = plugins.call(vendor, RECOGNIZE, archive=path)
+            except Exception:  # noqa: BLE001 - not this vendor's archive (or a broken plugin)
+                continue
+            if isinstance(info, ArchiveInfo):
+                found[vendor] = found.get(vendor, 0) + 1
+    if found:
+        vendor, count = max(found.items(), key=lambda kv: kv[1])
+        return (
+            f"nothing extracted: found {count} archive(s) of vendor {vendor!r} directly in "
+            f"{source}, which has no vendor folder; pass its parent folder "
+            f"({source.parent}) if this is the {vendor!r} folder ({layout}), or move the "
+            f"archives into {source / vendor}"
+        )
+    known = ", ".join(vendors) or "none with archive hooks installed"
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return (
+        f"nothing extracted: {source} has no folder named after a vendor that extracts "
+        f"archives ({known}){extra}; {layout}"
+    )
 
 
 def extract(
@@ -574,6 +636,8 @@ def extract(
                 f"vendor {name!r} does not implement {RECOGNIZE}/{MEMBER_PATH}; "
                 "its folder is not extracted"
             )
+    if not any((source / vendor).is_dir() for vendor in selected_with_hook):
+        raise RootLayoutError(_layout_problem(plugins, source, selected_with_hook, notes))
     ledger = open_ledger(bronze, Path(lake_root) if lake_root else None)
     run = _Run(
         plugins,
