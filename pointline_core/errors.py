@@ -173,3 +173,8 @@ class UnknownSymbolError(QueryError):
 class ExchangeNotInTableError(QueryError):
     """An exchange was asked for that has no rows in the table read (so a typo never looks
     like an empty table); the message lists the exchanges the table holds."""
+
+
+class ExecutorError(PointlineError):
+    """An ingest executor cannot be used as asked (bad worker count, Ray missing or
+    unreachable)."""

@@ -72,6 +72,9 @@ def _ingest(args: argparse.Namespace) -> int:
         progress=not args.json,
         rehash=args.rehash,
         allow_duplicate_content=args.allow_duplicate_content,
+        workers=args.workers,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     if not report.files:
         problem = bronze_layout_problem(Path(args.bronze), args.vendor)

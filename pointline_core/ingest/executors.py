@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import attrs
 import polars as pl
 
-from pointline_core.errors import PointlineError
+from pointline_core.errors import ExecutorError
 from pointline_core.ingest.work import UnitResult, UnitTask, run_unit
 from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.storage.dim_symbol import DimSymbolStore
@@ -38,10 +38,6 @@ WORKER_DIED = (
     "worker_died: the worker process running this file's unit died ({how}); nothing of it was "
     "committed; rerun to retry it (if it dies again, look for a file that exhausts memory)"
 )
-
-
-class ExecutorError(PointlineError):
-    """An executor cannot be used as asked (unknown name, Ray not installed or unreachable)."""
 
 
 @attrs.frozen(slots=True)

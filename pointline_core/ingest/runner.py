@@ -26,16 +26,10 @@ import attrs
 import filelock
 import polars as pl
 
-from pointline_core.errors import RootLayoutError
+from pointline_core.errors import ExecutorError, RootLayoutError
 from pointline_core.ingest.commit import Committer, crashed_results
 from pointline_core.ingest.discover import discover
-from pointline_core.ingest.executors import (
-    EXECUTORS,
-    Executor,
-    ExecutorError,
-    UnitCrash,
-    make_executor,
-)
+from pointline_core.ingest.executors import EXECUTORS, Executor, UnitCrash, make_executor
 from pointline_core.ingest.gate import (
     DONE,
     UNREADABLE,
@@ -136,7 +130,7 @@ def ingest(
     if executor not in EXECUTORS:
         raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     if workers < 1:
-        raise ExecutorError(f"workers={workers}: give at least 1")
+        raise ExecutorError(f"--workers {workers}: give at least 1 worker")
     selected = list(vendors) if vendors else plugins.names()
     for name in selected:
         plugins.vendor(name)  # unknown vendor -> UnknownVendorError before touching anything

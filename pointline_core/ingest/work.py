@@ -43,6 +43,7 @@ from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import check_frame
+from pointline_core.storage.environment import write_failure
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.partitioned_writer import (
     WrittenFiles,
@@ -211,13 +212,20 @@ class _Unit:
             return
         target = spec if zone == "silver" else quarantine_spec(spec)
         root = self.lake.table_path(spec.name, zone)
-        written = write_files(
-            root,
-            target,
-            non_empty(frames),
-            check=_checker(target, frozenset(ids)),
-            prefix=self.prefix,
-        )
+        try:
+            written = write_files(
+                root,
+                target,
+                non_empty(frames),
+                check=_checker(target, frozenset(ids)),
+                prefix=self.prefix,
+            )
+        except Exception as exc:
+            # A full disk or a read-only lake ends the run; it is no fault of the file.
+            error = write_failure(exc, root, self.lake.root)
+            if error is None:
+                raise
+            raise error from None
         if written.files:
             self.writes.append(TableWrite(spec.name, zone, written, tuple(ids)))
 

@@ -304,6 +304,9 @@ def table_io(path: Path, root: Path | None = None) -> Iterator[None]:
         raise error from exc
 
 
+#: A file system with less free space than this is taken as full after a failed write.
+FULL_BELOW_BYTES = 1 << 20
+
 R = TypeVar("R")
 
 
@@ -361,4 +364,25 @@ def diagnose(
         error = environment_error(exc, other)
         if error is not None:
             return error
+    return None
+
+
+def write_failure(
+    exc: BaseException, path: Path, root: Path | None = None
+) -> PointlineError | None:
+    """The specific error for a failed data-file write under ``path``: what :func:`translate`
+    finds, or a full file system when the writer's error names no errno (polars reports a
+    disk that filled up mid-file as a Parquet ``ComputeError``)."""
+    error = translate(exc, path, root)
+    if error is not None or not is_low_level(exc):
+        return error
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        stat = os.statvfs(probe)
+    except OSError:
+        return None
+    if stat.f_bavail * stat.f_frsize < FULL_BELOW_BYTES:
+        return environment_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), path, root)
     return None

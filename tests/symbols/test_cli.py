@@ -73,6 +73,10 @@ def test_a_contradicting_import_is_one_line_and_changes_nothing(tmp_path, lake_r
     before = sorted(p.name for p in (lake_root / "silver" / "dim_symbol" / "_delta_log").iterdir())
     bad = pointline("symbols", "import", second, lake_root)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert (
+        "contradicts symbol facts already imported: different attributes for the same symbol "
+        "and valid_from" in bad.stderr
+    )
     assert "utcx:SSS (ts_us=2024-01-10T00:00:00Z)" in bad.stderr and "--replace" in bad.stderr
     after = sorted(p.name for p in (lake_root / "silver" / "dim_symbol" / "_delta_log").iterdir())
     assert before == after

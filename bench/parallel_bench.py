@@ -1,0 +1,178 @@
+"""Parallel ingest: wall time, rows/s and memory for 1 worker, 2 process workers and Ray.
+
+    .venv/bin/python bench/parallel_bench.py [--small-files 2000] [--szse-symbols 300]
+        [--szse-rows 5000] [--books 4] [--book-rows 2000000] [--no-ray]
+
+Data sets (generated once, in a child process so its memory is not counted):
+  * small: ``--small-files`` Tardis trade files of 200 rows (binance-futures, one symbol each);
+  * szse: an extracted Quant360 SZSE order_new day, ``--szse-symbols`` files of
+    ``--szse-rows`` rows (the Bronze layout ``pointline extract`` publishes);
+  * books: ``--books`` Tardis incremental_book_L2 files of ``--book-rows`` rows (each streams).
+Each (data set, configuration) runs in a fresh process after a 3 GiB memory warm-up (this VM
+charges ~0.7 s per GiB a process touches first), into a fresh lake with its symbols imported
+beforehand (not timed). Printed: wall time of ``ingest``, rows/s, the speed-up against one
+worker, the driver's peak RSS and every worker's peak RSS (from the run report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+HERE = Path(__file__).resolve().parent
+T0 = 1_709_251_200_000_000  # 2024-03-01T00:00:00Z
+CONFIGS = {"workers=1": (1, "serial"), "workers=2": (2, "process"), "ray(2)": (2, "ray")}
+
+
+def _gz(path: Path, frame: pl.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(frame.write_csv().encode(), compresslevel=1, mtime=0))
+
+
+def make_small(root: Path, files: int) -> None:
+    i = pl.int_range(0, 200, dtype=pl.Int64, eager=True)
+    symbols = []
+    for n in range(files):
+        sym = f"S{n:05d}USDT"
+        symbols.append(sym)
+        ts = T0 + i * 1_000_000 + n
+        frame = pl.DataFrame(
+            {
+                "exchange": "binance-futures",
+                "symbol": sym,
+                "timestamp": ts,
+                "local_timestamp": ts + 500,
+                "id": (i + n * 1000).cast(pl.String),
+                "side": pl.Series(["buy", "sell"] * 100),
+                "price": (100 + (i * 7 + n) % 50 / 10).round(1),
+                "amount": ((i * 13 + n) % 90 + 1) / 1000,
+            }
+        )
+        _gz(root / "bronze" / "tardis" / f"binance-futures_trades_2024-03-01_{sym}.csv.gz", frame)
+    pl.DataFrame(
+        {"exchange": "binance-futures", "exchange_symbol": symbols, "valid_from": "2024-01-01"}
+    ).write_csv(root / "symbols.csv")
+
+
+def make_szse(root: Path, symbols: int, rows: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from extract_bench import member_csv  # an order_new-shaped SZSE member
+
+    codes = []
+    for n in range(symbols):
+        code = f"{n + 1:06d}"
+        codes.append(code)
+        rel = f"quant360/exchange=szse/type=order_new/date=2024-01-02/symbol={code}/{code}.csv.gz"
+        path = root / "bronze" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(member_csv(n, rows), compresslevel=1, mtime=0))
+    pl.DataFrame(
+        {"exchange": "szse", "exchange_symbol": codes, "valid_from": "2020-01-01"}
+    ).write_csv(root / "symbols.csv")
+
+
+def make_books(root: Path, books: int, rows: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from ingest_bench import l2_frame
+
+    symbols = []
+    for n in range(books):
+        sym = f"BOOK{n}USDT"
+        symbols.append(sym)
+        name = f"binance-futures_incremental_book_L2_2024-03-01_{sym}.csv.gz"
+        _gz(root / "bronze" / "tardis" / name, l2_frame(rows, sym))
+    pl.DataFrame(
+        {"exchange": "binance-futures", "exchange_symbol": symbols, "valid_from": "2024-01-01"}
+    ).write_csv(root / "symbols.csv")
+
+
+def child(root: Path, config: str) -> None:
+    """One timed run in this fresh process; prints one JSON line."""
+    from pointline_core import import_symbols, ingest
+
+    workers, executor = CONFIGS[config]
+    lake = root / f"lake-{config.replace('=', '').replace('(', '').replace(')', '')}"
+    import_symbols(root / "symbols.csv", lake, progress=False)
+    t0 = time.perf_counter()
+    report = ingest(root / "bronze", lake, progress=False, workers=workers, executor=executor)
+    wall = time.perf_counter() - t0
+    rows = sum(f.rows_total for f in report.files)
+    assert report.ok, [f.reason for f in report.files if f.reason][:3]
+    driver = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            driver = int(line.split()[1]) / 1024
+    peaks = [w.peak_rss_mb for w in report.worker_peak_rss_mb]
+    print(json.dumps({"wall": wall, "rows": rows, "driver_mb": driver, "workers_mb": peaks}))
+
+
+def warm_up() -> None:
+    subprocess.run([sys.executable, "-c", "b = b'\\x01' * (3 << 30)"], check=True)
+
+
+def run_child(root: Path, config: str) -> dict:
+    warm_up()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(root), config],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small-files", type=int, default=2000)
+    parser.add_argument("--szse-symbols", type=int, default=300)
+    parser.add_argument("--szse-rows", type=int, default=5000)
+    parser.add_argument("--books", type=int, default=4)
+    parser.add_argument("--book-rows", type=int, default=2_000_000)
+    parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--child", nargs=2, metavar=("ROOT", "CONFIG"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(Path(args.child[0]), args.child[1])
+        return 0
+    configs = [c for c in CONFIGS if not (args.no_ray and c.startswith("ray"))]
+    with tempfile.TemporaryDirectory(prefix="pointline-parallel-bench-") as tmp:
+        sets = {
+            "small": (make_small, (args.small_files,)),
+            "szse": (make_szse, (args.szse_symbols, args.szse_rows)),
+            "books": (make_books, (args.books, args.book_rows)),
+        }
+        print(
+            f"{'data set':8} {'config':10} {'wall s':>7} {'rows/s':>10} {'speed-up':>8} "
+            f"{'driver MB':>9}  worker peak MB"
+        )
+        for name, (make, params) in sets.items():
+            root = Path(tmp) / name
+            code = (
+                f"import sys; sys.path.insert(0, {str(HERE)!r}); "
+                f"from parallel_bench import {make.__name__} as make; "
+                f"from pathlib import Path; make(Path({str(root)!r}), *{params!r})"
+            )
+            subprocess.run([sys.executable, "-c", code], check=True)
+            base = None
+            for config in configs:
+                r = run_child(root, config)
+                base = base or r["wall"]
+                workers = ", ".join(f"{m:.0f}" for m in r["workers_mb"])
+                print(
+                    f"{name:8} {config:10} {r['wall']:7.2f} {r['rows'] / r['wall']:10,.0f} "
+                    f"{base / r['wall']:7.2f}x {r['driver_mb']:9.0f}  {workers}",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
