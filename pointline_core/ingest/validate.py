@@ -14,6 +14,9 @@ from pointline_core.schemas.spec import TableSpec
 from pointline_core.validation_rules import Rule
 
 REASON = "_reject_reason"
+#: Working column: the row's point-in-time ``dim_symbol.asset_class`` (null when no window
+#: covers the row), present while the rules run; see ``ColumnSpec.signed_classes``.
+ASSET_CLASS = "_asset_class"
 # Filled in by the core later (symbol_id) or always valid by construction.
 _SKIP = ("trading_date", "symbol_id", "file_id", "file_seq")
 
@@ -36,9 +39,25 @@ def core_rules(spec: TableSpec) -> list[Rule]:
                     f"allowed: {', '.join(col.allowed)}",
                 )
             )
-        if col.positive:
+        if col.positive and col.signed_classes:
+            signed = pl.col(ASSET_CLASS).is_in(list(col.signed_classes)).fill_null(False)
+            rules.append(
+                Rule(
+                    f"not_positive:{col.name}",
+                    (c <= 0) & ~signed,
+                    "reject",
+                    f"must be > 0 unless the instrument's asset_class is one of "
+                    f"{', '.join(col.signed_classes)}",
+                )
+            )
+        elif col.positive:
             rules.append(Rule(f"not_positive:{col.name}", c <= 0, "reject", "must be > 0"))
     return rules
+
+
+def needs_asset_class(spec: TableSpec) -> bool:
+    """Whether ``spec``'s rules read the row's instrument class (:data:`ASSET_CLASS`)."""
+    return any(c.positive and c.signed_classes for c in spec.columns)
 
 
 def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
@@ -46,15 +65,21 @@ def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
 
     Warning rules do not touch the frame; the runner counts them per file.
     """
+    if ASSET_CLASS not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(ASSET_CLASS))
+        added = True
+    else:
+        added = False
     reasons = [pl.col(REASON)] if REASON in frame.columns else []
     reasons += [
         pl.when(r.bad.fill_null(False)).then(pl.lit(r.name))
         for r in rules
         if r.severity == "reject"
     ]
-    return frame.with_columns(
+    out = frame.with_columns(
         pl.coalesce([*reasons, pl.lit(None, pl.String)]).cast(pl.String).alias(REASON)
     )
+    return out.drop(ASSET_CLASS) if added else out
 
 
 @functools.cache

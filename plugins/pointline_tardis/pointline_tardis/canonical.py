@@ -15,6 +15,8 @@ header so a user can find the cell:
 ``invalid_value:<col>``     a side / option type / ``is_snapshot`` outside the allowed set
 ``out_of_range:<col>``      an event/arrival time outside 2010..2100 (not microseconds?)
 ``incomplete_level:<lvl>``  a snapshot level with a price but no amount, or the reverse
+``incomplete_level:<side>`` a quote / book_ticker / options_chain ``bid`` or ``ask`` side
+                            with a price but no amount, or the reverse
 ``unknown_exchange:exchange``  an exchange id this plugin does not declare
 ``exchange_mismatch:exchange`` a row whose exchange differs from the file name's exchange
 ==========================  ==============================================================
@@ -41,6 +43,7 @@ from pointline_core.errors import CanonicalizeError
 from pointline_core.fixedpoint import encode, encode_reason, first_reason
 from pointline_core.models import BronzeFile
 from pointline_core.schemas import EVENT_TABLES, TableSpec
+from pointline_tardis.book import BEFORE_FIRST_SNAPSHOT, BOOK_RESET
 from pointline_tardis.exchanges import exchange_ids, is_known
 from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 
@@ -50,7 +53,7 @@ REJECT = "_reject_reason"
 TS_MIN_US = 1_262_304_000_000_000
 TS_MAX_US = 4_102_444_800_000_000
 
-Kind = Literal["text", "enum", "bool", "ts", "int", "float", "price", "qty", "const"]
+Kind = Literal["text", "enum", "bool", "ts", "int", "float", "price", "qty", "const", "flag"]
 
 _SPECS: dict[str, TableSpec] = {spec.name: spec for spec in EVENT_TABLES}
 
@@ -107,6 +110,10 @@ MAPPINGS: dict[str, tuple[Col, ...]] = {
         Col("side", "side", "enum", required=True, allowed=("bid", "ask")),
         Col("price", "price", "price", required=True),
         Col("qty", "amount", "qty", required=True),
+        # Computed across a file's batches by book.SnapshotFlags (added in parsing); a frame
+        # parsed without it (a direct canonicalize call) gets nulls: "not determined".
+        Col("book_reset", BOOK_RESET, "flag"),
+        Col("before_first_snapshot", BEFORE_FIRST_SNAPSHOT, "flag"),
     ),
     "quotes": _quotes("book"),
     "book_ticker": _quotes("feed"),
@@ -144,6 +151,15 @@ MAPPINGS: dict[str, tuple[Col, ...]] = {
 }
 
 
+#: Price/amount pairs that describe one book side: a row with one of the two and not the
+#: other is flagged ``incomplete_level:<side>``, as book snapshot levels are. Both empty is a
+#: valid empty side.
+LEVEL_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    data_type: (("bid", "bid_price", "bid_amount"), ("ask", "ask_price", "ask_amount"))
+    for data_type in ("quotes", "book_ticker", "options_chain")
+}
+
+
 def table_spec(table: str) -> TableSpec:
     """The core event table ``table``."""
     try:
@@ -178,7 +194,7 @@ def _value(col: Col, spec: TableSpec, columns: set[str]) -> pl.Expr:
     src = pl.col(col.source)
     if col.kind in ("text", "enum"):
         return _text(col.source)
-    if col.kind == "bool":
+    if col.kind in ("bool", "flag"):
         return pl.when(src == "true").then(pl.lit(True)).when(src == "false").then(pl.lit(False))
     if col.kind in ("ts", "int"):
         return src.cast(pl.Int64, strict=False)
@@ -197,7 +213,7 @@ def _flags_and_reasons(
     ``out`` names the already computed output column. They are evaluated only on batches
     where a :func:`_quick_flags` flag is set; the first flagged check names the row's reason.
     """
-    if col.kind == "const" or col.source is None or col.source not in columns:
+    if col.kind in ("const", "flag") or col.source is None or col.source not in columns:
         return []
     src = col.source
     value = pl.col(out)
@@ -231,7 +247,7 @@ def _quick_flags(col: Col, columns: set[str], out: str) -> list[pl.Expr]:
     decide whether the batch needs the exact checks at all. They aggregate the computed value
     (null where it could not be made; counts come from validity bitmaps) instead of
     re-testing the text row by row."""
-    if col.kind == "const" or col.source is None or col.source not in columns:
+    if col.kind in ("const", "flag") or col.source is None or col.source not in columns:
         return []
     value = pl.col(out)
     flags: list[pl.Expr] = []
@@ -370,7 +386,7 @@ def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
     absent = tuple(
         (col.source, col.target)
         for col in mapping
-        if col.source is not None and col.source not in columns
+        if col.source is not None and col.source not in columns and col.kind != "flag"
     )
     values: dict[str, pl.Expr] = {}
     checks: list[tuple[pl.Expr, pl.Expr]] = []
@@ -394,6 +410,12 @@ def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
             checks.extend(_exchange_checks())
             split = len(checks)
     checks.extend(level_checks)
+    targets = {col.source: col.target for col in mapping}
+    for side, price, amount in LEVEL_PAIRS.get(data_type, ()):
+        if price in columns and amount in columns:
+            checks.append((_present(price) != _present(amount), pl.lit(f"incomplete_level:{side}")))
+            out_p, out_q = pl.col(tmp[targets[price]]), pl.col(tmp[targets[amount]])
+            quick.append((out_p.is_null() != out_q.is_null()).any())
     if data_type in SNAPSHOT_DEPTH:
         quick.extend(_level_quick_flags(SNAPSHOT_DEPTH[data_type], columns, tmp))
 

@@ -342,6 +342,7 @@ _BAD_BY_KIND = {
     "float": ["inf", "abc"],
     "price": ["abc", "1e30", None],
     "qty": ["-1", "abc", None],
+    "flag": [],
 }
 
 
@@ -349,7 +350,7 @@ def _corruptions(data_type: str, columns: list[str], rng) -> list[list[tuple[str
     cases = [
         [(col.source, cell)]
         for col in MAPPINGS[data_type]
-        if col.source is not None
+        if col.source is not None and col.kind != "flag"
         for cell in _BAD_BY_KIND[col.kind]
     ]
     cases += [[(rng.choice(columns), rng.choice(_CELLS))] for _ in range(10)]
@@ -407,7 +408,7 @@ _CELL_COLUMNS = [
     (data_type, col.source, col.target, col.required)
     for data_type in DATA_TYPES
     for col in MAPPINGS[data_type]
-    if col.source is not None
+    if col.source is not None and col.kind != "flag"
 ]
 
 
