@@ -73,6 +73,9 @@ class ColumnSpec:
     combos trade at negative prices). It is data on the column, so a table (core or
     contributed) states which instrument classes may do so; plugins only set ``asset_class``
     on their symbols (see :data:`SIGNED_PRICE_CLASSES`).
+
+    ``added_later`` marks a nullable column added to a released table's spec (at the end):
+    tables written before lack it until migrated (:mod:`pointline_core.storage.migrate`).
     """
 
     name: str
@@ -83,6 +86,10 @@ class ColumnSpec:
     positive: bool = False
     description: str = ""
     signed_classes: tuple[str, ...] = ()
+    #: The column joined an already released table later (nullable, at the end of the spec).
+    #: Derived tables that append columns of their own (quarantine: ``reason``, ``detail``)
+    #: place such columns after theirs, so every table only ever grows at its end.
+    added_later: bool = False
 
     def polars_dtype(self) -> pl.DataType:
         return polars_dtype(self.dtype)

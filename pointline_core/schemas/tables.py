@@ -141,6 +141,7 @@ ORDERBOOK_UPDATES = _event(
             "book_reset",
             "Boolean",
             True,
+            added_later=True,
             description="first row of a snapshot block: discard the symbol's book, then apply; "
             "null = the source does not say",
         ),
@@ -148,6 +149,7 @@ ORDERBOOK_UPDATES = _event(
             "before_first_snapshot",
             "Boolean",
             True,
+            added_later=True,
             description="update that precedes the file's first snapshot of its symbol: no book "
             "to apply it to, skip it when rebuilding; null = the source does not say",
         ),

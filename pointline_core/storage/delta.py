@@ -155,9 +155,9 @@ def check_table_schema(
     elif missing_suffix:
         raise SchemaMismatchError(
             f"Delta table at {path} was written before spec {spec.name!r} gained the nullable "
-            f"columns {missing_suffix}. Migrate the lake first: `pointline storage migrate "
-            "LAKE` (or pointline_core.storage.migrate_lake); rows written before read as null "
-            "there. Ingest migrates a table it appends to by itself."
+            f"columns {missing_suffix}. Migrate the lake first: `pointline migrate "
+            "LAKE` (or pointline_core.storage.migrate.migrate_lake); rows written before read as "
+            "null there. Ingest migrates a table it appends to by itself."
         )
     if on_disk != list(spec.column_names):
         missing = [c for c in spec.column_names if c not in on_disk]
