@@ -103,6 +103,13 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
             ),
             "scales": (9, 8),
         },
+        "Decimal(38, 12)": {
+            "expr": (
+                pl.col("price").str.strip_chars().cast(pl.Decimal(38, 12), strict=False),
+                pl.col("qty").str.strip_chars().cast(pl.Decimal(38, 12), strict=False),
+            ),
+            "scales": (12, 12),
+        },
         "Decimal(38, 18)": {
             "expr": (
                 pl.col("price").str.strip_chars().cast(pl.Decimal(38, 18), strict=False),
@@ -117,6 +124,7 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
         "polars": pl.__version__,
         "options": {},
     }
+    results["int64_sum_wrap"] = pl.Series([9 * 10**18, 9 * 10**18]).sum()
     tmp = Path(tempfile.mkdtemp(prefix="numeric_bench_"))
     try:
         for name, opt in options.items():
@@ -144,6 +152,14 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
             )
             size = _dir_size(path)
             t_read, back = _best(lambda p=path: pl.read_delta(str(p)), repeat)
+            # The lake's event tables are written by polars (zstd, statistics), not delta-rs.
+            zpath = tmp / f"{path.name}.zstd.parquet"
+            t_zwrite, _ = _best(
+                lambda z=zpath, t=typed: t.write_parquet(z, compression="zstd", statistics=True),
+                repeat,
+            )
+            t_zread, _ = _best(lambda z=zpath: pl.read_parquet(z), repeat)
+            zsize = zpath.stat().st_size
             arrow_types = {f.name: str(f.type) for f in DeltaTable(str(path)).schema().fields}
             seen: dict[str, Any] = {
                 "polars": {k: str(v) for k, v in back.schema.items()},
@@ -176,7 +192,11 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
                 "qty_sum_exact": fits and as_dec == truth_qty,
                 "delta_write_s": round(t_write, 3),
                 "delta_read_s": round(t_read, 3),
-                "parquet_bytes": size,
+                "delta_rs_parquet_bytes": size,
+                "zstd_parquet_write_s": round(t_zwrite, 3),
+                "zstd_parquet_read_s": round(t_zread, 3),
+                "zstd_parquet_bytes": zsize,
+                "zstd_bytes_per_row": round(zsize / rows, 2),
                 "readers": seen,
                 "scales": (p_scale, q_scale),
             }
@@ -196,6 +216,7 @@ def main() -> int:
         print(json.dumps(res, indent=2, default=str))
         return 0
     print(f"rows {res['rows']:,}  polars {res['polars']}  true qty sum {res['true_qty_sum']}")
+    print(f"polars Int64 sum of [9e18, 9e18] = {res['int64_sum_wrap']} (wraps, no error)")
     for name, r in res["options"].items():
         print(f"\n{name}")
         for k, v in r.items():

@@ -39,19 +39,21 @@ def core_rules(spec: TableSpec) -> list[Rule]:
                     f"allowed: {', '.join(col.allowed)}",
                 )
             )
+        # A level array is positive when its smallest present level is (nulls = empty levels).
+        value = c.list.min() if col.dtype.startswith("List[") else c
         if col.positive and col.signed_classes:
             signed = pl.col(ASSET_CLASS).is_in(list(col.signed_classes)).fill_null(False)
             rules.append(
                 Rule(
                     f"not_positive:{col.name}",
-                    (c <= 0) & ~signed,
+                    (value <= 0) & ~signed,
                     "reject",
                     f"must be > 0 unless the instrument's asset_class is one of "
                     f"{', '.join(col.signed_classes)}",
                 )
             )
         elif col.positive:
-            rules.append(Rule(f"not_positive:{col.name}", c <= 0, "reject", "must be > 0"))
+            rules.append(Rule(f"not_positive:{col.name}", value <= 0, "reject", "must be > 0"))
     return rules
 
 

@@ -63,13 +63,17 @@ def _qty(name: str, nullable: bool = True, positive: bool = False, desc: str = "
     return ColumnSpec(name, "Int64", nullable, QTY_SCALE, positive=positive, description=desc)
 
 
-def _levels(side: str) -> tuple[ColumnSpec, ...]:
+def _levels(side: str, positive: bool = False) -> tuple[ColumnSpec, ...]:
+    """Level arrays; ``positive``: every present level price > 0 unless the instrument is a
+    spread or combo (book snapshots of spreads hold negative levels)."""
     return (
         ColumnSpec(
             f"{side}_prices",
             "List[Int64]",
             False,
             PRICE_SCALE,
+            positive=positive,
+            signed_classes=SIGNED_PRICE_CLASSES if positive else (),
             description=f"{side} level prices, best first; null element = empty level",
         ),
         ColumnSpec(
@@ -163,8 +167,8 @@ BOOK_SNAPSHOTS = _event(
     "book_snapshots",
     (
         ColumnSpec("depth", "Int16", False, description="levels per side the feed publishes"),
-        *_levels("bid"),
-        *_levels("ask"),
+        *_levels("bid", positive=True),
+        *_levels("ask", positive=True),
     ),
     _ARRIVAL,
     "Fixed-depth top-of-book snapshots with level arrays.",

@@ -11,7 +11,13 @@ import polars as pl
 from pointline_core import ingest
 from pointline_core.ingest.validate import ASSET_CLASS, apply_rules, core_rules
 from pointline_core.schemas import SIGNED_PRICE_CLASSES
-from pointline_core.schemas.tables import LIQUIDATIONS, OPTIONS_CHAIN, ORDERBOOK_UPDATES, TRADES
+from pointline_core.schemas.tables import (
+    BOOK_SNAPSHOTS,
+    LIQUIDATIONS,
+    OPTIONS_CHAIN,
+    ORDERBOOK_UPDATES,
+    TRADES,
+)
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.lake import Lake
 from tests.ingest.conftest import DAY, T0
@@ -41,6 +47,9 @@ def _quarantine(lake_root) -> pl.DataFrame:
 def test_price_columns_declare_the_classes_that_may_be_signed():
     for spec in (TRADES, ORDERBOOK_UPDATES, LIQUIDATIONS):
         col = spec.column("price")
+        assert col.positive and col.signed_classes == SIGNED_PRICE_CLASSES
+    for name in ("bid_prices", "ask_prices"):
+        col = BOOK_SNAPSHOTS.column(name)
         assert col.positive and col.signed_classes == SIGNED_PRICE_CLASSES
     # a strike is never negative, whatever the instrument
     assert OPTIONS_CHAIN.column("strike_price").signed_classes == ()
@@ -97,3 +106,15 @@ def test_rule_without_a_class_column_keeps_rejecting():
     classes = frame.with_columns(pl.Series(ASSET_CLASS, ["combo", None, "spot"]))
     out = apply_rules(classes, rules)
     assert out["_reject_reason"].to_list() == [None, "not_positive:price", None]
+
+
+def test_level_arrays_are_positive_by_their_smallest_present_level():
+    frame = pl.DataFrame(
+        {
+            "bid_prices": [[5, 4, None], [5, 0], [-2, -3], [None, None]],
+            ASSET_CLASS: ["spot", "spot", "spread", "spot"],
+        }
+    )
+    rules = [r for r in core_rules(BOOK_SNAPSHOTS) if r.name == "not_positive:bid_prices"]
+    out = apply_rules(frame, rules)
+    assert out["_reject_reason"].to_list() == [None, "not_positive:bid_prices", None, None]

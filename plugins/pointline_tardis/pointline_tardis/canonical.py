@@ -11,7 +11,6 @@ header so a user can find the cell:
 ``not_a_number:<col>``      text that is not a decimal / integer number
 ``overflow:<col>``          a number too large for the column's fixed-point encoding
 ``negative:<col>``          a size / open interest below zero
-``not_positive:<col>``      a book-snapshot level price <= 0
 ``invalid_value:<col>``     a side / option type / ``is_snapshot`` outside the allowed set
 ``out_of_range:<col>``      an event/arrival time outside 2010..2100 (not microseconds?)
 ``incomplete_level:<lvl>``  a snapshot level with a price but no amount, or the reverse
@@ -299,9 +298,7 @@ def _level_columns(
                 checks.append(
                     (present[field] & pl.col(tmp).is_null(), encode_reason(name, scale, name))
                 )
-                if field == "price":
-                    checks.append((pl.col(tmp) <= 0, pl.lit(f"not_positive:{name}")))
-                else:
+                if field == "amount":  # a price's sign is the core's (spreads may be < 0)
                     checks.append((pl.col(tmp) < 0, pl.lit(f"negative:{name}")))
             checks.append(
                 (present["price"] != present["amount"], pl.lit(f"incomplete_level:{side}[{level}]"))
@@ -314,7 +311,8 @@ def _level_columns(
 def _level_quick_flags(depth: int, columns: set[str], out: dict[str, str]) -> list[pl.Expr]:
     """Batch-level flags for the snapshot level checks, read from the built lists (``out``
     maps ``ask_prices`` ... to their temporary names): a given cell that did not encode, a
-    price <= 0, a size < 0, a level with a price but no size or the reverse."""
+    size < 0, a level with a price but no size or the reverse. (Level prices <= 0 are the
+    core's rule: spreads and combos may have them.)"""
     flags: list[pl.Expr] = []
     for side, prefix in (("asks", "ask"), ("bids", "bid")):
         prices = pl.col(out[f"{prefix}_prices"]).explode()
@@ -326,7 +324,6 @@ def _level_quick_flags(depth: int, columns: set[str], out: dict[str, str]) -> li
                 if name in columns
             ]
             flags.append(values.count() != (pl.sum_horizontal(given) if given else 0))
-        flags.append(prices.min() <= 0)
         flags.append(qtys.min() < 0)
         flags.append((prices.is_null() != qtys.is_null()).any())
     return flags

@@ -137,3 +137,33 @@ def test_unknown_liquidation_side_lands(tmp_path):
     assert result.status == "success" and result.rows_quarantined == 0
     liq = _table(lake, "liquidations").sort("file_seq")
     assert liq["side"].to_list() == ["sell", "unknown", "buy"]
+
+
+def test_negative_combo_book_levels_land(tmp_path):
+    """book_snapshot_5 of an OKX spread (type combo) with levels around zero; the same
+    levels on a spot pair are quarantined by the core's level rule."""
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    _instruments(
+        tmp_path,
+        lake,
+        [("okex-spreads", "BTC-USDT_BTC-USDT-SWAP", "combo"), ("okex", "BTC-USDT", "spot")],
+    )
+    levels = [
+        f"{side}[{i}].{f}"
+        for i in range(5)
+        for side in ("asks", "bids")
+        for f in ("price", "amount")
+    ]
+    head = "exchange,symbol,timestamp,local_timestamp," + ",".join(levels)
+    cells = "0.5,2,-0.5,3,1,1,-1,4,,,,,,,,,,,,"
+    for exchange, symbol in (("okex-spreads", "BTC-USDT_BTC-USDT-SWAP"), ("okex", "BTC-USDT")):
+        write_csv(
+            bronze / f"tardis/{exchange}_book_snapshot_5_2024-03-01_{symbol}.csv.gz",
+            f"{head}\n{exchange},{symbol},{D1 + 5_000},{D1 + 7_000},{cells}\n",
+        )
+    report = _ingest(bronze, lake)
+    by_exchange = {f.rel_path.split("/")[1].split("_")[0]: f for f in report.files}
+    assert by_exchange["okex-spreads"].rows_written == 1
+    assert by_exchange["okex"].quarantine_reasons == {"not_positive:bid_prices": 1}
+    book = _table(lake, "book_snapshots")
+    assert book["bid_prices"].to_list() == [[-500_000_000, -1_000_000_000, None, None, None]]
