@@ -10,14 +10,15 @@ blocks are independent):
   book to apply to and must be skipped.
 
 :class:`SnapshotFlags` adds both answers to the parsed String batches as the hidden columns
-:data:`BOOK_RESET` and :data:`BEFORE_FIRST_SNAPSHOT` (``"true"``/``"false"``), which
+:data:`BOOK_RESET` and :data:`BEFORE_FIRST_SNAPSHOT` (Boolean), which
 :mod:`.canonical` maps to ``orderbook_updates.book_reset`` / ``before_first_snapshot``.
 Every row stays a row: nothing is dropped, the flags say how to replay it.
 
 The parser streams a file in batches and a block may span two of them, so the flagger keeps,
 per symbol, the last row's (is_snapshot, timestamp) and whether a snapshot was seen, and
 seeds each batch's first row of a symbol from it: flags do not depend on ``batch_rows``.
-All per-row work is polars expressions; the carried state is one row per symbol.
+All per-row work is polars expressions; the carried state is one tuple per symbol. A batch
+of one symbol (the usual per-instrument file) needs no window function or join.
 """
 
 from __future__ import annotations
@@ -29,65 +30,91 @@ import polars as pl
 BOOK_RESET = "__tardis_book_reset"
 BEFORE_FIRST_SNAPSHOT = "__tardis_before_first_snapshot"
 
-_STATE_SCHEMA = pl.Schema(
-    {
-        "symbol": pl.String(),
-        "__last_snap": pl.Boolean(),
-        "__last_ts": pl.String(),
-        "__seen": pl.Boolean(),
-    }
-)
+#: Carried per symbol between batches: (last row is a snapshot row, its timestamp, a snapshot
+#: was seen in this file).
+_State = tuple[bool, str | None, bool]
+
+
+def _flags(
+    snap: pl.Expr, prev_snap: pl.Expr, prev_ts: pl.Expr, seen: pl.Expr, by: str | None = None
+) -> tuple[pl.Expr, pl.Expr]:
+    """(book_reset, before_first_snapshot) from the row's and the previous row's values
+    (``by``: per symbol, for batches of several)."""
+    ts = pl.col("timestamp")
+    reset = snap & (~prev_snap.fill_null(False) | prev_ts.is_null() | (prev_ts != ts))
+    seen_here = snap.cum_max().over(by) if by else snap.cum_max()
+    before = ~snap & ~seen_here & ~seen
+    return reset.fill_null(True).alias(BOOK_RESET), before.alias(BEFORE_FIRST_SNAPSHOT)
 
 
 class SnapshotFlags:
     """Stateful flagger for the batches of ONE file, in file order (see module doc)."""
 
     def __init__(self) -> None:
-        self._state = pl.DataFrame(schema=_STATE_SCHEMA)
+        self._state: dict[str | None, _State] = {}
 
     def flag(self, batch: pl.DataFrame) -> pl.DataFrame:
-        """``batch`` with :data:`BOOK_RESET` and :data:`BEFORE_FIRST_SNAPSHOT` added (same
-        rows, same order); updates the carried per-symbol state."""
-        snap = pl.col("is_snapshot") == "true"
+        """``batch`` with the Boolean columns :data:`BOOK_RESET` and
+        :data:`BEFORE_FIRST_SNAPSHOT` added (same rows, same order); updates the carried
+        per-symbol state."""
+        if not batch.height:
+            return batch.with_columns(
+                pl.lit(None, pl.Boolean).alias(BOOK_RESET),
+                pl.lit(None, pl.Boolean).alias(BEFORE_FIRST_SNAPSHOT),
+            )
+        snap = (pl.col("is_snapshot") == "true").fill_null(False)
+        symbol = pl.col("symbol")
+        one = batch.select((symbol == symbol.first()).all() & symbol.null_count().eq(0)).item()
+        if one:  # the usual file: one instrument; no window functions, no join
+            key = batch["symbol"][0]
+            last_snap, last_ts, seen = self._state.get(key, (False, None, False))
+            out = batch.with_columns(
+                *_flags(
+                    snap,
+                    snap.shift(1, fill_value=pl.lit(last_snap)),
+                    pl.col("timestamp").shift(1, fill_value=pl.lit(last_ts, pl.String)),
+                    pl.lit(seen),
+                )
+            )
+            tail = out.select(
+                snap.last().alias("s"), pl.col("timestamp").last().alias("t"), snap.any().alias("a")
+            ).row(0)
+            self._state[key] = (tail[0], tail[1], seen or tail[2])
+            return out
+        return self._flag_grouped(batch, snap)
+
+    def _flag_grouped(self, batch: pl.DataFrame, snap: pl.Expr) -> pl.DataFrame:
+        """Several symbols in one batch (a grouped file): the same rules per symbol."""
         by = "symbol"
-        work = batch.with_columns(snap.fill_null(False).alias("__snap")).join(
-            self._state, on=by, how="left", maintain_order="left", nulls_equal=True
+        state = pl.DataFrame(
+            [(k, *v) for k, v in self._state.items()],
+            schema={
+                by: pl.String,
+                "__last_snap": pl.Boolean,
+                "__last_ts": pl.String,
+                "__seen": pl.Boolean,
+            },
+            orient="row",
+        )
+        work = batch.with_columns(snap.alias("__snap")).join(
+            state, on=by, how="left", maintain_order="left", nulls_equal=True
         )
         first = pl.int_range(pl.len()).over(by) == 0
-        prev_snap = (
-            pl.when(first)
-            .then(pl.col("__last_snap"))
-            .otherwise(pl.col("__snap").shift(1).over(by))
-            .fill_null(False)
-        )
+        own = pl.col("__snap")
+        prev_snap = pl.when(first).then(pl.col("__last_snap")).otherwise(own.shift(1).over(by))
         prev_ts = (
             pl.when(first)
             .then(pl.col("__last_ts"))
             .otherwise(pl.col("timestamp").shift(1).over(by))
         )
-        reset = pl.col("__snap") & (
-            ~prev_snap | prev_ts.is_null() | (prev_ts != pl.col("timestamp"))
-        )
-        seen_here = pl.col("__snap").cum_sum().over(by) > 0
-        before = ~pl.col("__snap") & ~seen_here & ~pl.col("__seen").fill_null(False)
-        out = work.with_columns(
-            reset.fill_null(True).alias(BOOK_RESET),
-            before.alias(BEFORE_FIRST_SNAPSHOT),
-        )
+        seen = pl.col("__seen").fill_null(False)
+        out = work.with_columns(*_flags(own, prev_snap, prev_ts, seen, by=by))
         last = out.group_by(by, maintain_order=True).agg(
-            pl.col("__snap").last().alias("__last_snap"),
-            pl.col("timestamp").last().alias("__last_ts"),
-            (pl.col("__seen").fill_null(False).first() | pl.col("__snap").any()).alias("__seen"),
+            own.last(), pl.col("timestamp").last(), (seen.first() | own.any()).alias("__any")
         )
-        self._state = (
-            pl.concat([self._state.join(last, on=by, how="anti", nulls_equal=True), last])
-            .select(_STATE_SCHEMA.names())
-            .cast(dict(_STATE_SCHEMA))
-        )
-        flags = [BOOK_RESET, BEFORE_FIRST_SNAPSHOT]
-        return batch.with_columns(
-            out.select(pl.col(flags).cast(pl.String).str.to_lowercase()).get_columns()
-        )
+        for key, last_snap, last_ts, any_snap in last.iter_rows():
+            self._state[key] = (last_snap, last_ts, any_snap)
+        return batch.with_columns(out.select(BOOK_RESET, BEFORE_FIRST_SNAPSHOT).get_columns())
 
 
 def flag_batches(batches: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:

@@ -193,7 +193,9 @@ def _value(col: Col, spec: TableSpec, columns: set[str]) -> pl.Expr:
     src = pl.col(col.source)
     if col.kind in ("text", "enum"):
         return _text(col.source)
-    if col.kind in ("bool", "flag"):
+    if col.kind == "flag":  # Boolean already (book.SnapshotFlags)
+        return src.cast(pl.Boolean)
+    if col.kind == "bool":
         return pl.when(src == "true").then(pl.lit(True)).when(src == "false").then(pl.lit(False))
     if col.kind in ("ts", "int"):
         return src.cast(pl.Int64, strict=False)
@@ -476,7 +478,11 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
             f"{file.rel_path}: tardis {data_type} maps to table {TABLE_MAPPING[data_type]!r}, "
             f"not {table!r}"
         )
-    not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
+    not_text = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype != pl.String and name not in (BOOK_RESET, BEFORE_FIRST_SNAPSHOT)
+    ]
     if not_text:  # parse yields String columns; accept typed frames too
         frame = frame.with_columns(pl.col(not_text).cast(pl.String))
     columns = frozenset(frame.columns)

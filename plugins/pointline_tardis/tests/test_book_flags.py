@@ -184,8 +184,8 @@ def test_a_block_split_across_batches_is_one_block():
     for cut in range(1, frame.height):
         batches = [frame.slice(0, cut), frame.slice(cut)]
         out = pl.concat(flag_batches(batches))
-        assert (out[BOOK_RESET] == "true").to_list() == expected, cut
-        assert (out[BEFORE_FIRST_SNAPSHOT] == "true").to_list() == [r[6] for r in PERP], cut
+        assert out[BOOK_RESET].to_list() == expected, cut
+        assert out[BEFORE_FIRST_SNAPSHOT].to_list() == [r[6] for r in PERP], cut
         assert out.drop(BOOK_RESET, BEFORE_FIRST_SNAPSHOT).equals(frame)
 
 
@@ -196,5 +196,18 @@ def test_a_file_that_is_all_updates_is_all_before_first_snapshot(tmp_path):
         pl.col("is_snapshot") == "false"
     )
     out = pl.concat(flag_batches([frame.head(3), frame.tail(frame.height - 3)]))
-    assert out[BEFORE_FIRST_SNAPSHOT].unique().to_list() == ["true"]
-    assert out[BOOK_RESET].unique().to_list() == ["false"]
+    assert out[BEFORE_FIRST_SNAPSHOT].unique().to_list() == [True]
+    assert out[BOOK_RESET].unique().to_list() == [False]
+
+
+def test_grouped_file_flags_for_every_cut():
+    """Batches of one symbol take the single-symbol path, mixed batches the grouped one;
+    the state they share gives the same flags wherever the file is cut."""
+    frame = pl.read_csv(_grouped_text().encode(), infer_schema=False)
+    expected = [GROUPED_FLAGS[i] for i in range(frame.height)]
+    for a in range(1, frame.height):
+        for b in range(a + 1, frame.height + 1):
+            batches = [frame.slice(0, a), frame.slice(a, b - a), frame.slice(b)]
+            out = pl.concat(flag_batches(x for x in batches if x.height))
+            got = list(zip(out[BOOK_RESET], out[BEFORE_FIRST_SNAPSHOT], strict=True))
+            assert got == expected, (a, b)
