@@ -107,7 +107,7 @@ def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
         frame = frame.filter(~pl.col("file_id").is_in(list(failed)))
     frame = with_trading_date(frame, ctx.timezones)
     # symbol_id first (the instrument class may waive a rule), its reason after the rules'.
-    frame = resolve_ids(frame, ctx.dim_symbol, asset_class=needs_asset_class(ctx.spec))
+    frame = resolve_ids(frame, ctx.dim_symbol, asset_class=needs_asset_class(ctx.spec, frame))
     frame = apply_rules(frame, ctx.rules)
     frame = mark_not_covered(frame)
     bad_mask = pl.col(REASON).is_not_null()

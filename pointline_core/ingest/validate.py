@@ -40,7 +40,7 @@ def core_rules(spec: TableSpec) -> list[Rule]:
                 )
             )
         # A level array is positive when its smallest present level is (nulls = empty levels).
-        value = c.list.min() if col.dtype.startswith("List[") else c
+        value = _sign_value(col.name, col.dtype)
         if col.positive and col.signed_classes:
             signed = pl.col(ASSET_CLASS).is_in(list(col.signed_classes)).fill_null(False)
             rules.append(
@@ -57,9 +57,25 @@ def core_rules(spec: TableSpec) -> list[Rule]:
     return rules
 
 
-def needs_asset_class(spec: TableSpec) -> bool:
-    """Whether ``spec``'s rules read the row's instrument class (:data:`ASSET_CLASS`)."""
-    return any(c.positive and c.signed_classes for c in spec.columns)
+def _sign_value(name: str, dtype: str) -> pl.Expr:
+    c = pl.col(name)
+    return c.list.min() if dtype.startswith("List[") else c
+
+
+def needs_asset_class(spec: TableSpec, frame: pl.DataFrame | None = None) -> bool:
+    """Whether ``spec``'s rules read the row's instrument class (:data:`ASSET_CLASS`): some
+    column waives its positive rule for ``signed_classes`` and (given ``frame``) some row
+    holds a value <= 0 there. Batches of positive prices, the norm, skip the class lookup."""
+    cols = [c for c in spec.columns if c.positive and c.signed_classes]
+    if not cols:
+        return False
+    if frame is None:
+        return True
+    present = [c for c in cols if c.name in frame.columns]
+    if not present:
+        return False
+    checks = [(_sign_value(c.name, c.dtype) <= 0).fill_null(False).any() for c in present]
+    return bool(frame.select(pl.any_horizontal(checks)).item())
 
 
 def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:

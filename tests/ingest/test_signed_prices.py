@@ -118,3 +118,13 @@ def test_level_arrays_are_positive_by_their_smallest_present_level():
     rules = [r for r in core_rules(BOOK_SNAPSHOTS) if r.name == "not_positive:bid_prices"]
     out = apply_rules(frame, rules)
     assert out["_reject_reason"].to_list() == [None, "not_positive:bid_prices", None, None]
+
+
+def test_class_lookup_only_for_batches_with_a_price_at_or_below_zero():
+    from pointline_core.ingest.validate import needs_asset_class
+
+    assert needs_asset_class(TRADES) and not needs_asset_class(OPTIONS_CHAIN)
+    assert not needs_asset_class(TRADES, pl.DataFrame({"price": [1, 2, None]}))
+    assert needs_asset_class(TRADES, pl.DataFrame({"price": [1, 0]}))
+    assert needs_asset_class(BOOK_SNAPSHOTS, pl.DataFrame({"bid_prices": [[3], [2, -1]]}))
+    assert not needs_asset_class(BOOK_SNAPSHOTS, pl.DataFrame({"bid_prices": [[3], [None]]}))
