@@ -30,6 +30,7 @@ def quarantine_spec(spec: TableSpec) -> TableSpec:
             nullable=c.name not in LINEAGE_COLUMNS,
             allowed=None,
             positive=False,
+            signed_classes=(),
         )
         for c in spec.columns
     )
