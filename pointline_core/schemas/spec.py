@@ -24,8 +24,8 @@ _DTYPES: dict[str, pl.DataType] = {
 }
 
 #: Instrument classes (``dim_symbol.asset_class``) whose prices may be zero or negative: a
-#: spread or combo is priced as a difference of legs. The core tables' trade, book-update and
-#: liquidation prices carry it as ``ColumnSpec.signed_classes``.
+#: spread or combo is priced as a difference of legs. The core tables' trade, book-update,
+#: liquidation and book-snapshot level prices carry it as ``ColumnSpec.signed_classes``.
 SIGNED_PRICE_CLASSES = ("spread", "combo")
 
 #: Columns every event table carries, in this order. The core derives the last four.
