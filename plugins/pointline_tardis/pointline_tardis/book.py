@@ -23,12 +23,15 @@ of one symbol (the usual per-instrument file) needs no window function or join.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 
 import polars as pl
 
 BOOK_RESET = "__tardis_book_reset"
 BEFORE_FIRST_SNAPSHOT = "__tardis_before_first_snapshot"
+
+_ONE, _LAST_SNAP, _LAST_TS, _ANY = "__one", "__last_snap", "__last_ts", "__any"
 
 #: Carried per symbol between batches: (last row is a snapshot row, its timestamp, a snapshot
 #: was seen in this file).
@@ -47,6 +50,31 @@ def _flags(
     return reset.fill_null(True).alias(BOOK_RESET), before.alias(BEFORE_FIRST_SNAPSHOT)
 
 
+_SCALARS = (_ONE, _LAST_SNAP, _LAST_TS, _ANY)
+
+
+@functools.lru_cache(maxsize=256)
+def _one_symbol_exprs(last_snap: bool, last_ts: str | None, seen: bool) -> tuple[pl.Expr, ...]:
+    """The flags of a batch taken as one symbol whose previous row had ``last_snap`` /
+    ``last_ts`` (``seen``: a snapshot came before), plus scalar columns: whether the batch
+    really was one symbol, and the state to carry. Cached: expressions are immutable, and a
+    fresh file (the usual one-batch small file) always asks for the same ones."""
+    snap = (pl.col("is_snapshot") == "true").fill_null(False)
+    symbol, ts = pl.col("symbol"), pl.col("timestamp")
+    return (
+        *_flags(
+            snap,
+            snap.shift(1, fill_value=pl.lit(last_snap)),
+            ts.shift(1, fill_value=pl.lit(last_ts, pl.String)),
+            pl.lit(seen),
+        ),
+        ((symbol == symbol.first()).all() & (symbol.null_count() == 0)).alias(_ONE),
+        snap.last().alias(_LAST_SNAP),
+        ts.last().alias(_LAST_TS),
+        snap.any().alias(_ANY),
+    )
+
+
 class SnapshotFlags:
     """Stateful flagger for the batches of ONE file, in file order (see module doc)."""
 
@@ -62,25 +90,14 @@ class SnapshotFlags:
                 pl.lit(None, pl.Boolean).alias(BOOK_RESET),
                 pl.lit(None, pl.Boolean).alias(BEFORE_FIRST_SNAPSHOT),
             )
-        snap = (pl.col("is_snapshot") == "true").fill_null(False)
-        symbol = pl.col("symbol")
-        one = batch.select((symbol == symbol.first()).all() & symbol.null_count().eq(0)).item()
-        if one:  # the usual file: one instrument; no window functions, no join
-            key = batch["symbol"][0]
-            last_snap, last_ts, seen = self._state.get(key, (False, None, False))
-            out = batch.with_columns(
-                *_flags(
-                    snap,
-                    snap.shift(1, fill_value=pl.lit(last_snap)),
-                    pl.col("timestamp").shift(1, fill_value=pl.lit(last_ts, pl.String)),
-                    pl.lit(seen),
-                )
-            )
-            tail = out.select(
-                snap.last().alias("s"), pl.col("timestamp").last().alias("t"), snap.any().alias("a")
-            ).row(0)
-            self._state[key] = (tail[0], tail[1], seen or tail[2])
+        key = batch["symbol"][0]
+        state = self._state.get(key, (False, None, False))
+        out = batch.with_columns(_one_symbol_exprs(*state))
+        one, last_snap, last_ts, any_snap = (out.drop_in_place(c)[0] for c in _SCALARS)
+        if one:
+            self._state[key] = (last_snap, last_ts, state[2] or any_snap)
             return out
+        snap = (pl.col("is_snapshot") == "true").fill_null(False)
         return self._flag_grouped(batch, snap)
 
     def _flag_grouped(self, batch: pl.DataFrame, snap: pl.Expr) -> pl.DataFrame:
