@@ -57,8 +57,9 @@ def test_price_columns_declare_the_classes_that_may_be_signed():
 
 
 def test_negative_spread_price_lands_and_is_still_quarantined_elsewhere(bronze, lake_root, plugins):
-    """A calendar-spread combo trades at -12.5 and 0; the same prices on a spot pair and on
-    a symbol whose window says spot until it became a combo are quarantined (PIT class)."""
+    """A calendar-spread combo trades at -12.5 and 0; the same prices on a spot pair are
+    quarantined; a symbol that was spot until T0+2000 and a spread after is judged by the
+    class of the window each row falls in (point in time)."""
     _symbols(
         lake_root,
         [
@@ -71,7 +72,8 @@ def test_negative_spread_price_lands_and_is_still_quarantined_elsewhere(bronze, 
     rows = [(T0 + i * 1_000, p, "1.5", "b", f"t{i}") for i, p in enumerate(["-12.5", "0", "3"])]
     write_trades(bronze, "utcx", "BTC-FS-29MAR24_PERP", rows)
     write_trades(bronze, "utcx", "ETH-USD", rows)
-    write_trades(bronze, "utcx", "RELISTED", rows)
+    relisted = [(T0 + i * 1_000, p, "1.5", "s", f"r{i}") for i, p in enumerate(["-1", "-2", "-3"])]
+    write_trades(bronze, "utcx", "RELISTED", relisted)
     report = ingest(bronze, lake_root, plugins=plugins, progress=False)
     assert {f.status for f in report.files} == {"success", "quarantined"}
 
@@ -81,8 +83,8 @@ def test_negative_spread_price_lands_and_is_still_quarantined_elsewhere(bronze, 
     }
     assert by_symbol["BTC-FS-29MAR24_PERP"] == [-12_500_000_000, 0, 3_000_000_000]
     assert by_symbol["ETH-USD"] == [3_000_000_000]
-    # RELISTED: spot at T0 and T0+1000 (-12.5, 0 rejected), a spread from T0+2000 (3 lands)
-    assert by_symbol["RELISTED"] == [3_000_000_000]
+    # RELISTED: spot at T0 and T0+1000 (-1, -2 rejected), a spread from T0+2000 (-3 lands)
+    assert by_symbol["RELISTED"] == [-3_000_000_000]
     bad = _quarantine(lake_root).sort("symbol", "file_seq")
     assert bad.select("symbol", "file_seq", "reason").rows() == [
         ("ETH-USD", 0, "not_positive:price"),
