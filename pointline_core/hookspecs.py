@@ -114,7 +114,9 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
 
     Called by the ingest runner for each file that passed the manifest gate. Yield polars
     DataFrames of at most about ``batch_rows`` rows, in file order (the runner numbers rows
-    0.. across batches as ``file_seq``, so never reorder or drop rows here). Never
+    0.. across batches as ``file_seq``, so never reorder or drop rows here). A generator may
+    keep state across the batches of one file, to add columns that depend on earlier rows
+    (for example snapshot-block flags that ``pointline_canonicalize`` then maps). Never
     materialise a whole large file: for example
     ``pl.scan_csv(...).collect_batches(chunk_size=batch_rows)``. An empty file yields
     nothing. On unreadable input raise
@@ -137,6 +139,14 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
     quarantines flagged rows with that reason. An optional String column ``_reject_detail``
     becomes the quarantine ``detail`` of a flagged row (the value and its likely cause). Raise
     :class:`~pointline_core.errors.CanonicalizeError` for problems that doom the whole file.
+
+    Columns marked ``ColumnSpec.added_later`` (nullable columns a core table gained after its
+    release, such as ``orderbook_updates.book_reset`` and ``before_first_snapshot``) may be
+    omitted; the core fills them with nulls. Values that depend on earlier rows of the file
+    are computed in :func:`pointline_parse` (state across one file's batches is allowed
+    there), never from batch boundaries here. Do not reject prices <= 0 here: the core's
+    positivity rule knows which instrument classes may trade at such prices
+    (``ColumnSpec.signed_classes`` and the row's ``dim_symbol.asset_class``).
     """
 
 
@@ -183,5 +193,7 @@ def pointline_read_symbols(path: Path) -> pl.DataFrame:
     ``valid_from_ts_us`` (or ``valid_from`` as ISO text) and optional ``valid_until_ts_us``
     (or ``valid_until``; null = open-ended), ``asset_class``, ``base_asset``,
     ``quote_asset``, ``tick_size``, ``lot_size``, ``contract_size``); the core turns it into
-    dim_symbol SCD2 rows. Raise ``ParseError`` for unreadable files.
+    dim_symbol SCD2 rows. Raise ``ParseError`` for unreadable files. ``asset_class`` ``spread``
+    or ``combo`` (:data:`~pointline_core.schemas.SIGNED_PRICE_CLASSES`) lets the instrument's
+    prices be zero or negative.
     """

@@ -1,4 +1,4 @@
-"""``pointline compact`` and ``pointline vacuum``."""
+"""``pointline compact``, ``pointline vacuum`` and ``pointline migrate``."""
 
 from __future__ import annotations
 
@@ -106,6 +106,19 @@ def _vacuum(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from pointline_core.storage.migrate import migrate_lake
+
+    report = migrate_lake(Path(args.lake))
+    if args.json:
+        print_json(report)
+        return 0
+    for label in report.migrated:
+        print(f"migrated {label}: added the nullable columns its spec gained")
+    print(f"{len(report.migrated)} table(s) migrated, {len(report.unchanged)} already current")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compact",
@@ -153,3 +166,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_vacuum)
+
+    p = sub.add_parser(
+        "migrate",
+        help="add the nullable columns newer specs define to a lake's existing tables",
+        description="Additive only: each event and quarantine table lacking nullable columns "
+        "its spec gained gets them at the end (older rows read as null). Idempotent. Ingest "
+        "does this itself before appending; compaction needs it done first.",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_migrate)

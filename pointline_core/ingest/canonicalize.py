@@ -21,13 +21,24 @@ def _vendor_schema(spec: TableSpec) -> dict[str, pl.DataType]:
 
 def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> pl.DataFrame:
     """The canonicalize contract: a DataFrame, exact vendor columns and dtypes, same rows,
-    plus the optional String columns ``_reject_reason`` and ``_reject_detail``."""
+    plus the optional String columns ``_reject_reason`` and ``_reject_detail``.
+
+    Columns the spec gained after its release (``ColumnSpec.added_later``, always nullable)
+    may be absent: they are filled with nulls, so a plugin built for the earlier spec keeps
+    working (a minor version of the plugin API only ever adds).
+    """
     if not isinstance(frame, pl.DataFrame):
         raise FileFailed(
             f"schema_mismatch: plugin {vendor!r} canonicalize returned "
             f"{type(frame).__name__}, expected a polars DataFrame"
         )
     want = _vendor_schema(spec)
+    later = [
+        c.name for c in spec.columns if c.added_later and c.name in want and c.name not in frame
+    ]
+    if later:
+        # A plugin written before the spec gained these nullable columns: "not known" (null).
+        frame = frame.with_columns(pl.lit(None, want[n]).alias(n) for n in later)
     schema = frame.schema
     have = [c for c in schema if c not in (REASON, DETAIL)]
     missing = [c for c in want if c not in schema]

@@ -24,9 +24,9 @@ from pointline_core.ingest.canonicalize import canonicalize
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage
 from pointline_core.ingest.parse import parsed_batches
-from pointline_core.ingest.pit import not_covered_detail, with_symbol_ids
+from pointline_core.ingest.pit import mark_not_covered, not_covered_detail, resolve_ids
 from pointline_core.ingest.prefetch import prefetch
-from pointline_core.ingest.validate import DETAIL, REASON, apply_rules
+from pointline_core.ingest.validate import DETAIL, REASON, apply_rules, needs_asset_class
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
@@ -111,8 +111,10 @@ def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
     if failed:
         frame = frame.filter(~pl.col("file_id").is_in(list(failed)))
     frame = with_trading_date(frame, ctx.timezones)
+    # symbol_id first (the instrument class may waive a rule), its reason after the rules'.
+    frame = resolve_ids(frame, ctx.dim_symbol, asset_class=needs_asset_class(ctx.spec, frame))
     frame = apply_rules(frame, ctx.rules)
-    frame = with_symbol_ids(frame, ctx.dim_symbol)
+    frame = mark_not_covered(frame)
     bad_mask = pl.col(REASON).is_not_null()
     good = frame.filter(~bad_mask).select(ctx.spec.column_names)
     bad = frame.filter(bad_mask)

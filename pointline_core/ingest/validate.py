@@ -18,6 +18,9 @@ REASON = "_reject_reason"
 #: Optional plugin column: the quarantine ``detail`` of a row the plugin flagged (the value
 #: and its likely cause); ignored on rows without a plugin reason.
 DETAIL = "_reject_detail"
+#: Working column: the row's point-in-time ``dim_symbol.asset_class`` (null when no window
+#: covers the row), present while the rules run; see ``ColumnSpec.signed_classes``.
+ASSET_CLASS = "_asset_class"
 # Filled in by the core later (symbol_id) or always valid by construction.
 _SKIP = ("trading_date", "symbol_id", "file_id", "file_seq")
 
@@ -41,8 +44,21 @@ def core_rules(spec: TableSpec) -> list[Rule]:
                     f"allowed: {', '.join(col.allowed)}",
                 )
             )
-        if col.positive:
-            rules.append(Rule(f"not_positive:{col.name}", c <= 0, "reject", "must be > 0"))
+        # A level array is positive when its smallest present level is (nulls = empty levels).
+        value = _sign_value(col.name, col.dtype)
+        if col.positive and col.signed_classes:
+            signed = pl.col(ASSET_CLASS).is_in(list(col.signed_classes)).fill_null(False)
+            rules.append(
+                Rule(
+                    f"not_positive:{col.name}",
+                    (value <= 0) & ~signed,
+                    "reject",
+                    f"must be > 0 unless the instrument's asset_class is one of "
+                    f"{', '.join(col.signed_classes)}",
+                )
+            )
+        elif col.positive:
+            rules.append(Rule(f"not_positive:{col.name}", value <= 0, "reject", "must be > 0"))
     if "trading_date" in spec.column_names and "ts_event_us" in spec.column_names:
         # The calendar stage leaves trading_date null for a day no reader can store.
         rules.append(
@@ -56,20 +72,47 @@ def core_rules(spec: TableSpec) -> list[Rule]:
     return rules
 
 
+def _sign_value(name: str, dtype: str) -> pl.Expr:
+    c = pl.col(name)
+    return c.list.min() if dtype.startswith("List[") else c
+
+
+def needs_asset_class(spec: TableSpec, frame: pl.DataFrame | None = None) -> bool:
+    """Whether ``spec``'s rules read the row's instrument class (:data:`ASSET_CLASS`): some
+    column waives its positive rule for ``signed_classes`` and (given ``frame``) some row
+    holds a value <= 0 there. Batches of positive prices, the norm, skip the class lookup."""
+    cols = [c for c in spec.columns if c.positive and c.signed_classes]
+    if not cols:
+        return False
+    if frame is None:
+        return True
+    present = [c for c in cols if c.name in frame.columns]
+    if not present:
+        return False
+    checks = [(_sign_value(c.name, c.dtype) <= 0).fill_null(False).any() for c in present]
+    return bool(frame.select(pl.any_horizontal(checks)).item())
+
+
 def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
     """Set ``_reject_reason``: a plugin-given reason first, then the rejecting rules in order.
 
     Warning rules do not touch the frame; the runner counts them per file.
     """
+    if ASSET_CLASS not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(ASSET_CLASS))
+        added = True
+    else:
+        added = False
     reasons = [pl.col(REASON)] if REASON in frame.columns else []
     reasons += [
         pl.when(r.bad.fill_null(False)).then(pl.lit(r.name))
         for r in rules
         if r.severity == "reject"
     ]
-    return frame.with_columns(
+    out = frame.with_columns(
         pl.coalesce([*reasons, pl.lit(None, pl.String)]).cast(pl.String).alias(REASON)
     )
+    return out.drop(ASSET_CLASS) if added else out
 
 
 @functools.cache

@@ -22,7 +22,12 @@ from pointline_core.errors import ExchangeNotInTableError, QueryError
 from pointline_core.query.specs import table_zone
 from pointline_core.query.time import TimeWindow
 from pointline_core.schemas.spec import TableSpec
-from pointline_core.storage.delta import add_actions, check_table_schema, open_table
+from pointline_core.storage.delta import (
+    add_actions,
+    check_table_schema,
+    open_table,
+    with_missing_columns,
+)
 from pointline_core.storage.lake import Lake
 
 
@@ -44,7 +49,7 @@ def open_delta(lake: Lake, spec: TableSpec, version: int | None = None) -> Delta
         table = open_table(path)
     if table is None:
         return None
-    check_table_schema(table, spec, path)
+    check_table_schema(table, spec, path, allow_missing_nullable=True)
     if version is not None:
         try:
             table.load_as_version(version)
@@ -61,7 +66,7 @@ def scan(lake: Lake, spec: TableSpec, version: int | None = None) -> pl.LazyFram
     table = open_delta(lake, spec, version)
     if table is None:
         return spec.empty_frame().lazy()
-    lazy = pl.scan_delta(table)
+    lazy = with_missing_columns(pl.scan_delta(table), spec)
     schema = lazy.collect_schema()
     wanted = spec.polars_schema()
     casts = {n: d for n, d in wanted.items() if schema.get(n) != d}

@@ -4,6 +4,7 @@ from pointline_core.schemas.registry import TableRegistry, validate_table_spec
 from pointline_core.schemas.spec import (
     COMMON_EVENT_COLUMNS,
     CORE_DERIVED_COLUMNS,
+    SIGNED_PRICE_CLASSES,
     ColumnSpec,
     TableSpec,
     polars_dtype,
@@ -15,6 +16,7 @@ __all__ = [
     "CORE_DERIVED_COLUMNS",
     "CORE_TABLES",
     "EVENT_TABLES",
+    "SIGNED_PRICE_CLASSES",
     "ColumnSpec",
     "TableRegistry",
     "TableSpec",

@@ -62,6 +62,18 @@ def validate_table_spec(spec: TableSpec, owner: str) -> None:
     for col in spec.columns:
         if col.scale is not None and col.dtype not in ("Int64", "List[Int64]"):
             raise TableSpecError(f"{where}: fixed-point column {col.name!r} must be Int64")
+        if col.signed_classes and not col.positive:
+            raise TableSpecError(
+                f"{where}: column {col.name!r} names signed_classes but is not positive; "
+                "signed_classes only waives the positive rule"
+            )
+    flags = [c.added_later for c in spec.columns]
+    later = flags[flags.index(True) :] if True in flags else []
+    if not all(later) or any(c.added_later and not c.nullable for c in spec.columns):
+        raise TableSpecError(
+            f"{where}: added_later columns must be nullable and come last (a table written "
+            "before them is migrated by adding them at its end)"
+        )
 
 
 class TableRegistry:

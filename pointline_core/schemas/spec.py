@@ -23,6 +23,11 @@ _DTYPES: dict[str, pl.DataType] = {
     "Datetime": pl.Datetime("us", "UTC"),
 }
 
+#: Instrument classes (``dim_symbol.asset_class``) whose prices may be zero or negative: a
+#: spread or combo is priced as a difference of legs. The core tables' trade, book-update,
+#: liquidation and book-snapshot level prices carry it as ``ColumnSpec.signed_classes``.
+SIGNED_PRICE_CLASSES = ("spread", "combo")
+
 #: Columns every event table carries, in this order. The core derives the last four.
 COMMON_EVENT_COLUMNS = (
     "exchange",
@@ -62,6 +67,15 @@ class ColumnSpec:
     10**scale)`` (for ``List[Int64]`` columns, per element). ``allowed`` restricts a String
     column to a closed set; ``positive`` requires values > 0 where not null. The core
     validation rules enforce nullability, ``allowed`` and ``positive``.
+
+    ``signed_classes`` waives ``positive`` per row: a row whose instrument's point-in-time
+    ``dim_symbol.asset_class`` is one of these classes may hold a value <= 0 (spreads and
+    combos trade at negative prices). It is data on the column, so a table (core or
+    contributed) states which instrument classes may do so; plugins only set ``asset_class``
+    on their symbols (see :data:`SIGNED_PRICE_CLASSES`).
+
+    ``added_later`` marks a nullable column added to a released table's spec (at the end):
+    tables written before lack it until migrated (:mod:`pointline_core.storage.migrate`).
     """
 
     name: str
@@ -71,6 +85,11 @@ class ColumnSpec:
     allowed: tuple[str, ...] | None = None
     positive: bool = False
     description: str = ""
+    signed_classes: tuple[str, ...] = ()
+    #: The column joined an already released table later (nullable, at the end of the spec).
+    #: Derived tables that append columns of their own (quarantine: ``reason``, ``detail``)
+    #: place such columns after theirs, so every table only ever grows at its end.
+    added_later: bool = False
 
     def polars_dtype(self) -> pl.DataType:
         return polars_dtype(self.dtype)

@@ -8,7 +8,7 @@ validation failure, never a wrapped number (see :mod:`pointline_core.fixedpoint`
 
 from __future__ import annotations
 
-from pointline_core.schemas.spec import ColumnSpec, TableSpec
+from pointline_core.schemas.spec import SIGNED_PRICE_CLASSES, ColumnSpec, TableSpec
 
 PRICE_SCALE = 9
 QTY_SCALE = 8
@@ -30,21 +30,50 @@ def _common() -> tuple[ColumnSpec, ...]:
     )
 
 
-def _price(name: str, nullable: bool = True, positive: bool = False, desc: str = "") -> ColumnSpec:
-    return ColumnSpec(name, "Int64", nullable, PRICE_SCALE, positive=positive, description=desc)
+def _price(
+    name: str,
+    nullable: bool = True,
+    positive: bool = False,
+    desc: str = "",
+    signed_classes: tuple[str, ...] = (),
+) -> ColumnSpec:
+    return ColumnSpec(
+        name,
+        "Int64",
+        nullable,
+        PRICE_SCALE,
+        positive=positive,
+        description=desc,
+        signed_classes=signed_classes,
+    )
+
+
+def _traded_price() -> ColumnSpec:
+    """A price > 0, except for instruments priced as a difference (spreads, combos)."""
+    return _price(
+        "price",
+        False,
+        True,
+        "> 0 unless the instrument's asset_class is spread or combo",
+        signed_classes=SIGNED_PRICE_CLASSES,
+    )
 
 
 def _qty(name: str, nullable: bool = True, positive: bool = False, desc: str = "") -> ColumnSpec:
     return ColumnSpec(name, "Int64", nullable, QTY_SCALE, positive=positive, description=desc)
 
 
-def _levels(side: str) -> tuple[ColumnSpec, ...]:
+def _levels(side: str, positive: bool = False) -> tuple[ColumnSpec, ...]:
+    """Level arrays; ``positive``: every present level price > 0 unless the instrument is a
+    spread or combo (book snapshots of spreads hold negative levels)."""
     return (
         ColumnSpec(
             f"{side}_prices",
             "List[Int64]",
             False,
             PRICE_SCALE,
+            positive=positive,
+            signed_classes=SIGNED_PRICE_CLASSES if positive else (),
             description=f"{side} level prices, best first; null element = empty level",
         ),
         ColumnSpec(
@@ -77,7 +106,7 @@ TRADES = _event(
     (
         ColumnSpec("trade_id", "String", True, description="venue trade id as text"),
         ColumnSpec("side", "String", False, allowed=SIDES_TRADE, description="taker side"),
-        _price("price", False, True),
+        _traded_price(),
         _qty("qty", False, True, "size in venue units"),
     ),
     _ARRIVAL,
@@ -108,19 +137,38 @@ ORDERBOOK_UPDATES = _event(
     (
         ColumnSpec("is_snapshot", "Boolean", False, description="row belongs to a full snapshot"),
         ColumnSpec("side", "String", False, allowed=SIDES_BOOK),
-        _price("price", False, True),
+        _traded_price(),
         _qty("qty", False, False, "new absolute size at the level; 0 removes it"),
+        # Added later (nullable, at the end): tables written before read null here; ingest
+        # adds them before appending, `pointline migrate` adds them explicitly.
+        ColumnSpec(
+            "book_reset",
+            "Boolean",
+            True,
+            added_later=True,
+            description="first row of a snapshot block: discard the symbol's book, then apply; "
+            "null = the source does not say",
+        ),
+        ColumnSpec(
+            "before_first_snapshot",
+            "Boolean",
+            True,
+            added_later=True,
+            description="update that precedes the file's first snapshot of its symbol: no book "
+            "to apply it to, skip it when rebuilding; null = the source does not say",
+        ),
     ),
     _ARRIVAL,
-    "L2 price-level updates (absolute sizes), with snapshot blocks.",
+    "L2 price-level updates (absolute sizes), with snapshot blocks. Rebuild a symbol's book "
+    "in replay order: skip before_first_snapshot rows, clear the book at each book_reset row.",
 )
 
 BOOK_SNAPSHOTS = _event(
     "book_snapshots",
     (
         ColumnSpec("depth", "Int16", False, description="levels per side the feed publishes"),
-        *_levels("bid"),
-        *_levels("ask"),
+        *_levels("bid", positive=True),
+        *_levels("ask", positive=True),
     ),
     _ARRIVAL,
     "Fixed-depth top-of-book snapshots with level arrays.",
@@ -152,7 +200,7 @@ LIQUIDATIONS = _event(
             allowed=("buy", "sell", "unknown"),
             description="side of the liquidation order: sell = a long was liquidated",
         ),
-        _price("price", False, True),
+        _traded_price(),
         _qty("qty", False, True),
     ),
     _ARRIVAL,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import polars as pl
 from arro3.core import RecordBatch, RecordBatchReader, Table
 from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties, write_deltalake
@@ -92,14 +93,72 @@ def create_table(path: Path, spec: TableSpec, partition_by: Sequence[str] | None
     )
 
 
-def check_table_schema(table: DeltaTable, spec: TableSpec, path: Path) -> None:
+def missing_nullable_columns(table: DeltaTable, spec: TableSpec) -> list[str] | None:
+    """The spec's trailing nullable columns a table written by an earlier version lacks.
+
+    ``[]``: the table has all of the spec's columns; ``None``: the difference is not the
+    additive kind (columns on disk are not a prefix of the spec's, or a missing column is
+    NOT NULL), which no migration fixes.
+    """
+    on_disk = [f.name for f in table.schema().fields]
+    names = list(spec.column_names)
+    if on_disk != names[: len(on_disk)]:
+        return None
+    missing = names[len(on_disk) :]
+    if any(not spec.column(n).nullable for n in missing):
+        return None
+    return missing
+
+
+def add_missing_columns(table: DeltaTable, spec: TableSpec, path: Path | None = None) -> bool:
+    """Add the nullable columns ``spec`` gained since ``table`` was written (at the end, in
+    spec order: the only schema change Pointline makes); True if it added any.
+
+    Rows written before read as null in the new columns. Any other difference raises
+    :class:`SchemaMismatchError`. The caller holds the table's write lock.
+    """
+    from deltalake import Field
+
+    missing = missing_nullable_columns(table, spec)
+    where = path if path is not None else getattr(table, "table_uri", "")
+    if missing is None:
+        on_disk = [f.name for f in table.schema().fields]
+        raise SchemaMismatchError(
+            f"Delta table at {where} has columns {on_disk}; spec {spec.name!r} expects "
+            f"{list(spec.column_names)} (or a prefix of it followed only by nullable columns). "
+            "Point the lake at the right root; this difference cannot be migrated in place."
+        )
+    if not missing:
+        return False
+    fields = {f.name: f for f in DeltaSchema.from_arrow(spec.arrow_schema()).fields}
+    table.alter.add_columns([Field(n, fields[n].type, nullable=True) for n in missing])
+    return True
+
+
+def check_table_schema(
+    table: DeltaTable, spec: TableSpec, path: Path, *, allow_missing_nullable: bool = False
+) -> None:
     """Raise unless the table on disk has the spec's columns, in order, with the spec's types.
 
     A same-named column of another type (a ``price`` stored as double) is refused too: delta-rs
     would otherwise cast every write into it and every read out of it, silently.
+
+    ``allow_missing_nullable`` (readers) accepts a table that lacks only trailing nullable
+    columns the spec gained later; the reader fills them with nulls. Otherwise such a table is
+    refused with the command that migrates it.
     """
     fields = table.schema().fields
     on_disk = [f.name for f in fields]
+    missing_suffix = missing_nullable_columns(table, spec)
+    if missing_suffix and allow_missing_nullable:
+        spec = attrs.evolve(spec, columns=spec.columns[: len(on_disk)])
+    elif missing_suffix:
+        raise SchemaMismatchError(
+            f"Delta table at {path} was written before spec {spec.name!r} gained the nullable "
+            f"columns {missing_suffix}. Migrate the lake first: `pointline migrate "
+            "LAKE` (or pointline_core.storage.migrate.migrate_lake); rows written before read as "
+            "null there. Ingest migrates a table it appends to by itself."
+        )
     if on_disk != list(spec.column_names):
         missing = [c for c in spec.column_names if c not in on_disk]
         extra = [c for c in on_disk if c not in spec.column_names]
@@ -144,13 +203,23 @@ def read_table(
     table = open_table(path)
     if table is None:
         return pl.DataFrame(schema=spec.polars_schema(tuple(names)))
-    check_table_schema(table, spec, path)
+    check_table_schema(table, spec, path, allow_missing_nullable=True)
     if version is not None:
         table.load_as_version(version)
-    lazy = pl.scan_delta(table).select(names)
+    lazy = with_missing_columns(pl.scan_delta(table), spec).select(names)
     if filter_expr is not None:
         lazy = lazy.filter(filter_expr)
     return lazy.collect().cast(dict(spec.polars_schema(tuple(names))))
+
+
+def with_missing_columns(lazy: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
+    """``lazy`` with the spec's columns a table written by an earlier version lacks, as
+    nulls (see :func:`check_table_schema`'s ``allow_missing_nullable``)."""
+    have = lazy.collect_schema()
+    missing = [c for c in spec.columns if c.name not in have]
+    if not missing:
+        return lazy
+    return lazy.with_columns(pl.lit(None, c.polars_dtype()).alias(c.name) for c in missing)
 
 
 def arrow_batches(frame: pl.DataFrame, spec: TableSpec, schema: Any) -> Iterator[RecordBatch]:

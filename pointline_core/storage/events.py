@@ -23,6 +23,7 @@ from deltalake import CommitProperties, DeltaTable, Transaction
 from pointline_core.errors import StorageError
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import (
+    add_missing_columns,
     app_transaction_versions,
     check_frame,
     check_table_schema,
@@ -108,14 +109,30 @@ class EventStore:
 
     @on_table
     def table(self) -> DeltaTable | None:
+        """The Delta table (None if not written yet), schema-checked; a table lacking only
+        nullable columns the spec gained later is accepted (see :meth:`migrate`)."""
         table = open_table(self.path)
         if table is not None:
-            check_table_schema(table, self.spec, self.path)
+            check_table_schema(table, self.spec, self.path, allow_missing_nullable=True)
         return table
+
+    def migrate(self, *, take_lock: bool = True) -> bool:
+        """Add the nullable columns the spec gained since the table was written (at the end;
+        older rows read as null there); True if it changed anything. Appends do this by
+        themselves; maintenance, which checks the exact schema, needs it done first. Pass
+        ``take_lock=False`` when the caller holds the table's lock (it is not re-entrant)."""
+        if not self.exists():
+            return False
+        if not take_lock:
+            return add_missing_columns(DeltaTable(str(self.path)), self.spec, self.path)
+        with self.lock():
+            return add_missing_columns(DeltaTable(str(self.path)), self.spec, self.path)
 
     def _ensure_table(self) -> tuple[DeltaTable, bool]:
         table = self.table()
         if table is not None:
+            if add_missing_columns(table, self.spec, self.path):
+                table = DeltaTable(str(self.path))
             return table, False
         create_table(self.path, self.spec)
         table = DeltaTable(str(self.path))

@@ -30,12 +30,17 @@ def quarantine_spec(spec: TableSpec) -> TableSpec:
             nullable=c.name not in LINEAGE_COLUMNS,
             allowed=None,
             positive=False,
+            signed_classes=(),
         )
         for c in spec.columns
     )
+    # Columns the event table gained later go after reason/detail: the quarantine table of
+    # a lake written before them then also only grows at its end (see storage.migrate).
+    first = tuple(c for c in columns if not c.added_later)
+    later = tuple(c for c in columns if c.added_later)
     return attrs.evolve(
         spec,
-        columns=columns + QUARANTINE_COLUMNS,
+        columns=first + QUARANTINE_COLUMNS + later,
         tie_break=("file_id", "file_seq"),
         description=f"Rows of {spec.name} rejected by validation, with the reason.",
     )
@@ -50,7 +55,7 @@ class QuarantineStore(EventStore):
     zone: Zone = "quarantine"
 
     def __init__(self, lake: Lake, spec: TableSpec) -> None:
-        is_quarantine = spec.columns[-len(QUARANTINE_COLUMNS) :] == QUARANTINE_COLUMNS
+        is_quarantine = all(c in spec.columns for c in QUARANTINE_COLUMNS)
         qspec = spec if is_quarantine else quarantine_spec(spec)
         super().__init__(lake, qspec)
         self.event_spec = spec

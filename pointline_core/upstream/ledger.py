@@ -35,6 +35,7 @@ from filelock import FileLock
 
 from pointline_core.errors import SchemaMismatchError
 from pointline_core.schemas.tables import UPSTREAM_LEDGER
+from pointline_core.storage.delta import add_missing_columns as _add_missing_columns
 from pointline_core.storage.delta import check_frame, create_table
 from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import LOCK_DIR, Lake
@@ -181,21 +182,4 @@ def add_missing_columns(table: object) -> bool:
     """Add the spec's nullable columns a ledger written by an earlier version lacks (at the
     end, in spec order: the additive schema change the spec's history allows); True if it
     added any. Any other difference is refused. The caller holds the ledger's lock."""
-    from deltalake import Field
-    from deltalake import Schema as DeltaSchema
-
-    on_disk = [f.name for f in table.schema().fields]  # type: ignore[attr-defined]
-    names = list(LEDGER_SPEC.column_names)
-    missing = names[len(on_disk) :]
-    if on_disk != names[: len(on_disk)] or any(not LEDGER_SPEC.column(n).nullable for n in missing):
-        raise SchemaMismatchError(
-            f"upstream ledger {getattr(table, 'table_uri', '')} has columns {on_disk}; "
-            f"expected {names} (or a prefix of it followed only by nullable columns)"
-        )
-    if not missing:
-        return False
-    fields = {f.name: f for f in DeltaSchema.from_arrow(LEDGER_SPEC.arrow_schema()).fields}
-    table.alter.add_columns(  # type: ignore[attr-defined]
-        [Field(n, fields[n].type, nullable=True) for n in missing]
-    )
-    return True
+    return _add_missing_columns(table, LEDGER_SPEC)  # type: ignore[arg-type]

@@ -64,6 +64,18 @@ def test_valid_plugin_table_is_accepted():
         (_event("Bad-Name", ()), "lower_snake_case"),
         (_event("bars", (ColumnSpec("px", "Float64", scale=2),)), "must be Int64"),
         (_event("bars", (ColumnSpec("exchange", "String"),)), "duplicate columns"),
+        (
+            _event("bars", (ColumnSpec("px", "Int64", signed_classes=("spread",)),)),
+            "signed_classes only waives",
+        ),
+        (
+            _event("bars", (ColumnSpec("a", "Int64", added_later=True), ColumnSpec("b", "Int64"))),
+            "added_later columns must be nullable and come last",
+        ),
+        (
+            _event("bars", (ColumnSpec("a", "Int64", False, added_later=True),)),
+            "added_later columns must be nullable and come last",
+        ),
     ],
 )
 def test_invalid_plugin_table_is_rejected(spec, message):

@@ -1,11 +1,12 @@
 """Streaming benchmark: parse (and canonicalize) a generated N-row incremental_book_L2 .csv.gz.
 
     .venv/bin/python plugins/pointline_tardis/bench/bench_parse.py [--rows 5000000]
-        [--batch-rows 500000] [--dir /tmp/tardis-bench] [--canonicalize]
+        [--batch-rows 500000] [--dir /tmp/tardis-bench] [--canonicalize] [--flags]
 
 Generates the file once (chunk by chunk, so generation itself stays small in memory), then
 measures in a fresh child process: wall time, rows/s, and the child's peak RSS (VmHWM).
-The file is kept in --dir for reruns.
+The file is kept in --dir for reruns. ``--flags`` adds the snapshot-block flags
+(``pointline_tardis.book``), as the ``pointline_parse`` hook does for this data type.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def measure(path: Path, batch_rows: int, canonicalize: bool) -> dict[str, object]:
+def measure(path: Path, batch_rows: int, canonicalize: bool, flags: bool) -> dict[str, object]:
+    from pointline_tardis.book import flag_batches
     from pointline_tardis.canonical import canonicalize as canon
     from pointline_tardis.parse import read_batches
 
@@ -61,7 +63,8 @@ def measure(path: Path, batch_rows: int, canonicalize: bool) -> dict[str, object
     base_rss = peak_rss_mb()
     started = time.perf_counter()
     rows = batches = rejected = 0
-    for batch in read_batches(path, "incremental_book_L2", batch_rows):
+    stream = read_batches(path, "incremental_book_L2", batch_rows)
+    for batch in flag_batches(stream) if flags else stream:
         rows += batch.height
         batches += 1
         if canonicalize:
@@ -85,10 +88,11 @@ def main() -> int:
     parser.add_argument("--batch-rows", type=int, default=500_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/tardis-bench"))
     parser.add_argument("--canonicalize", action="store_true")
+    parser.add_argument("--flags", action="store_true")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.batch_rows, args.canonicalize)))
+        print(json.dumps(measure(args.child, args.batch_rows, args.canonicalize, args.flags)))
         return 0
     args.dir.mkdir(parents=True, exist_ok=True)
     path = args.dir / f"deribit_incremental_book_L2_2024-03-01_BTC-PERPETUAL-{args.rows}.csv.gz"
@@ -100,6 +104,8 @@ def main() -> int:
     cmd = [sys.executable, __file__, "--child", str(path), "--batch-rows", str(args.batch_rows)]
     if args.canonicalize:
         cmd.append("--canonicalize")
+    if args.flags:
+        cmd.append("--flags")
     result = subprocess.run(cmd, capture_output=True, text=True, check=True)
     print(result.stdout.strip())
     return 0

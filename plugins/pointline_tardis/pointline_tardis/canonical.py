@@ -11,11 +11,12 @@ header so a user can find the cell:
 ``not_a_number:<col>``      text that is not a decimal / integer number
 ``overflow:<col>``          a number too large for the column's fixed-point encoding
 ``negative:<col>``          a size / open interest below zero
-``not_positive:<col>``      a book-snapshot level price <= 0
 ``invalid_value:<col>``     a side / option type / ``is_snapshot`` outside the allowed set
 ``out_of_range:<col>``      an event/arrival time outside 2010..2100; ``_reject_detail``
                             gives the value and the likely unit (``milliseconds?`` ...)
 ``incomplete_level:<lvl>``  a snapshot level with a price but no amount, or the reverse
+``incomplete_level:<side>`` a quote / book_ticker / options_chain ``bid`` or ``ask`` side
+                            with a price but no amount, or the reverse
 ``unknown_exchange:exchange``  an exchange id this plugin does not declare
 ``exchange_mismatch:exchange`` a row whose exchange differs from the file name's exchange
 ==========================  ==============================================================
@@ -42,6 +43,7 @@ from pointline_core.errors import CanonicalizeError
 from pointline_core.fixedpoint import encode, encode_reason, first_reason
 from pointline_core.models import BronzeFile
 from pointline_core.schemas import EVENT_TABLES, TableSpec
+from pointline_tardis.book import BEFORE_FIRST_SNAPSHOT, BOOK_RESET
 from pointline_tardis.exchanges import exchange_ids, is_known
 from pointline_tardis.formats import SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 
@@ -54,7 +56,7 @@ TS_MIN_US = 1_262_304_000_000_000
 TS_MAX_US = 4_102_444_800_000_000
 _TS_RANGE_TEXT = "2010-01-01..2100-01-01"
 
-Kind = Literal["text", "enum", "bool", "ts", "int", "float", "price", "qty", "const"]
+Kind = Literal["text", "enum", "bool", "ts", "int", "float", "price", "qty", "const", "flag"]
 
 _SPECS: dict[str, TableSpec] = {spec.name: spec for spec in EVENT_TABLES}
 
@@ -111,6 +113,10 @@ MAPPINGS: dict[str, tuple[Col, ...]] = {
         Col("side", "side", "enum", required=True, allowed=("bid", "ask")),
         Col("price", "price", "price", required=True),
         Col("qty", "amount", "qty", required=True),
+        # Computed across a file's batches by book.SnapshotFlags (added in parsing); a frame
+        # parsed without it (a direct canonicalize call) gets nulls: "not determined".
+        Col("book_reset", BOOK_RESET, "flag"),
+        Col("before_first_snapshot", BEFORE_FIRST_SNAPSHOT, "flag"),
     ),
     "quotes": _quotes("book"),
     "book_ticker": _quotes("feed"),
@@ -148,6 +154,15 @@ MAPPINGS: dict[str, tuple[Col, ...]] = {
 }
 
 
+#: Price/amount pairs that describe one book side: a row with one of the two and not the
+#: other is flagged ``incomplete_level:<side>``, as book snapshot levels are. Both empty is a
+#: valid empty side.
+LEVEL_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    data_type: (("bid", "bid_price", "bid_amount"), ("ask", "ask_price", "ask_amount"))
+    for data_type in ("quotes", "book_ticker", "options_chain")
+}
+
+
 def table_spec(table: str) -> TableSpec:
     """The core event table ``table``."""
     try:
@@ -182,6 +197,8 @@ def _value(col: Col, spec: TableSpec, columns: set[str]) -> pl.Expr:
     src = pl.col(col.source)
     if col.kind in ("text", "enum"):
         return _text(col.source)
+    if col.kind == "flag":  # Boolean already (book.SnapshotFlags)
+        return src.cast(pl.Boolean)
     if col.kind == "bool":
         return pl.when(src == "true").then(pl.lit(True)).when(src == "false").then(pl.lit(False))
     if col.kind in ("ts", "int"):
@@ -201,7 +218,7 @@ def _flags_and_reasons(
     ``out`` names the already computed output column. They are evaluated only on batches
     where a :func:`_quick_flags` flag is set; the first flagged check names the row's reason.
     """
-    if col.kind == "const" or col.source is None or col.source not in columns:
+    if col.kind in ("const", "flag") or col.source is None or col.source not in columns:
         return []
     src = col.source
     value = pl.col(out)
@@ -272,7 +289,7 @@ def _quick_flags(col: Col, columns: set[str], out: str) -> list[pl.Expr]:
     decide whether the batch needs the exact checks at all. They aggregate the computed value
     (null where it could not be made; counts come from validity bitmaps) instead of
     re-testing the text row by row."""
-    if col.kind == "const" or col.source is None or col.source not in columns:
+    if col.kind in ("const", "flag") or col.source is None or col.source not in columns:
         return []
     value = pl.col(out)
     flags: list[pl.Expr] = []
@@ -324,9 +341,7 @@ def _level_columns(
                 checks.append(
                     (present[field] & pl.col(tmp).is_null(), encode_reason(name, scale, name))
                 )
-                if field == "price":
-                    checks.append((pl.col(tmp) <= 0, pl.lit(f"not_positive:{name}")))
-                else:
+                if field == "amount":  # a price's sign is the core's (spreads may be < 0)
                     checks.append((pl.col(tmp) < 0, pl.lit(f"negative:{name}")))
             checks.append(
                 (present["price"] != present["amount"], pl.lit(f"incomplete_level:{side}[{level}]"))
@@ -339,7 +354,8 @@ def _level_columns(
 def _level_quick_flags(depth: int, columns: set[str], out: dict[str, str]) -> list[pl.Expr]:
     """Batch-level flags for the snapshot level checks, read from the built lists (``out``
     maps ``ask_prices`` ... to their temporary names): a given cell that did not encode, a
-    price <= 0, a size < 0, a level with a price but no size or the reverse."""
+    size < 0, a level with a price but no size or the reverse. (Level prices <= 0 are the
+    core's rule: spreads and combos may have them.)"""
     flags: list[pl.Expr] = []
     for side, prefix in (("asks", "ask"), ("bids", "bid")):
         prices = pl.col(out[f"{prefix}_prices"]).explode()
@@ -351,7 +367,6 @@ def _level_quick_flags(depth: int, columns: set[str], out: dict[str, str]) -> li
                 if name in columns
             ]
             flags.append(values.count() != (pl.sum_horizontal(given) if given else 0))
-        flags.append(prices.min() <= 0)
         flags.append(qtys.min() < 0)
         flags.append((prices.is_null() != qtys.is_null()).any())
     return flags
@@ -413,7 +428,7 @@ def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
     absent = tuple(
         (col.source, col.target)
         for col in mapping
-        if col.source is not None and col.source not in columns
+        if col.source is not None and col.source not in columns and col.kind != "flag"
     )
     values: dict[str, pl.Expr] = {}
     checks: list[tuple[pl.Expr, pl.Expr]] = []
@@ -445,6 +460,12 @@ def _plan(data_type: str, table: str, columns: frozenset[str]) -> _Plan:
             checks.extend(_exchange_checks())
             split = len(checks)
     checks.extend(level_checks)
+    targets = {col.source: col.target for col in mapping}
+    for side, price, amount in LEVEL_PAIRS.get(data_type, ()):
+        if price in columns and amount in columns:
+            checks.append((_present(price) != _present(amount), pl.lit(f"incomplete_level:{side}")))
+            out_p, out_q = pl.col(tmp[targets[price]]), pl.col(tmp[targets[amount]])
+            quick.append((out_p.is_null() != out_q.is_null()).any())
     if data_type in SNAPSHOT_DEPTH:
         quick.extend(_level_quick_flags(SNAPSHOT_DEPTH[data_type], columns, tmp))
 
@@ -510,7 +531,11 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
             f"{file.rel_path}: tardis {data_type} maps to table {TABLE_MAPPING[data_type]!r}, "
             f"not {table!r}"
         )
-    not_text = [name for name, dtype in frame.schema.items() if dtype != pl.String]
+    not_text = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype != pl.String and name not in (BOOK_RESET, BEFORE_FIRST_SNAPSHOT)
+    ]
     if not_text:  # parse yields String columns; accept typed frames too
         frame = frame.with_columns(pl.col(not_text).cast(pl.String))
     columns = frozenset(frame.columns)

@@ -12,7 +12,7 @@ import polars as pl
 
 from pointline_core import hookimpl
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
-from pointline_tardis import __version__, canonical, exchanges, instruments, naming, parse
+from pointline_tardis import __version__, book, canonical, exchanges, instruments, naming, parse
 from pointline_tardis.formats import TABLE_MAPPING
 
 VENDOR = naming.VENDOR
@@ -50,7 +50,10 @@ def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeF
 
 @hookimpl
 def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
-    return parse.read_batches(file.path, file.data_type, batch_rows)
+    batches = parse.read_batches(file.path, file.data_type, batch_rows)
+    if file.data_type == "incremental_book_L2":
+        return book.flag_batches(batches)
+    return batches
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from pointline_tardis.canonical import MAPPINGS, canonicalize
+from pointline_tardis.canonical import LEVEL_PAIRS, MAPPINGS, canonicalize
 from pointline_tardis.formats import DATA_TYPES, SNAPSHOT_DEPTH, TABLE_MAPPING, level_column
 from pointline_tardis.naming import discover
 from tardis_testkit import assert_round_trip, bronze, run_file, write_csv
@@ -285,7 +285,8 @@ def test_truncated_asks_only_snapshot_file_works(tmp_path, plugins):
         ("10.5,3,10.4,7,10.6,,10.3,2", "incomplete_level:asks[1]"),
         ("10.5,3,10.4,7,x,1,10.3,2", "not_a_number:asks[1].price"),
         ("10.5,3,10.4,-7,10.6,1,10.3,2", "negative:bids[0].amount"),
-        ("10.5,3,0,7,10.6,1,10.3,2", "not_positive:bids[0].price"),
+        # a level price <= 0 is the core's rule (not_positive:bid_prices unless a spread)
+        ("10.5,3,0,7,10.6,1,10.3,2", None),
     ],
 )
 def test_snapshot_level_reasons(tmp_path, plugins, cells, reason):
@@ -385,6 +386,7 @@ _BAD_BY_KIND = {
     "float": ["inf", "abc"],
     "price": ["abc", "1e30", None],
     "qty": ["-1", "abc", None],
+    "flag": [],
 }
 
 
@@ -392,7 +394,7 @@ def _corruptions(data_type: str, columns: list[str], rng) -> list[list[tuple[str
     cases = [
         [(col.source, cell)]
         for col in MAPPINGS[data_type]
-        if col.source is not None
+        if col.source is not None and col.kind != "flag"
         for cell in _BAD_BY_KIND[col.kind]
     ]
     cases += [[(rng.choice(columns), rng.choice(_CELLS))] for _ in range(10)]
@@ -450,7 +452,7 @@ _CELL_COLUMNS = [
     (data_type, col.source, col.target, col.required)
     for data_type in DATA_TYPES
     for col in MAPPINGS[data_type]
-    if col.source is not None
+    if col.source is not None and col.kind != "flag"
 ]
 
 
@@ -469,6 +471,66 @@ def test_empty_cell_is_null_where_allowed_and_missing_where_required(
     out = canonicalize(bronze(tmp_path / "f.csv", data_type), TABLE_MAPPING[data_type], frame)
     assert out[target][1] is None
     expected = f"missing:{column}" if required else None
+    # one half of a book side's price/amount pair: the level is incomplete (issue 17)
+    paired = {c: side for side, *pair in LEVEL_PAIRS.get(data_type, ()) for c in pair}
+    if column in paired:
+        expected = f"incomplete_level:{paired[column]}"
     assert out["_reject_reason"].to_list() == [None, expected, None]
     if not required:  # a null the format allows must be one the core table accepts
         assert SPECS[TABLE_MAPPING[data_type]].column(target).nullable
+
+
+@pytest.mark.parametrize("data_type", ["quotes", "book_ticker"])
+def test_half_empty_quote_sides_are_incomplete_levels(tmp_path, data_type):
+    """Issue 17 point 4. Real header order (ask_amount,ask_price,bid_price,bid_amount): an
+    empty side (both cells empty) is valid; a price without its amount, or the reverse, is
+    ``incomplete_level:<side>``, as book snapshot levels already are."""
+    text = (
+        "exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,bid_price,bid_amount\n"
+        "binance-futures,BTCUSDT,1709251200184000,1709251200187452,1.2,61168.2,61168.1,3.4\n"
+        "binance-futures,BTCUSDT,1709251200185000,1709251200188000,,,61168.1,3.4\n"
+        "binance-futures,BTCUSDT,1709251200186000,1709251200189000,1.2,61168.2,61168.1,\n"
+        "binance-futures,BTCUSDT,1709251200187000,1709251200190000,,61168.2,61168.1,3.4\n"
+        "binance-futures,BTCUSDT,1709251200188000,1709251200191000,1.2,,,\n"
+        "binance-futures,BTCUSDT,1709251200189000,1709251200192000,,,,\n"
+    )
+    path = write_csv(tmp_path / f"binance-futures_{data_type}_2024-03-01_BTCUSDT.csv", text)
+    frame = pl.read_csv(path, infer_schema=False)
+    out = canonicalize(bronze(path, data_type), "quotes", frame)
+    assert out["_reject_reason"].to_list() == [
+        None,
+        None,  # empty ask side: a one-sided book
+        "incomplete_level:bid",
+        "incomplete_level:ask",
+        "incomplete_level:ask",  # amount without price
+        None,  # both sides empty
+    ]
+    assert out["bid_qty"].to_list()[:2] == [340_000_000, 340_000_000]
+
+
+def test_half_empty_option_sides_are_incomplete_levels(tmp_path):
+    header = (
+        "exchange,symbol,timestamp,local_timestamp,type,strike_price,expiration,open_interest,"
+        "last_price,bid_price,bid_amount,bid_iv,ask_price,ask_amount,ask_iv,mark_price,mark_iv,"
+        "underlying_index,underlying_price,delta,gamma,vega,theta,rho"
+    )
+    common = (
+        "deribit,BTC-29MAR24-65000-C,1709251200100000,1709251200101000,call,65000,"
+        "1711699200000000,1200"
+    )
+    rows = [
+        ",0.062,0.0615,12,58.1,0.063,5,58.9,0.0622,58.5,BTC-29MAR24,61100,0.42,0.00003,95.1,-60.2,20.1",
+        ",,0.0615,,58.1,0.063,5,58.9,0.0622,58.5,BTC-29MAR24,61100,0.42,0.00003,95.1,-60.2,20.1",
+        ",,,,,,7,,0.0622,58.5,BTC-29MAR24,61100,,,,,",
+        ",,,,,,,,0.0622,58.5,BTC-29MAR24,61100,,,,,",
+    ]
+    text = "\n".join([header, *(common + r for r in rows)]) + "\n"
+    path = write_csv(tmp_path / "deribit_options_chain_2024-03-01_OPTIONS.csv", text)
+    frame = pl.read_csv(path, infer_schema=False)
+    out = canonicalize(bronze(path, "options_chain"), "options_chain", frame)
+    assert out["_reject_reason"].to_list() == [
+        None,
+        "incomplete_level:bid",
+        "incomplete_level:ask",
+        None,
+    ]

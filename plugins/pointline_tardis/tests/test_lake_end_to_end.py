@@ -184,6 +184,10 @@ def test_every_real_file_lands_in_the_lake_unchanged(tmp_path, real_dir):
         lake_rows = silver(lake, result.table).filter(pl.col("file_id") == result.file_id)
         assert lake_rows.height == raw.height == result.rows_written
         assert sorted(lake_rows["file_seq"].to_list()) == list(range(raw.height))
+        if data_type == "incremental_book_L2":  # the real file is one snapshot block
+            ordered = lake_rows.sort("file_seq")
+            assert ordered["book_reset"].to_list() == [True] + [False] * (raw.height - 1)
+            assert not ordered["before_first_snapshot"].any()
         ts = raw.select(pl.col("timestamp", "local_timestamp").cast(pl.Int64))
         assert lake_rows["ts_event_us"].min() == ts["timestamp"].min()
         assert lake_rows["ts_event_us"].max() == ts["timestamp"].max()
