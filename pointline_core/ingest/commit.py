@@ -21,12 +21,15 @@ from pointline_core.ingest.work import UnitResult, WorkFile
 from pointline_core.ingest.write import Stores
 from pointline_core.plugins import Plugins
 from pointline_core.storage.lake import Lake
-from pointline_core.storage.manifest import ManifestEntry, ManifestStore
+from pointline_core.storage.manifest import ManifestEntry, ManifestStore, StatusUpdate
 from pointline_core.storage.partitioned_writer import WrittenFiles
-from pointline_core.storage.validation_log import ValidationLog
+from pointline_core.storage.validation_log import ValidationLog, ValidationOutcome
 
 _DONE = ("success", "quarantined")
 _NOTHING = WrittenFiles((), 0)
+#: Manifest and validation-log updates are batched across units up to this many files (or
+#: the end of the run): a manifest commit per unit would dominate runs of many small units.
+FLUSH_FILES = 5_000
 
 
 class Committer:
@@ -40,6 +43,8 @@ class Committer:
         self.validation = ValidationLog(lake)
         self.commits: Counter[str] = Counter()
         self._stores: dict[str, Stores] = {}
+        self._updates: list[StatusUpdate] = []
+        self._outcomes: list[ValidationOutcome] = []
 
     def stores(self, table: str) -> Stores:
         if table not in self._stores:
@@ -69,24 +74,37 @@ class Committer:
                 done = store.commit_files(write.written if write else _NOTHING, ids)
                 if done.version is not None:
                     self.commits[table] += 1
+        self._outcomes += [v for o in result.files for v in o.validation]
         self.record(results, supersedes)
-        self.validation.append([v for o in result.files for v in o.validation])
         return results
 
     def record(
         self, results: Sequence[FileResult], supersedes: Mapping[int, Sequence[ManifestEntry]]
     ) -> None:
-        """The manifest update of a unit's files (one commit), replaced entries included."""
+        """Queue the manifest update of a unit's files (replaced entries included); written
+        by :meth:`flush`, always after the unit's data commits."""
         if self.dry_run:
             return
-        updates = [status_update(r) for r in results]
-        updates += [
+        self._updates += [status_update(r) for r in results]
+        self._updates += [
             superseded_update(old, r.file_id)
             for r in results
             if r.status in _DONE and r.file_id is not None
             for old in supersedes.get(r.file_id, ())
         ]
-        self.manifest.update(updates)
+        if len(self._updates) >= FLUSH_FILES:
+            self.flush()
+
+    def flush(self) -> None:
+        """One manifest commit and one validation-log commit for the queued units. Until
+        then their files read ``pending``: a crash before it makes the next run redo them
+        (deleting the committed rows through their markers first), never count them twice."""
+        if self._updates:
+            self.manifest.update(self._updates)
+            self._updates = []
+        if self._outcomes:
+            self.validation.append(self._outcomes)
+            self._outcomes = []
 
 
 def crashed_results(files: Sequence[WorkFile], reason: str) -> list[FileResult]:

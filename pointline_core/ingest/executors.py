@@ -73,12 +73,18 @@ def _worker_dim(lake_root: str, version: int | None) -> pl.DataFrame:
     return _DIMS[key]
 
 
-def run_in_worker(task: UnitTask) -> UnitResult:
-    """Entry point of a pooled or remote worker: plugins and dim_symbol from this process's
-    cache, then :func:`run_unit`."""
+def warm_worker() -> None:
+    """Load the plugins (and with them polars and deltalake) before the first unit."""
     global _PLUGINS
     if _PLUGINS is None:
         _PLUGINS = load_plugins()
+
+
+def run_in_worker(task: UnitTask) -> UnitResult:
+    """Entry point of a pooled or remote worker: plugins and dim_symbol from this process's
+    cache, then :func:`run_unit`."""
+    warm_worker()
+    assert _PLUGINS is not None
     return run_unit(task, _PLUGINS, _worker_dim(task.lake_root, task.dim_version))
 
 
@@ -128,6 +134,20 @@ class ProcessExecutor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._warm: ProcessPoolExecutor | None = None
+
+    def warm(self) -> None:
+        """Start the workers now (spawning and importing takes about a second each), so
+        they get ready while the driver still hashes and plans."""
+        if self._warm is None:
+            self._warm = self._pool()
+            for _ in range(self.workers):
+                self._warm.submit(warm_worker)
+
+    def close(self) -> None:
+        if self._warm is not None:
+            self._warm.shutdown(wait=True, cancel_futures=True)
+            self._warm = None
 
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -139,7 +159,7 @@ class ProcessExecutor:
     def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]:
         queue = deque(tasks)
         suspects: deque[UnitTask] = deque()
-        pool = self._pool()
+        pool, self._warm = self._warm or self._pool(), None
         try:
             while queue or suspects:
                 # After a worker died, the units that were in flight run again one at a time,

@@ -29,7 +29,13 @@ import polars as pl
 from pointline_core.errors import ExecutorError, RootLayoutError
 from pointline_core.ingest.commit import Committer, crashed_results
 from pointline_core.ingest.discover import discover
-from pointline_core.ingest.executors import EXECUTORS, Executor, UnitCrash, make_executor
+from pointline_core.ingest.executors import (
+    EXECUTORS,
+    Executor,
+    ProcessExecutor,
+    UnitCrash,
+    make_executor,
+)
 from pointline_core.ingest.gate import (
     DONE,
     UNREADABLE,
@@ -161,7 +167,10 @@ def ingest(
             ray_address=ray_address,
         )
         found = discover(plugins, bronze, selected)
-        results = run.process(found.files)
+        try:
+            results = run.process(found.files)
+        finally:
+            run.close()
 
     return IngestReport(
         bronze_root=str(bronze),
@@ -246,6 +255,7 @@ class _Run:
         self.committer = Committer(lake, plugins, dry_run)
         self.worker_peaks: dict[str, int] = {}
         self._dim: pl.DataFrame | None = None
+        self._pool: ProcessExecutor | None = None
 
     @property
     def commits(self) -> Counter[str]:
@@ -260,6 +270,7 @@ class _Run:
         by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
         for e in known:
             by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
+        self._warm_up([f for f in files if (f.vendor, f.data_type, f.rel_path) not in by_path])
         identified = identify(files, by_path, self.rehash)
         if not self.dry_run:
             self.manifest.record_stat(stale_stats(identified, by_identity))
@@ -425,9 +436,30 @@ class _Run:
             run_id=self.run_id,
         )
 
+    def _warm_up(self, new: list[BronzeFile]) -> None:
+        """Start the process pool before hashing when the new files will make several units,
+        so the workers import while the driver hashes and plans (a run of one unit stays in
+        the driver and starts no pool)."""
+        if self.executor != "process" or self.workers <= 1 or self.dry_run:
+            return
+        sizes = []
+        for f in new:
+            with contextlib.suppress(OSError):
+                sizes.append(f.path.stat().st_size)
+        big = sum(size >= self.opts.stream_file_bytes for size in sizes)
+        if big >= 2 or len(sizes) - big > 50 or (big and len(sizes) > big):
+            self._pool = ProcessExecutor(self.workers)
+            self._pool.warm()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
     def _executor(self, units: int) -> Executor:
         # A single unit gains nothing from a pool: it runs in the driver.
         name = "serial" if units <= 1 or self.workers <= 1 else self.executor
+        if name == "process" and self._pool is not None:
+            return self._pool
         return make_executor(
             name,
             self.workers,
@@ -445,6 +477,20 @@ class _Run:
         dim_version = DimSymbolStore(self.lake).version()
         tasks = [self._task(i, unit, dim_version) for i, unit in enumerate(units)]
         out: list[FileResult] = []
+        try:
+            self._collect(units, tasks, out)
+        except BaseException:
+            # Record what did commit when the run ends early (an error, Ctrl-C); if even that
+            # fails (a full disk), those files stay pending and the next run redoes them.
+            with contextlib.suppress(Exception):
+                self.committer.flush()
+            raise
+        self.committer.flush()
+        return out
+
+    def _collect(
+        self, units: list[list[WorkItem]], tasks: list[UnitTask], out: list[FileResult]
+    ) -> None:
         for outcome in self._executor(len(tasks)).run(tasks):
             unit = units[outcome.index]
             supersedes = {i.file_id: i.decision.supersedes for i in unit}
@@ -458,4 +504,3 @@ class _Run:
             for r in results:
                 self.progress.advance(r)
             out.extend(results)
-        return out
