@@ -18,13 +18,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
-import filelock
 import polars as pl
 
 from pointline_core.errors import PluginContractError, SymbolDataError, UnknownTableError
@@ -39,7 +36,7 @@ from pointline_core.storage.dim_symbol import (
     TableRestamp,
     read_symbols_file,
 )
-from pointline_core.storage.lake import Lake
+from pointline_core.storage.lake import Lake, writer_lock
 from pointline_core.storage.restamp import event_tables, restamp
 from pointline_core.storage.symbol_history import KEY
 
@@ -53,28 +50,6 @@ __all__ = [
 
 #: Where journals of imports whose restamp has not finished live.
 JOURNAL_DIR = "_journal"
-WRITER_LOCK = "ingest"
-
-
-@contextlib.contextmanager
-def writer_lock(lake: Lake, activity: str, *, progress: bool = True) -> Iterator[None]:
-    """The lake's writer lock (shared with ``pointline ingest``); says so when it waits."""
-    lock = lake.lock(WRITER_LOCK)
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        if progress:
-            print(
-                f"{activity}: waiting for another run on {lake.root} to finish "
-                f"(lock {lock.lock_file})",
-                file=sys.stderr,
-                flush=True,
-            )
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _specs(lake: Lake, plugins: Plugins | None) -> dict[str, TableSpec]:

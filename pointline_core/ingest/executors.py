@@ -88,15 +88,18 @@ def run_in_worker(task: UnitTask) -> UnitResult:
     return run_unit(task, _PLUGINS, _worker_dim(task.lake_root, task.dim_version))
 
 
-def _die_with_driver() -> None:
+def _die_with_driver(driver_pid: int) -> None:
     """A pool worker must not outlive a driver that was killed (it would wait for work
-    forever, holding the driver's pipes): on Linux the kernel sends it SIGKILL then."""
+    forever, holding the driver's pipes): on Linux the kernel sends it SIGKILL then. A driver
+    that died while this worker was still starting is caught by the parent check."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != driver_pid:
+        os._exit(1)
 
 
 # --- serial ---------------------------------------------------------------------------------
@@ -154,6 +157,7 @@ class ProcessExecutor:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_die_with_driver,
+            initargs=(os.getpid(),),
         )
 
     def run(self, tasks: Sequence[UnitTask]) -> Iterator[Outcome]:

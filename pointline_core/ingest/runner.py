@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import sys
 import time
 import uuid
 from collections import Counter
@@ -23,7 +22,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
-import filelock
 import polars as pl
 
 from pointline_core.errors import ExecutorError, RootLayoutError
@@ -66,7 +64,7 @@ from pointline_core.ingest.work import IngestOptions, UnitTask, WorkFile
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.storage.dim_symbol import DimSymbolStore
-from pointline_core.storage.lake import Lake
+from pointline_core.storage.lake import Lake, writer_lock
 from pointline_core.storage.manifest import (
     FileIdentity,
     ManifestEntry,
@@ -202,21 +200,8 @@ def _ingest_lock(lake: Lake, dry_run: bool, progress: bool) -> Iterator[None]:
     if dry_run:
         yield
         return
-    lock = lake.lock("ingest")
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        if progress:
-            print(
-                f"waiting for another ingest run on {lake.root} to finish (lock {lock.lock_file})",
-                file=sys.stderr,
-                flush=True,
-            )
-        lock.acquire()
-    try:
+    with writer_lock(lake, "ingest", progress=progress):
         yield
-    finally:
-        lock.release()
 
 
 class _Run:

@@ -26,7 +26,7 @@ from typing import Literal
 import attrs
 import polars as pl
 
-from pointline_core.errors import PointlineError, StorageError
+from pointline_core.errors import PointlineError
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.report import FileResult
 from pointline_core.ingest.status import failed_result, finished_result, validation_outcomes
@@ -44,6 +44,7 @@ from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import check_frame
 from pointline_core.storage.environment import write_failure
+from pointline_core.storage.events import lineage_guard
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.partitioned_writer import (
     WrittenFiles,
@@ -139,17 +140,11 @@ def peak_rss_bytes() -> int:
 
 def _checker(spec: TableSpec, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
     """Schema check plus the lineage guard of every batch before it is written."""
+    guard = lineage_guard(spec, ids)
 
     def check(frame: pl.DataFrame) -> None:
         check_frame(frame, spec)
-        if not frame.height:
-            return
-        stray = frame.filter(~pl.col("file_id").is_in(list(ids)))["file_id"].unique()
-        if stray.len():
-            raise StorageError(
-                f"table {spec.name!r}: rows carry file_id {sorted(stray.to_list())[:10]} that "
-                f"are not among the unit's files {sorted(ids)[:10]}"
-            )
+        guard(frame)
 
     return check
 

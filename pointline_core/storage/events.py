@@ -82,6 +82,24 @@ def _drain(head: list[pl.DataFrame], rest: Iterator[pl.DataFrame]) -> Iterator[p
     yield from rest
 
 
+def lineage_guard(spec: TableSpec, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
+    """A check that every row of a batch carries one of ``ids`` (the files a write names),
+    so the exactly-once markers of the commit match its rows."""
+
+    def guard(frame: pl.DataFrame) -> None:
+        if not frame.height:
+            return
+        stray = frame.filter(~pl.col("file_id").is_in(list(ids)))["file_id"].unique()
+        if stray.len():
+            raise StorageError(
+                f"table {spec.name!r}: rows carry file_id {sorted(stray.to_list())[:10]} that "
+                f"are not among the file_ids of this write {sorted(ids)[:10]}; pass every "
+                "file id whose rows are in the batches, so exactly-once markers match."
+            )
+
+    return guard
+
+
 def _unique_ids(file_ids: Sequence[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(i) for i in file_ids))
 
@@ -139,22 +157,6 @@ class EventStore:
         check_table_schema(table, self.spec, self.path)
         return table, True
 
-    def _lineage_guard(self, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
-        name = self.spec.name
-
-        def guard(frame: pl.DataFrame) -> None:
-            if not frame.height:
-                return
-            stray = frame.filter(~pl.col("file_id").is_in(list(ids)))["file_id"].unique()
-            if stray.len():
-                raise StorageError(
-                    f"table {name!r}: rows carry file_id {sorted(stray.to_list())[:10]} that "
-                    f"are not among the file_ids of this write {sorted(ids)[:10]}; pass every "
-                    "file id whose rows are in the batches, so exactly-once markers match."
-                )
-
-        return guard
-
     @on_table
     def append(self, batches: Iterable[pl.DataFrame], file_ids: Sequence[int]) -> WriteResult:
         """Write all ``batches`` in ONE commit that also marks every id in ``file_ids``.
@@ -180,7 +182,7 @@ class EventStore:
             marker = _now_us()
             props = CommitProperties(app_transactions=[Transaction(app_id(i), marker) for i in ids])
             stream = _drain(head, frames)
-            guard = self._lineage_guard(frozenset(ids))
+            guard = lineage_guard(self.spec, frozenset(ids))
             if self.spec.partition_by:
                 # delta-rs' partitioned writer buffers the whole stream; ours stays bounded.
                 def check(frame: pl.DataFrame) -> None:

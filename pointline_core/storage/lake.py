@@ -10,7 +10,10 @@ The layout is part of the product's contract (other engines read these paths)::
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -105,3 +108,30 @@ class LakeLock(filelock.FileLock):
             raise
         except OSError as exc:
             raise _refusal(exc, Path(self.lock_file), self._lake_root) from exc
+
+
+#: The lock every writer of a lake's event data takes (ingest runs, symbols imports,
+#: restamps): one of them at a time, the others wait.
+WRITER_LOCK = "ingest"
+
+
+@contextlib.contextmanager
+def writer_lock(lake: Lake, activity: str, *, progress: bool = True) -> Iterator[None]:
+    """Hold ``<lake>/_locks/ingest.lock``; says on stderr that ``activity`` waits when
+    another writer holds it."""
+    lock = lake.lock(WRITER_LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        if progress:
+            print(
+                f"{activity}: waiting for another run on {lake.root} to finish "
+                f"(lock {lock.lock_file})",
+                file=sys.stderr,
+                flush=True,
+            )
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

@@ -135,6 +135,32 @@ def test_a_plugin_only_the_driver_has_is_reported_per_file(tmp_path):
     assert ingest(bronze, lake, progress=False, options=opts, plugins=plugins).ok
 
 
+def _spawned_orphans() -> list[int]:
+    """Spawned pool workers whose parent is gone (re-parented to init)."""
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            ppid = int((proc / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"spawn_main" in cmdline and ppid == 1:
+            found.append(int(proc.name))
+    return found
+
+
+def _assert_no_worker_outlives() -> None:
+    """No pool worker of the killed driver is left waiting for work (they die with it)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while _spawned_orphans() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _spawned_orphans(), "pool workers outlived the killed driver"
+
+
 @pytest.mark.parametrize("at_commit", [1, 3])
 def test_driver_killed_while_workers_run_then_rerun_is_exact(
     tmp_path, fakevendor_installed, at_commit
@@ -149,15 +175,20 @@ def test_driver_killed_while_workers_run_then_rerun_is_exact(
     names = [f"S{i:02d}" for i in range(6)]
     _bronze(bronze, *names)
     open_symbols(lake, *[("utcx", s) for s in names])
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.parallel.driver_child", bronze, lake, str(at_commit)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ,
-        check=False,
-    )
-    assert proc.returncode == -9, proc.stderr
+    # Output to a file, not a pipe: a pipe would also wait for any process that outlived
+    # the driver (none should: the test then fails on the leftover check below).
+    log = tmp_path / "driver.log"
+    with open(log, "w") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.parallel.driver_child", bronze, lake, str(at_commit)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            env=os.environ,
+            check=False,
+        )
+    assert proc.returncode == -9, log.read_text()
+    _assert_no_worker_outlives()
     opts = IngestOptions(batch_rows=10, stream_file_bytes=0)
     report = ingest(bronze, lake, progress=False, options=opts, workers=2, executor="process")
     assert report.ok
