@@ -1,7 +1,7 @@
 """Parallel ingest: wall time, rows/s and memory for 1 worker, 2 process workers and Ray.
 
     .venv/bin/python bench/parallel_bench.py [--small-files 2000] [--szse-symbols 300]
-        [--szse-rows 5000] [--books 4] [--book-rows 2000000] [--no-ray]
+        [--szse-rows 5000] [--books 4] [--book-rows 2000000] [--no-ray] [--only szse,...]
 
 Data sets (generated once, in a child process so its memory is not counted):
   * small: ``--small-files`` Tardis trade files of 200 rows (binance-futures, one symbol each);
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--books", type=int, default=4)
     parser.add_argument("--book-rows", type=int, default=2_000_000)
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--only", help="comma-separated data sets (small, szse, books)")
     parser.add_argument("--child", nargs=2, metavar=("ROOT", "CONFIG"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -154,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{'driver MB':>9}  worker peak MB"
         )
         for name, (make, params) in sets.items():
+            if args.only and name not in args.only.split(","):
+                continue
             root = Path(tmp) / name
             code = (
                 f"import sys; sys.path.insert(0, {str(HERE)!r}); "

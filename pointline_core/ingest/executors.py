@@ -271,6 +271,14 @@ class RayExecutor:
                 ray.shutdown()
 
 
+def can_spawn() -> bool:
+    """Spawned workers re-import the driver's ``__main__`` from its file: a driver run from
+    standard input (``python - <<EOF``) has none, and its workers would die at start-up."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.exists(path)
+
+
 def make_executor(
     name: str,
     workers: int,
@@ -286,6 +294,9 @@ def make_executor(
     if workers < 1:
         raise ExecutorError(f"--workers {workers}: give at least 1")
     if name == "process":
+        if not can_spawn():
+            # Workers could not start; the driver does the work rather than fail every file.
+            return SerialExecutor(plugins, dim_symbol, on_batch)
         return ProcessExecutor(workers)
     if name == "ray":
         return RayExecutor(workers, ray_address)

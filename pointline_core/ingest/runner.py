@@ -32,6 +32,7 @@ from pointline_core.ingest.executors import (
     Executor,
     ProcessExecutor,
     UnitCrash,
+    can_spawn,
     make_executor,
 )
 from pointline_core.ingest.gate import (
@@ -374,15 +375,15 @@ class _Run:
 
     def _units(self, items: list[WorkItem]) -> Iterator[list[WorkItem]]:
         """Large files alone; small files grouped up to the unit bounds. With several workers
-        small files are spread over at least two units per worker (but never below 50 files
-        or 8 MB a unit), so every worker has work. Unit boundaries never change a row."""
+        small files are spread over about four units per worker (but never below 25 files or
+        4 MB a unit), so workers stay busy to the end. Unit boundaries never change a row."""
         small = [i for i in items if i.decision.size < self.opts.stream_file_bytes]
         max_files, max_bytes = self.opts.unit_max_files, self.opts.unit_max_bytes
         if self.workers > 1 and self.executor != "serial" and small:
-            share = 2 * self.workers
-            max_files = min(max_files, max(50, -(-len(small) // share)))
+            share = 4 * self.workers
+            max_files = min(max_files, max(25, -(-len(small) // share)))
             total = sum(i.decision.size for i in small)
-            max_bytes = min(max_bytes, max(8 << 20, -(-total // share)))
+            max_bytes = min(max_bytes, max(4 << 20, -(-total // share)))
         unit: list[WorkItem] = []
         unit_bytes = 0
         for item in items:
@@ -425,14 +426,14 @@ class _Run:
         """Start the process pool before hashing when the new files will make several units,
         so the workers import while the driver hashes and plans (a run of one unit stays in
         the driver and starts no pool)."""
-        if self.executor != "process" or self.workers <= 1 or self.dry_run:
+        if self.executor != "process" or self.workers <= 1 or self.dry_run or not can_spawn():
             return
         sizes = []
         for f in new:
             with contextlib.suppress(OSError):
                 sizes.append(f.path.stat().st_size)
         big = sum(size >= self.opts.stream_file_bytes for size in sizes)
-        if big >= 2 or len(sizes) - big > 50 or (big and len(sizes) > big):
+        if big >= 2 or len(sizes) - big > 25 or (big and len(sizes) > big):
             self._pool = ProcessExecutor(self.workers)
             self._pool.warm()
 
