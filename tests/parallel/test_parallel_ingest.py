@@ -202,3 +202,18 @@ def test_driver_killed_while_workers_run_then_rerun_is_exact(
     assert orphans.files and all("part-f" in f for f in orphans.files)
     assert vacuum_table(Lake(lake), "trades", dry_run=False, **args).files == orphans.files
     assert pl.read_delta(str(lake / "silver" / "trades")).equals(silver)
+
+
+def test_a_killed_ray_worker_fails_its_unit_and_the_rest_land(tmp_path, fakevendor_installed):
+    require_ray()
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    _bronze(bronze, "AAA", "BBB.die", "CCC")
+    open_symbols(lake, *[("utcx", s) for s in ("AAA", "BBB", "CCC")])
+    opts = IngestOptions(batch_rows=10, stream_file_bytes=0)
+    report = ingest(bronze, lake, progress=False, options=opts, workers=2, executor="ray")
+    by_name = {f.rel_path.rsplit("/", 1)[-1]: f for f in report.files}
+    assert by_name["BBB.die.csv"].status == "failed"
+    assert by_name["BBB.die.csv"].reason.startswith("worker_died:")
+    assert by_name["AAA.csv"].status == by_name["CCC.csv"].status == "success"
+    silver = pl.read_delta(str(lake / "silver" / "trades"))
+    assert silver.height == 60 and silver.select("file_id", "file_seq").is_unique().all()
