@@ -2,9 +2,10 @@
 
 Order of work (one module per stage)::
 
-    discover -> gate (manifest) -> [per work unit]
+    discover -> gate (manifest) -> [per work unit, in a worker: work.py]
         parse -> canonicalize -> trading_date -> validate -> PIT symbol_id -> lineage
-        -> write (one commit per table) -> manifest status (one commit)
+        -> uncommitted data files
+    -> [in the driver: commit.py] one commit per table and zone -> manifest status
 
 Small files are grouped into work units so thousands of per-symbol files become a handful of
 commits; a large file is a unit of its own and streams through in bounded batches.

@@ -1,4 +1,6 @@
-"""Stage: land transformed rows in Delta, one commit per table per work unit.
+"""Helpers of the write side: a table's Silver and quarantine stores (the driver forgets
+earlier attempts through them, :mod:`pointline_core.ingest.commit` commits through them) and
+the bounded quarantine spill of a streamed file (used in workers).
 
 Exactly-once rests on three facts (the full argument is in docs/architecture.md):
 1. every commit that carries a file's rows also records the file id as a Delta application
