@@ -1,5 +1,5 @@
 """Run ``ingest`` with 2 process workers and SIGKILL the driver at its N-th unit commit
-(after workers wrote that unit's data files, before it is committed).
+(after workers wrote that unit's data files, before it is committed); N = 0 never kills.
 
 usage: python -m tests.parallel.driver_child BRONZE LAKE N
 """
@@ -28,7 +28,8 @@ def main() -> None:
 
     Committer.commit = commit_or_die
     opts = IngestOptions(batch_rows=10, stream_file_bytes=0)
-    ingest(bronze, lake, progress=False, options=opts, workers=2, executor="process")
+    report = ingest(bronze, lake, progress=True, options=opts, workers=2, executor="process")
+    sys.exit(0 if report.ok else 1)
 
 
 if __name__ == "__main__":

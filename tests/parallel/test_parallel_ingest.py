@@ -217,3 +217,28 @@ def test_a_killed_ray_worker_fails_its_unit_and_the_rest_land(tmp_path, fakevend
     assert by_name["AAA.csv"].status == by_name["CCC.csv"].status == "success"
     silver = pl.read_delta(str(lake / "silver" / "trades"))
     assert silver.height == 60 and silver.select("file_id", "file_seq").is_unique().all()
+
+
+def test_two_drivers_with_workers_on_one_lake_land_everything_once(tmp_path, fakevendor_installed):
+    import os
+    import subprocess
+    import sys
+
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    names = [f"T{i}.slow" for i in range(4)]
+    _bronze(bronze, *names)
+    open_symbols(lake, *[("utcx", n.split(".")[0]) for n in names])
+    cmd = [sys.executable, "-m", "tests.parallel.driver_child", bronze, lake, "0"]
+    logs = [tmp_path / f"driver{i}.log" for i in range(2)]
+    procs = []
+    for log in logs:
+        with open(log, "w") as out:
+            procs.append(
+                subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
+            )
+    for proc, log in zip(procs, logs, strict=True):
+        assert proc.wait(timeout=300) == 0, log.read_text()
+    assert any("waiting for another run" in log.read_text() for log in logs)
+    silver = pl.read_delta(str(lake / "silver" / "trades"))
+    assert silver.height == 4 * 30 and silver.select("file_id", "file_seq").is_unique().all()
+    assert {e.status for e in ManifestStore(Lake(lake)).entries()} == {"success"}
