@@ -1,7 +1,8 @@
-"""Role: **commit** (the driver only). Turns a worker's :class:`UnitResult` into Delta
-commits, then the manifest and validation-log updates.
+"""Role: **commit** (the driver only). Turns workers' :class:`UnitResult` s into Delta
+commits, then the manifest and validation-log updates. Finished units are committed in
+groups (up to :data:`GROUP_UNITS`), so commits do not grow with the number of workers.
 
-Per table of the unit: rows an earlier attempt committed for the unit's files (and for the
+Per table of a group: rows an earlier attempt committed for the unit's files (and for the
 files they supersede) are deleted first, found through their ``pointline-file-<id>``
 markers; then the worker's data files become visible in ONE commit per table and zone that
 carries the markers of every file in it. Only then does the manifest say ``success`` /
@@ -30,6 +31,9 @@ _NOTHING = WrittenFiles((), 0)
 #: Manifest and validation-log updates are batched across units up to this many files (or
 #: the end of the run): a manifest commit per unit would dominate runs of many small units.
 FLUSH_FILES = 5_000
+#: Finished units whose data files go into one commit per table and zone: the driver's
+#: commits, not the workers, are the first bottleneck with many workers (docs/scaling.md).
+GROUP_UNITS = 8
 
 
 class Committer:
@@ -45,6 +49,7 @@ class Committer:
         self._stores: dict[str, Stores] = {}
         self._updates: list[StatusUpdate] = []
         self._outcomes: list[ValidationOutcome] = []
+        self._pending: list[tuple[UnitResult, Mapping[int, Sequence[ManifestEntry]]]] = []
 
     def stores(self, table: str) -> Stores:
         if table not in self._stores:
@@ -56,27 +61,48 @@ class Committer:
         result: UnitResult,
         supersedes: Mapping[int, Sequence[ManifestEntry]],
     ) -> list[FileResult]:
-        """Make a unit's rows visible and record its files' outcomes."""
+        """Take a finished unit; its rows become visible with the next group commit (every
+        :data:`GROUP_UNITS` units, or :meth:`flush`). Returns its files' outcomes."""
         results = [o.result for o in result.files]
         if self.dry_run:
             return results
-        written: dict[str, list[int]] = {}
-        for r in results:
-            if r.status in _DONE and r.table is not None and r.file_id is not None:
-                written.setdefault(r.table, []).append(r.file_id)
-        files = {(w.table, w.zone): w for w in result.writes}
-        for table, ids in written.items():
+        self._pending.append((result, supersedes))
+        if len(self._pending) >= GROUP_UNITS:
+            self._commit_pending()
+        return results
+
+    def _commit_pending(self) -> None:
+        """One commit per table and zone for the pending units' data files, carrying every
+        file's marker, after deleting what earlier attempts committed; then queue the
+        manifest updates."""
+        group, self._pending = self._pending, []
+        ids: dict[str, list[int]] = {}
+        old: dict[str, list[int]] = {}
+        files: dict[tuple[str, str], list[WrittenFiles]] = {}
+        for result, supersedes in group:
+            for o in result.files:
+                r = o.result
+                if r.status in _DONE and r.table is not None and r.file_id is not None:
+                    ids.setdefault(r.table, []).append(r.file_id)
+                    old.setdefault(r.table, []).extend(
+                        e.file_id for e in supersedes.get(r.file_id, ())
+                    )
+            for w in result.writes:
+                files.setdefault((w.table, w.zone), []).append(w.written)
+        for table, table_ids in ids.items():
             stores = self.stores(table)
-            old = [e.file_id for i in ids for e in supersedes.get(i, ())]
-            stores.forget(ids + old)
+            stores.forget(table_ids + old[table])
             for store in (stores.events, stores.quarantine):
-                write = files.get((table, store.zone))
-                done = store.commit_files(write.written if write else _NOTHING, ids)
+                parts = files.get((table, store.zone), [])
+                written = WrittenFiles(
+                    tuple(f for w in parts for f in w.files), sum(w.rows for w in parts)
+                )
+                done = store.commit_files(written if parts else _NOTHING, table_ids)
                 if done.version is not None:
                     self.commits[table] += 1
-        self._outcomes += [v for o in result.files for v in o.validation]
-        self.record(results, supersedes)
-        return results
+        for result, supersedes in group:
+            self._outcomes += [v for o in result.files for v in o.validation]
+            self.record([o.result for o in result.files], supersedes)
 
     def record(
         self, results: Sequence[FileResult], supersedes: Mapping[int, Sequence[ManifestEntry]]
@@ -96,9 +122,12 @@ class Committer:
             self.flush()
 
     def flush(self) -> None:
-        """One manifest commit and one validation-log commit for the queued units. Until
-        then their files read ``pending``: a crash before it makes the next run redo them
-        (deleting the committed rows through their markers first), never count them twice."""
+        """Commit the pending units' data, then one manifest commit and one validation-log
+        commit for the queued units. Until then their files read ``pending``: a crash before
+        it makes the next run redo them (deleting committed rows through their markers
+        first), never count them twice."""
+        if self._pending:
+            self._commit_pending()
         if self._updates:
             self.manifest.update(self._updates)
             self._updates = []
