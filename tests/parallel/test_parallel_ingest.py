@@ -242,3 +242,21 @@ def test_two_drivers_with_workers_on_one_lake_land_everything_once(tmp_path, fak
     silver = pl.read_delta(str(lake / "silver" / "trades"))
     assert silver.height == 4 * 30 and silver.select("file_id", "file_seq").is_unique().all()
     assert {e.status for e in ManifestStore(Lake(lake)).entries()} == {"success"}
+
+
+def test_finished_units_are_committed_in_groups(tmp_path):
+    from pointline_core.ingest.commit import GROUP_UNITS
+
+    bronze, lake = tmp_path / "bronze", tmp_path / "lake"
+    names = [f"G{i:02d}" for i in range(GROUP_UNITS + 3)]
+    _bronze(bronze, *names)
+    open_symbols(lake, *[("utcx", n) for n in names])
+    plugins = Plugins()
+    plugins.register(fake_vendor)
+    opts = IngestOptions(unit_max_files=1)  # one unit per file
+    report = ingest(bronze, lake, progress=False, options=opts, plugins=plugins)
+    (trades,) = report.tables
+    assert trades.files == len(names) and trades.rows_written == 30 * len(names)
+    assert trades.commits == 2  # two groups, Silver only (nothing quarantined)
+    silver = pl.read_delta(str(lake / "silver" / "trades"))
+    assert silver.height == 30 * len(names)
