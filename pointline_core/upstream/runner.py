@@ -84,7 +84,7 @@ from pointline_core.upstream.publish import (
     clean_stale_temps,
     fsync_dirs,
     is_temp_name,
-    publish_file,
+    publish_files,
 )
 
 ArchiveStatus = Literal["success", "failed", "skipped", "planned"]
@@ -450,6 +450,7 @@ class _Run:
                 members = extracted.members
                 plan, issues = self._map(vendor, info, members)
                 issues = unsafe + issues
+                jobs: list[tuple[Path, Path]] = []
                 for member, rel_target in plan:
                     src = extracted.root / member
                     if src.is_symlink() or not src.is_file():
@@ -459,17 +460,19 @@ class _Run:
                         continue
                     dest = root / rel_target
                     self._clean(dest.parent)
-                    size = src.stat().st_size
-                    if publish_file(src, dest):
-                        published += 1
-                        written.add(dest.parent)
-                    else:
-                        existing += 1
-                    if size == 0:
+                    if src.stat().st_size == 0:
                         empty += 1
                         issues.append(
                             MemberReport(member, "published", rel_target, "empty member", 0)
                         )
+                    jobs.append((src, dest))
+                # Members are compressed and published in parallel (bounded by the CPUs).
+                for (_src, dest), new in zip(jobs, publish_files(jobs), strict=True):
+                    if new:
+                        published += 1
+                        written.add(dest.parent)
+                    else:
+                        existing += 1
                 # New directory entries reach the disk before the ledger says success.
                 fsync_dirs(written, self.bronze_root)
         except (ArchiveError, PluginContractError) as exc:
