@@ -77,9 +77,29 @@ def member_csv(i: int, rows: int) -> bytes:
 
 
 def build(path: Path, symbols: int, rows: int) -> tuple[list[str], int]:
+    """A solid LZMA2 (level 6) archive; written by the 7-Zip program when there is one
+    (several times faster than py7zr's writer), else by py7zr."""
     stem = path.name[:-3]
     names = []
     raw = 0
+    program = find_7z_cli()
+    if program:
+        staging = path.parent.parent.parent / "staging"
+        for i in range(symbols):
+            name = f"{stem}/{i:06d}.csv"
+            data = member_csv(i, rows)
+            raw += len(data)
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(data)
+            names.append(name)
+        subprocess.run(
+            [program, "a", "-t7z", "-m0=lzma2", "-mx=6", "-ms=on", "-bd", str(path), stem],
+            cwd=staging,
+            check=True,
+            capture_output=True,
+        )
+        shutil.rmtree(staging)
+        return names, raw
     with py7zr.SevenZipFile(path, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 6}]) as z:
         for i in range(symbols):
             name = f"{stem}/{i:06d}.csv"
