@@ -16,7 +16,8 @@ For every file under a vendor's source folder (hidden files skipped, sorted by p
 3. extract it whole, in one pass, into a private work folder (:mod:`.archive`), leaving out
    member names that are unsafe (absolute, ``..``) or stored twice; those are reported;
 4. map every member with the plugin's ``pointline_member_path`` and publish it atomically and
-   write-once under ``<bronze_root>/<vendor>/`` (:mod:`.publish`). Members the plugin rejects
+   write-once under ``<bronze_root>/<vendor>/`` (:mod:`.publish`; members are compressed and
+   published in parallel, one thread per CPU). Members the plugin rejects
    are reported and do not fail the archive; members whose target already exists are left
    untouched (so a rerun after a crash publishes only what is missing). The folders written
    into are flushed (``fsync``) before the outcome is recorded;
