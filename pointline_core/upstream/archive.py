@@ -54,6 +54,8 @@ SEVEN_ZIP_PROGRAMS = ("7zz", "7z", "7za")
 #: Prefix of the temporary folders archives are extracted into.
 WORK_PREFIX = "pointline-extract-"
 FILE_MODE = 0o600
+# 7-Zip's exit code for a command-line error.
+_CLI_USAGE_ERROR = 7
 DIR_MODE = 0o700
 # Work folders this process is using right now (a pid alone does not prove liveness: pids
 # are reused, e.g. in containers).
@@ -235,6 +237,12 @@ def _extract_cli(program: str, archive: Path, dest: Path, exclude: Collection[st
     proc = subprocess.run(
         cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
     )
+    if proc.returncode == _CLI_USAGE_ERROR:
+        # A 7-Zip build that refuses -mmt for extraction: the same, with its own threads.
+        cmd.remove("-mmt=1")
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        )
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise ArchiveError(

@@ -173,3 +173,29 @@ def test_stale_work_dirs_of_dead_processes_are_removed(tmp_path):
     live.mkdir()
     assert clean_stale_work_dirs(tmp_path) == [stale]
     assert live.exists() and not stale.exists()
+
+
+def test_cli_without_mmt_for_extraction_is_retried_without_it(tmp_path, monkeypatch):
+    """A 7-Zip build that rejects -mmt on x (exit code 7, command-line error) still extracts."""
+    real = find_7z_cli()
+    if real is None:
+        pytest.skip("no 7-Zip program on PATH")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    wrapper = bin_dir / "7zz"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'for a in "$@"; do [ "$a" = "-mmt=1" ] && { echo "Command Line Error" >&2; exit 7; }; '
+        "done\n"
+        f'exec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert find_7z_cli() == str(wrapper)
+    archive = fv.make_7z(tmp_path / "a.7z", {"d/X.csv": b"a\n1\n", "d/Y.csv": b"b\n2\n"})
+    out = extract_archive(archive, tmp_path / "x", "7z", backend="cli")
+    assert out.members == ("d/X.csv", "d/Y.csv") and out.backend == "cli"
+    calls = log.read_text().splitlines()
+    assert len(calls) == 2 and "-mmt=1" in calls[0] and "-mmt=1" not in calls[1]
