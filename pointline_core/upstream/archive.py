@@ -21,7 +21,10 @@ would overwrite each other) are left out of the extraction, so the caller can re
 while the rest of the archive is published.
 
 The 7-Zip program runs with stdin closed and an empty password (``-p``): an encrypted
-archive fails at once instead of waiting for a password nobody types.
+archive fails at once instead of waiting for a password nobody types. It runs with one
+decoder thread (``-mmt=1``), which writes each member as soon as it is decoded (the
+multi-threaded decoder writes them all at the end), so the runner can compress finished
+members while the rest is decoded.
 
 Work folders are named ``pointline-extract-<pid>-<random>`` so a run can recognise folders left
 behind by a killed run (their pid is no longer alive) and remove them.
@@ -51,6 +54,8 @@ SEVEN_ZIP_PROGRAMS = ("7zz", "7z", "7za")
 #: Prefix of the temporary folders archives are extracted into.
 WORK_PREFIX = "pointline-extract-"
 FILE_MODE = 0o600
+# 7-Zip's exit code for a command-line error.
+_CLI_USAGE_ERROR = 7
 DIR_MODE = 0o700
 # Work folders this process is using right now (a pid alone does not prove liveness: pids
 # are reused, e.g. in containers).
@@ -122,6 +127,45 @@ def list_members(archive: Path, fmt: str) -> list[str]:
         raise _read_error(archive, exc) from exc
 
 
+@attrs.frozen(slots=True)
+class DirectoryEntry:
+    """A member file as the archive's directory describes it: uncompressed size and CRC-32
+    (None when the directory stores none)."""
+
+    name: str
+    size: int
+    crc32: int | None
+
+
+def read_directory(archive: Path, fmt: str) -> list[DirectoryEntry]:
+    """Member files in the order they are stored (the order a one-pass extraction writes
+    them), from the archive's directory only. Raises :class:`ArchiveError` like
+    :func:`list_members`."""
+    if fmt == "zip":
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                return [
+                    DirectoryEntry(i.filename, i.file_size, i.CRC)
+                    for i in zf.infolist()
+                    if not i.is_dir()
+                ]
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise _read_error(archive, exc) from exc
+    if fmt != "7z":
+        raise ArchiveError(f"unsupported archive format {fmt!r}; supported: 7z, zip")
+    import py7zr
+
+    try:
+        with py7zr.SevenZipFile(archive, "r") as z:
+            return [
+                DirectoryEntry(f.filename, f.uncompressed, f.crc32)
+                for f in z.list()
+                if not f.is_directory
+            ]
+    except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
+        raise _read_error(archive, exc) from exc
+
+
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -182,14 +226,23 @@ def _walk_members(root: Path) -> tuple[str, ...]:
 
 def _extract_cli(program: str, archive: Path, dest: Path, exclude: Collection[str] = ()) -> None:
     # -p: empty password, so an encrypted archive fails instead of prompting; stdin closed for
-    # the same reason. -spd: exclusions are literal names, not wildcards.
-    cmd = [program, "x", "-y", "-bd", "-bb0", "-p", f"-o{dest}"]
+    # the same reason. -spd: exclusions are literal names, not wildcards. -mmt=1: the
+    # multi-threaded decoder holds decoded members in memory and writes them at the end; with
+    # one thread each member is written as soon as it is decoded (same speed for a solid
+    # LZMA2 block), so the runner can compress it while the next ones are decoded.
+    cmd = [program, "x", "-y", "-bd", "-bb0", "-p", "-mmt=1", f"-o{dest}"]
     if exclude:
         cmd += ["-spd", *(f"-x!{name}" for name in sorted(exclude))]
     cmd += ["--", str(archive)]
     proc = subprocess.run(
         cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
     )
+    if proc.returncode == _CLI_USAGE_ERROR:
+        # A 7-Zip build that refuses -mmt for extraction: the same, with its own threads.
+        cmd.remove("-mmt=1")
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        )
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise ArchiveError(

@@ -14,9 +14,13 @@ For every file under a vendor's source folder (hidden files skipped, sorted by p
 2. ask the owning plugin's ``pointline_recognize_archive`` what it is (a name it refuses is
    recorded as failed with the plugin's reason);
 3. extract it whole, in one pass, into a private work folder (:mod:`.archive`), leaving out
-   member names that are unsafe (absolute, ``..``) or stored twice; those are reported;
+   member names that are unsafe (absolute, ``..``) or stored twice; those are reported.
+   Meanwhile every member the extractor has finished is compressed into its temporary
+   Bronze file (:meth:`_Run._overlap`; kept only if its CRC-32 and size match the
+   directory's), to be published in step 4 only if the whole extraction succeeds;
 4. map every member with the plugin's ``pointline_member_path`` and publish it atomically and
-   write-once under ``<bronze_root>/<vendor>/`` (:mod:`.publish`). Members the plugin rejects
+   write-once under ``<bronze_root>/<vendor>/`` (:mod:`.publish`; members are compressed and
+   published in parallel, one thread per CPU). Members the plugin rejects
    are reported and do not fail the archive; members whose target already exists are left
    untouched (so a rerun after a crash publishes only what is missing). The folders written
    into are flushed (``fsync``) before the outcome is recorded;
@@ -41,7 +45,9 @@ import os
 import posixpath
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -68,8 +74,11 @@ from pointline_core.storage.environment import (
 )
 from pointline_core.upstream.archive import (
     Backend,
+    DirectoryEntry,
+    Extracted,
     extract_archive,
     list_members,
+    read_directory,
     screen_members,
     work_dir,
 )
@@ -81,10 +90,14 @@ from pointline_core.upstream.ledger import (
     open_ledger,
 )
 from pointline_core.upstream.publish import (
+    Prepared,
     clean_stale_temps,
+    commit_all,
+    discard_prepared,
     fsync_dirs,
     is_temp_name,
-    publish_file,
+    prepare_file,
+    publish_files,
 )
 
 ArchiveStatus = Literal["success", "failed", "skipped", "planned"]
@@ -222,6 +235,8 @@ class _Run:
         self.work_root = work_root
         self.rehash = rehash
         self.cleaned_dirs: set[Path] = set()
+        # The plugin's answer for each member of the archive being extracted.
+        self.targets: dict[str, MemberTarget | None | PointlineError] = {}
         # The archive being processed and its (size, mtime_ns) before it was hashed.
         self.current: tuple[Path, tuple[int, int]] | None = None
         # Successes found by hash whose size/mtime changed (or predate those columns): their
@@ -231,6 +246,7 @@ class _Run:
     # -- one archive ---------------------------------------------------------------------
 
     def archive(self, vendor: str, vendor_dir: Path, path: Path) -> ArchiveReport:
+        self.targets = {}
         rel = path.relative_to(vendor_dir).as_posix()
         base: dict = {
             "vendor": vendor,
@@ -346,7 +362,73 @@ class _Run:
 
     def _target(self, vendor: str, info: ArchiveInfo, member: str) -> MemberTarget | None:
         """Plugin's target for ``member``; MemberRejected passes through; anything else is a
-        contract problem (PluginContractError) that fails the archive."""
+        contract problem (PluginContractError) that fails the archive. The plugin is asked
+        once per member of the archive being extracted (answers and refusals are kept in
+        ``self.targets``)."""
+        if member not in self.targets:
+            try:
+                self.targets[member] = self._ask_target(vendor, info, member)
+            except (MemberRejected, PluginContractError) as exc:
+                self.targets[member] = exc
+        answer = self.targets[member]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def _overlap(
+        self,
+        vendor: str,
+        info: ArchiveInfo,
+        xroot: Path,
+        directory: list[DirectoryEntry],
+        excluded: dict[str, str],
+        job: Future[Extracted],
+        prepared: dict[str, Prepared],
+    ) -> None:
+        """While ``job`` extracts into ``xroot``, write every member it has finished to its
+        temporary Bronze file (compressed, flushed; not published) into ``prepared``.
+
+        One-pass extraction writes members in directory order, so a member is taken as
+        finished once the next one exists; what was read is kept only if its CRC-32 and size
+        equal the directory's (otherwise, and for every member not reached before the
+        extraction ended, the member is published from the work folder afterwards). Nothing
+        here publishes: final names are given only after the extraction succeeded.
+        """
+        files = [e for e in directory if e.name not in excluded]
+        root = self.bronze_root / vendor
+        for i, entry in enumerate(files):
+            following = xroot / files[i + 1].name if i + 1 < len(files) else None
+            while not job.done() and (following is None or not os.path.lexists(following)):
+                time.sleep(0.0005)
+            if job.done():
+                return
+            if entry.crc32 is None or entry.size == 0:
+                continue
+            try:
+                target = self._target(vendor, info, entry.name)
+                st = os.lstat(xroot / entry.name)
+            except (MemberRejected, PluginContractError, OSError):
+                continue  # reported (or retried) after the extraction
+            if target is None or not stat.S_ISREG(st.st_mode) or st.st_size != entry.size:
+                continue
+            dest = root / _safe_target_or_none(target.rel_path)
+            if dest == root:
+                continue
+            self._clean(dest.parent)
+            try:
+                # No fsync yet: flushing while the extractor writes makes the file system
+                # flush the extractor's data too; commit_all flushes these files afterwards.
+                early = prepare_file(xroot / entry.name, dest, fsync=False)
+            except OSError:
+                continue  # published (or reported) after the extraction
+            if early is None:
+                continue
+            if (early.crc32, early.size) == (entry.crc32, entry.size):
+                prepared[entry.name] = early
+            else:
+                discard_prepared(early)
+
+    def _ask_target(self, vendor: str, info: ArchiveInfo, member: str) -> MemberTarget | None:
         try:
             target = self.plugins.call(vendor, MEMBER_PATH, archive=info, member=member)
         except MemberRejected:
@@ -431,25 +513,38 @@ class _Run:
         unsafe: list[MemberReport] = []
         written: set[Path] = set()
         backend = None
+        # Members written to their temporary Bronze names while the extraction ran.
+        prepared: dict[str, Prepared] = {}
         t0 = time.perf_counter()
         t1 = t0
         try:
-            with work_dir(self.work_root) as tmp:
+            with work_dir(self.work_root) as tmp, _discarding(prepared):
                 try:
                     # The directory only (cheap); names to leave out of the extraction.
-                    names = list_members(path, info.format)
+                    directory = read_directory(path, info.format)
                 except ArchiveError:
-                    names = []  # the extraction below says what is wrong with the archive
+                    directory = []  # the extraction below says what is wrong with the archive
+                names = sorted(e.name for e in directory)
                 excluded = screen_members(names)
-                extracted = extract_archive(
-                    path, tmp / "x", info.format, self.backend, exclude=excluded
-                )
+                with ThreadPoolExecutor(1, thread_name_prefix="pointline-extract") as pool:
+                    job = pool.submit(
+                        extract_archive,
+                        path,
+                        tmp / "x",
+                        info.format,
+                        self.backend,
+                        exclude=excluded,
+                    )
+                    self._overlap(vendor, info, tmp / "x", directory, excluded, job, prepared)
+                    extracted = job.result()
                 backend = extracted.backend
                 t1 = time.perf_counter()
                 unsafe = _excluded_reports(names, excluded)
                 members = extracted.members
                 plan, issues = self._map(vendor, info, members)
                 issues = unsafe + issues
+                jobs: list[tuple[Path, Path]] = []
+                ready: list[Prepared] = []
                 for member, rel_target in plan:
                     src = extracted.root / member
                     if src.is_symlink() or not src.is_file():
@@ -460,16 +555,27 @@ class _Run:
                     dest = root / rel_target
                     self._clean(dest.parent)
                     size = src.stat().st_size
-                    if publish_file(src, dest):
-                        published += 1
-                        written.add(dest.parent)
-                    else:
-                        existing += 1
                     if size == 0:
                         empty += 1
                         issues.append(
                             MemberReport(member, "published", rel_target, "empty member", 0)
                         )
+                    # (Prepared files left over, committed or not, are removed on the way out.)
+                    early = prepared.get(member)
+                    if early is not None and early.dest == dest and early.size == size:
+                        ready.append(early)
+                    else:
+                        jobs.append((src, dest))
+                # Members written during the extraction only need their final names; the
+                # rest are compressed and published in parallel (bounded by the CPUs).
+                results = list(zip((p.dest for p in ready), commit_all(ready), strict=True))
+                results += zip((d for _s, d in jobs), publish_files(jobs), strict=True)
+                for dest, new in results:
+                    if new:
+                        published += 1
+                        written.add(dest.parent)
+                    else:
+                        existing += 1
                 # New directory entries reach the disk before the ledger says success.
                 fsync_dirs(written, self.bronze_root)
         except (ArchiveError, PluginContractError) as exc:
@@ -532,6 +638,25 @@ class _Run:
         if directory not in self.cleaned_dirs:
             self.cleaned_dirs.add(directory)
             clean_stale_temps(directory)
+
+
+def _safe_target_or_none(rel_path: str) -> str:
+    """``rel_path`` when it passes :func:`_safe_target`, else "" (the caller skips it)."""
+    try:
+        return _safe_target(rel_path)
+    except PluginContractError:
+        return ""
+
+
+@contextmanager
+def _discarding(prepared: dict[str, Prepared]) -> Iterator[None]:
+    """Remove the temporary files of prepared members that were not published."""
+    try:
+        yield
+    finally:
+        for early in prepared.values():
+            discard_prepared(early)
+        prepared.clear()
 
 
 def _err(exc: BaseException) -> str:

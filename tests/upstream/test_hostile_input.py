@@ -166,3 +166,29 @@ def test_unreadable_source_entries_fail_alone_without_a_ledger_record(tmp_path):
     assert report.archives_failed == 2 and not report.ok
     ledger = UpstreamLedger(ledger_path(tmp_path / "bronze")).frame()
     assert sorted(ledger["archive_name"]) == ["bars_20240102.7z", "bars_20240105.7z"]
+
+
+@pytest.mark.parametrize("backend", ["py7zr", "cli"])
+def test_data_corrupt_late_in_a_solid_block_publishes_nothing(tmp_path, backend):
+    """Members are compressed into temporary Bronze files while the archive is still being
+    decoded; when a later member turns out corrupt, none of them gets a final name."""
+    import struct
+
+    backend = _backend(backend)
+    members = {f"{STEM}/{fv_name(i)}.csv": fv.member_bytes(fv_name(i), 3000) for i in range(40)}
+    path = fv.make_7z(tmp_path / "src" / fv.VENDOR / f"{STEM}.7z", members)
+    data = bytearray(path.read_bytes())
+    (next_header_offset,) = struct.unpack_from("<Q", data, 12)
+    at = 32 + next_header_offset * 9 // 10  # inside the packed stream, near its end
+    data[at] ^= 0x55
+    data[at + 1] ^= 0x55
+    path.write_bytes(bytes(data))
+    bronze = tmp_path / "bronze"
+    report = extract(tmp_path / "src", bronze, plugins=fv.plugins(), backend=backend)
+    (a,) = report.archives
+    assert a.status == "failed" and a.members_published == 0, a.reason
+    assert [p for p in bronze.rglob("*") if p.is_file() and "_pointline" not in p.parts] == []
+
+
+def fv_name(i: int) -> str:
+    return "S" + "".join(chr(65 + int(d)) for d in f"{i:03d}")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import polars as pl
 import pytest
 
 from pointline_core.errors import ArchiveError
@@ -24,6 +25,7 @@ from pointline_core.upstream.publish import (
     clean_stale_temps,
     is_temp_name,
     publish_file,
+    publish_files,
     temp_path_for,
 )
 from tests.upstream import fake_vendor as fv
@@ -51,6 +53,50 @@ def test_publish_gzips_atomically_and_never_overwrites(tmp_path):
     src.write_bytes(b"a,b\n1,2\n")
     publish_file(src, again)
     assert again.read_bytes() == first
+
+
+def _members(tmp_path, n: int) -> list[tuple[object, object]]:
+    pairs = []
+    for i in range(n):
+        src = tmp_path / "src" / f"{i:03d}.csv"
+        src.parent.mkdir(exist_ok=True)
+        # Sizes from empty to several 1 MiB read chunks (the last member).
+        count = 200_000 if i == n - 1 else i * 40
+        rows = [f"{i},{j},{(j * 7919 + i) % 1000}.{j % 100:02d}" for j in range(count)]
+        src.write_bytes(("a,b,c\n" + "\n".join(rows) + "\n").encode() if i else b"")
+        pairs.append((src, tmp_path / "out" / f"d{i % 3}" / f"{i:03d}.csv.gz"))
+    return pairs
+
+
+def test_parallel_publishing_is_deterministic_and_standard_gzip(tmp_path):
+    pairs = _members(tmp_path, 24)
+    assert publish_files(pairs, threads=4) == [True] * len(pairs)
+    assert publish_files(pairs, threads=4) == [False] * len(pairs)  # never rewritten
+    serial = [(src, tmp_path / "serial" / dest.name) for src, dest in pairs]
+    assert publish_files(serial, threads=1) == [True] * len(pairs)
+    for (src, dest), (_s, again) in zip(pairs, serial, strict=True):
+        data = dest.read_bytes()
+        assert data == again.read_bytes()  # same bytes whatever the thread count
+        assert data[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, mtime 0
+        assert gzip.decompress(data) == src.read_bytes()
+    big_src, big = pairs[-1]
+    assert big_src.stat().st_size > 2 << 20
+    out = subprocess.run(["gzip", "-dc", str(big)], capture_output=True, check=True).stdout
+    assert out == big_src.read_bytes()
+    assert pl.read_csv(big).height == 200_000
+    assert not [p for p in (tmp_path / "out").rglob("*") if is_temp_name(p.name)]
+
+
+def test_parallel_publishing_reraises_the_first_failure(tmp_path):
+    pairs = _members(tmp_path, 8)
+    missing = tmp_path / "src" / "gone.csv"
+    pairs.insert(3, (missing, tmp_path / "out" / "gone.csv.gz"))
+    with pytest.raises(FileNotFoundError) as err:
+        publish_files(pairs, threads=3)
+    assert err.value.filename == str(missing)
+    assert not (tmp_path / "out" / "gone.csv.gz").exists()
+    leftovers = [p for p in (tmp_path / "out").rglob("*") if is_temp_name(p.name)]
+    assert leftovers == []
 
 
 def test_plain_target_is_copied_and_gz_source_not_recompressed(tmp_path):
@@ -127,3 +173,29 @@ def test_stale_work_dirs_of_dead_processes_are_removed(tmp_path):
     live.mkdir()
     assert clean_stale_work_dirs(tmp_path) == [stale]
     assert live.exists() and not stale.exists()
+
+
+def test_cli_without_mmt_for_extraction_is_retried_without_it(tmp_path, monkeypatch):
+    """A 7-Zip build that rejects -mmt on x (exit code 7, command-line error) still extracts."""
+    real = find_7z_cli()
+    if real is None:
+        pytest.skip("no 7-Zip program on PATH")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    wrapper = bin_dir / "7zz"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'for a in "$@"; do [ "$a" = "-mmt=1" ] && { echo "Command Line Error" >&2; exit 7; }; '
+        "done\n"
+        f'exec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert find_7z_cli() == str(wrapper)
+    archive = fv.make_7z(tmp_path / "a.7z", {"d/X.csv": b"a\n1\n", "d/Y.csv": b"b\n2\n"})
+    out = extract_archive(archive, tmp_path / "x", "7z", backend="cli")
+    assert out.members == ("d/X.csv", "d/Y.csv") and out.backend == "cli"
+    calls = log.read_text().splitlines()
+    assert len(calls) == 2 and "-mmt=1" in calls[0] and "-mmt=1" not in calls[1]
