@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from pointline_core.ingest.report import FileResult
 from pointline_core.ingest.status import status_update, superseded_update
-from pointline_core.ingest.work import UnitResult, WorkFile
+from pointline_core.ingest.work import UnitResult
 from pointline_core.ingest.write import Stores
 from pointline_core.plugins import Plugins
 from pointline_core.storage.lake import Lake
@@ -134,8 +134,3 @@ class Committer:
         if self._outcomes:
             self.validation.append(self._outcomes)
             self._outcomes = []
-
-
-def crashed_results(files: Sequence[WorkFile], reason: str) -> list[FileResult]:
-    """Outcomes of a unit whose worker died: every file failed with ``reason``."""
-    return [f.failed(reason) for f in files]

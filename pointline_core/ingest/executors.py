@@ -35,8 +35,9 @@ from pointline_core.storage.lake import Lake
 
 EXECUTORS = ("serial", "process", "ray")
 WORKER_DIED = (
-    "worker_died: the worker process running this file's unit died ({how}); nothing of it was "
-    "committed; rerun to retry it (if it dies again, look for a file that exhausts memory)"
+    "worker_died: the worker process running this file's unit died (killed by a signal, or "
+    "out of memory); nothing of it was committed; rerun to retry it (if it dies again, look "
+    "for a file that exhausts memory)"
 )
 
 
@@ -190,7 +191,7 @@ class ProcessExecutor:
                         except BrokenProcessPool:
                             broken = True
                             if alone:
-                                yield UnitCrash(task.index, WORKER_DIED.format(how=_how()))
+                                yield UnitCrash(task.index, WORKER_DIED)
                             else:
                                 suspects.append(task)
                             continue
@@ -200,10 +201,6 @@ class ProcessExecutor:
                     pool = self._pool()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _how() -> str:
-    return "killed by a signal, or out of memory"
 
 
 # --- Ray ------------------------------------------------------------------------------------
@@ -265,7 +262,7 @@ class RayExecutor:
                     except ray.exceptions.RayTaskError as exc:
                         raise exc.as_instanceof_cause() from None
                     except (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError):
-                        yield UnitCrash(task.index, WORKER_DIED.format(how=_how()))
+                        yield UnitCrash(task.index, WORKER_DIED)
         finally:
             if started:
                 ray.shutdown()

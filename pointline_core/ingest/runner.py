@@ -26,7 +26,7 @@ import attrs
 import polars as pl
 
 from pointline_core.errors import ExecutorError, RootLayoutError
-from pointline_core.ingest.commit import Committer, crashed_results
+from pointline_core.ingest.commit import Committer
 from pointline_core.ingest.discover import discover
 from pointline_core.ingest.executors import (
     EXECUTORS,
@@ -74,6 +74,11 @@ from pointline_core.storage.manifest import (
     manifest_entries,
 )
 from pointline_core.symbols import finish_pending
+
+#: With several workers, units of small files are never smaller than this (files, bytes):
+#: below it the per-unit commit costs more than spreading the work gains.
+MIN_UNIT_FILES = 25
+MIN_UNIT_BYTES = 4 << 20
 
 
 @attrs.frozen(slots=True)
@@ -376,15 +381,16 @@ class _Run:
 
     def _units(self, items: list[WorkItem]) -> Iterator[list[WorkItem]]:
         """Large files alone; small files grouped up to the unit bounds. With several workers
-        small files are spread over about four units per worker (but never below 25 files or
-        4 MB a unit), so workers stay busy to the end. Unit boundaries never change a row."""
+        small files are spread over about four units per worker (but never below
+        :data:`MIN_UNIT_FILES` files or :data:`MIN_UNIT_BYTES` a unit), so workers stay busy
+        to the end. Unit boundaries never change a row."""
         small = [i for i in items if i.decision.size < self.opts.stream_file_bytes]
         max_files, max_bytes = self.opts.unit_max_files, self.opts.unit_max_bytes
         if self.workers > 1 and self.executor != "serial" and small:
             share = 4 * self.workers
-            max_files = min(max_files, max(25, -(-len(small) // share)))
+            max_files = min(max_files, max(MIN_UNIT_FILES, -(-len(small) // share)))
             total = sum(i.decision.size for i in small)
-            max_bytes = min(max_bytes, max(4 << 20, -(-total // share)))
+            max_bytes = min(max_bytes, max(MIN_UNIT_BYTES, -(-total // share)))
         unit: list[WorkItem] = []
         unit_bytes = 0
         for item in items:
@@ -400,9 +406,6 @@ class _Run:
             yield unit
 
     # -- per unit -----------------------------------------------------------------------
-
-    def _plan_units(self, items: list[WorkItem]) -> list[list[WorkItem]]:
-        return list(self._units(items))
 
     def _dim_symbol(self) -> pl.DataFrame:
         if self._dim is None:
@@ -434,7 +437,10 @@ class _Run:
             with contextlib.suppress(OSError):
                 sizes.append(f.path.stat().st_size)
         big = sum(size >= self.opts.stream_file_bytes for size in sizes)
-        if big >= 2 or len(sizes) - big > 25 or (big and len(sizes) > big):
+        small = len(sizes) - big
+        # several units: two large files, a large and a small one, or more small files than
+        # one unit takes when spread over workers
+        if big >= 2 or (big and small) or small > MIN_UNIT_FILES:
             self._pool = ProcessExecutor(self.workers)
             self._pool.warm()
 
@@ -458,7 +464,7 @@ class _Run:
 
     def _run_units(self, items: list[WorkItem]) -> list[FileResult]:
         """Hand the units to the executor; commit each result as it arrives."""
-        units = self._plan_units(items)
+        units = list(self._units(items))
         if not units:
             return []
         dim_version = DimSymbolStore(self.lake).version()
@@ -482,7 +488,7 @@ class _Run:
             unit = units[outcome.index]
             supersedes = {i.file_id: i.decision.supersedes for i in unit}
             if isinstance(outcome, UnitCrash):
-                results = crashed_results(tasks[outcome.index].files, outcome.reason)
+                results = [f.failed(outcome.reason) for f in tasks[outcome.index].files]
                 self.committer.record(results, {})
             else:
                 results = self.committer.commit(outcome, supersedes)

@@ -42,9 +42,8 @@ from pointline_core.ingest.write import QuarantineSpill, non_empty
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
-from pointline_core.storage.delta import check_frame
 from pointline_core.storage.environment import write_failure
-from pointline_core.storage.events import lineage_guard
+from pointline_core.storage.events import checked_batch
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.partitioned_writer import (
     WrittenFiles,
@@ -138,17 +137,6 @@ def peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def _checker(spec: TableSpec, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
-    """Schema check plus the lineage guard of every batch before it is written."""
-    guard = lineage_guard(spec, ids)
-
-    def check(frame: pl.DataFrame) -> None:
-        check_frame(frame, spec)
-        guard(frame)
-
-    return check
-
-
 class _Unit:
     """One unit's work in progress (the data files written so far, for cleanup)."""
 
@@ -212,7 +200,7 @@ class _Unit:
                 root,
                 target,
                 non_empty(frames),
-                check=_checker(target, frozenset(ids)),
+                check=checked_batch(target, frozenset(ids)),
                 prefix=self.prefix,
             )
         except Exception as exc:

@@ -416,10 +416,6 @@ class DimSymbolStore:
                 return None
             return replace_exchange_rows(self.path, self.spec, exchanges, windows)
 
-    def _count(self) -> int:
-        table = open_table(self.path)
-        return 0 if table is None else int(pl.scan_delta(table).select(pl.len()).collect().item())
-
     def import_file(self, path: Path, vendor_rows: pl.DataFrame | None = None) -> SymbolApplyReport:
         """Apply a generic CSV/Parquet symbols file (or rows a vendor plugin read from it) to
         the dimension only (:func:`pointline_core.symbols.import_symbols` also restamps)."""

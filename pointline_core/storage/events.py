@@ -100,6 +100,17 @@ def lineage_guard(spec: TableSpec, ids: frozenset[int]) -> Callable[[pl.DataFram
     return guard
 
 
+def checked_batch(spec: TableSpec, ids: frozenset[int]) -> Callable[[pl.DataFrame], None]:
+    """The check every batch passes before it is written: exact schema, then lineage."""
+    guard = lineage_guard(spec, ids)
+
+    def check(frame: pl.DataFrame) -> None:
+        check_frame(frame, spec)
+        guard(frame)
+
+    return check
+
+
 def _unique_ids(file_ids: Sequence[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(i) for i in file_ids))
 
@@ -185,10 +196,7 @@ class EventStore:
             guard = lineage_guard(self.spec, frozenset(ids))
             if self.spec.partition_by:
                 # delta-rs' partitioned writer buffers the whole stream; ours stays bounded.
-                def check(frame: pl.DataFrame) -> None:
-                    check_frame(frame, self.spec)
-                    guard(frame)
-
+                check = checked_batch(self.spec, frozenset(ids))
                 rows = write_partitioned(
                     table, self.path, self.spec, stream, commit_properties=props, check=check
                 )

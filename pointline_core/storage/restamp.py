@@ -33,7 +33,7 @@ from pointline_core.storage.dim_symbol import TABLE as DIM_TABLE
 from pointline_core.storage.dim_symbol import TableRestamp, resolve_symbol_ids
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
-from pointline_core.storage.manifest import ManifestStore, StatusUpdate
+from pointline_core.storage.manifest import ManifestStore, StatusUpdate, manifest_entries
 from pointline_core.storage.quarantine import QuarantineStore
 from pointline_core.storage.symbol_history import OPEN_END_US
 
@@ -253,34 +253,51 @@ def _now_covered(lake: Lake, spec: TableSpec, dim: pl.DataFrame, keys: pl.DataFr
     return int(resolve_symbol_ids(rows, dim).is_not_null().sum())
 
 
-def _recount_manifest(lake: Lake, specs: Sequence[TableSpec], file_ids: Sequence[int]) -> None:
-    """rows_written / rows_quarantined of ``file_ids`` from the tables; success ->
-    quarantined when rows moved. Idempotent (counts, not deltas)."""
-    if not file_ids:
+def _rows_per_file(store: EventStore, file_ids: Sequence[int]) -> dict[int, int]:
+    """Rows of each of ``file_ids`` in ``store``'s table (one scan)."""
+    table = open_table(store.path)
+    if table is None:
+        return {}
+    counts = (
+        pl.scan_delta(table)
+        .filter(pl.col("file_id").is_in(list(file_ids)))
+        .group_by("file_id")
+        .len()
+        .collect()
+    )
+    return dict(counts.iter_rows())
+
+
+def _recount_manifest(
+    lake: Lake, specs: Mapping[str, TableSpec], moved: Mapping[str, Sequence[int]]
+) -> None:
+    """rows_written / rows_quarantined of the files whose rows moved, counted from the
+    tables (one scan per table and zone; idempotent: counts, not deltas); a ``success``
+    file that now has quarantined rows becomes ``quarantined``."""
+    ids = sorted({i for table_ids in moved.values() for i in table_ids})
+    if not ids:
         return
+    written: dict[int, int] = {}
+    quarantined: dict[int, int] = {}
+    for table, table_ids in moved.items():
+        written |= _rows_per_file(EventStore(lake, specs[table]), table_ids)
+        quarantined |= _rows_per_file(QuarantineStore(lake, specs[table]), table_ids)
     manifest = ManifestStore(lake)
-    entries = [e for e in manifest.entries() if e.file_id in set(file_ids)]
+    entries = manifest_entries(manifest.frame().filter(pl.col("file_id").is_in(ids)))
     updates = []
-    for entry in entries:
-        spec = next((s for s in specs if s.name == entry.table_name), None)
-        if spec is None:
-            continue
-        written = EventStore(lake, spec).count_rows([entry.file_id])
-        quarantined = QuarantineStore(lake, spec).count_rows([entry.file_id])
-        status = entry.status
-        if status == "success" and quarantined:
-            status = "quarantined"
+    for e in entries:
+        q = quarantined.get(e.file_id, 0)
         updates.append(
             StatusUpdate(
-                file_id=entry.file_id,
-                status=status,
-                table_name=entry.table_name,
-                rows_total=entry.rows_total,
-                rows_written=written,
-                rows_quarantined=quarantined,
-                trading_date_min=entry.trading_date_min,
-                trading_date_max=entry.trading_date_max,
-                status_reason=entry.status_reason,
+                file_id=e.file_id,
+                status="quarantined" if e.status == "success" and q else e.status,
+                table_name=e.table_name,
+                rows_total=e.rows_total,
+                rows_written=written.get(e.file_id, 0),
+                rows_quarantined=q,
+                trading_date_min=e.trading_date_min,
+                trading_date_max=e.trading_date_max,
+                status_reason=e.status_reason,
             )
         )
     manifest.update(updates)
@@ -333,6 +350,5 @@ def restamp(
         _update_ids(lake, spec, stale, windows)
         moved_files[name] = affected.uncovered["file_id"].unique().sort().to_list()
     if not dry_run:
-        ids = sorted({i for ids in moved_files.values() for i in ids})
-        _recount_manifest(lake, [specs[n] for n in moved_files], ids)
+        _recount_manifest(lake, specs, moved_files)
     return tuple(results)
