@@ -11,11 +11,6 @@ from pointline_core.storage.dim_symbol import resolve_symbol_ids
 SYMBOL_NOT_COVERED = "symbol_not_covered"
 
 
-def with_symbol_ids(frame: pl.DataFrame, dim_symbol: pl.DataFrame) -> pl.DataFrame:
-    """Add ``symbol_id``; rows without a window (and no earlier reason) get one."""
-    return mark_not_covered(resolve_ids(frame, dim_symbol))
-
-
 def resolve_ids(
     frame: pl.DataFrame, dim_symbol: pl.DataFrame, *, asset_class: bool = False
 ) -> pl.DataFrame:

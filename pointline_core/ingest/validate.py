@@ -21,6 +21,8 @@ DETAIL = "_reject_detail"
 #: Working column: the row's point-in-time ``dim_symbol.asset_class`` (null when no window
 #: covers the row), present while the rules run; see ``ColumnSpec.signed_classes``.
 ASSET_CLASS = "_asset_class"
+#: Working column while the rules run: no dim_symbol window covers the row (yet).
+NO_WINDOW = "_no_window"
 # Filled in by the core later (symbol_id) or always valid by construction.
 _SKIP = ("trading_date", "symbol_id", "file_id", "file_seq")
 
@@ -47,7 +49,10 @@ def core_rules(spec: TableSpec) -> list[Rule]:
         # A level array is positive when its smallest present level is (nulls = empty levels).
         value = _sign_value(col.name, col.dtype)
         if col.positive and col.signed_classes:
-            signed = pl.col(ASSET_CLASS).is_in(list(col.signed_classes)).fill_null(False)
+            # No window yet: the class is unknown, so the row is judged symbol_not_covered
+            # (after the rules), which --retry-quarantined revisits once symbols are imported.
+            known = pl.col(ASSET_CLASS).is_in(list(col.signed_classes)).fill_null(False)
+            signed = known | pl.col(NO_WINDOW)
             rules.append(
                 Rule(
                     f"not_positive:{col.name}",
@@ -98,11 +103,12 @@ def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
 
     Warning rules do not touch the frame; the runner counts them per file.
     """
+    no_window = pl.col("symbol_id").is_null() if "symbol_id" in frame.columns else pl.lit(False)
+    working = [no_window.alias(NO_WINDOW)]
     if ASSET_CLASS not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, pl.String).alias(ASSET_CLASS))
-        added = True
-    else:
-        added = False
+        working.append(pl.lit(None, pl.String).alias(ASSET_CLASS))
+    added = [e.meta.output_name() for e in working]
+    frame = frame.with_columns(working)
     reasons = [pl.col(REASON)] if REASON in frame.columns else []
     reasons += [
         pl.when(r.bad.fill_null(False)).then(pl.lit(r.name))
@@ -112,7 +118,7 @@ def apply_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
     out = frame.with_columns(
         pl.coalesce([*reasons, pl.lit(None, pl.String)]).cast(pl.String).alias(REASON)
     )
-    return out.drop(ASSET_CLASS) if added else out
+    return out.drop(added)
 
 
 @functools.cache

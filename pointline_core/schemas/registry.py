@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import attrs
+
 from pointline_core.errors import TableSpecError, UnknownTableError
-from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, TableSpec
+from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, ColumnSpec, TableSpec
 from pointline_core.schemas.tables import CORE_TABLES
 
 #: The owner recorded for core tables.
 CORE_OWNER = "pointline_core"
 
 
-_COLUMN_FIELDS = ("dtype", "nullable", "scale", "allowed", "positive", "description")
+# Derived from the classes, so a field added to a spec is compared too.
+_COLUMN_FIELDS = tuple(f.name for f in attrs.fields(ColumnSpec) if f.name != "name")
+_TABLE_FIELDS = tuple(
+    f.name for f in attrs.fields(TableSpec) if f.name not in ("name", "kind", "columns")
+)
 
 
 def spec_difference(first: TableSpec, second: TableSpec) -> str | None:
@@ -32,10 +38,10 @@ def spec_difference(first: TableSpec, second: TableSpec) -> str | None:
         longer = first if len(first.columns) > len(second.columns) else second
         extra = longer.columns[min(len(first.columns), len(second.columns))].name
         return f"{len(first.columns)} vs {len(second.columns)} columns (first extra: {extra!r})"
-    for field in ("partition_by", "tie_break", "description"):
+    for field in _TABLE_FIELDS:
         if getattr(first, field) != getattr(second, field):
             return f"{field} {getattr(first, field)!r} vs {getattr(second, field)!r}"
-    return "the specs differ"  # unreachable while the fields above are all of TableSpec
+    return "the specs differ"  # unreachable: every field of both classes is compared above
 
 
 def validate_table_spec(spec: TableSpec, owner: str) -> None:

@@ -41,6 +41,7 @@ file, no work folder).
 
 from __future__ import annotations
 
+import itertools
 import os
 import posixpath
 import stat
@@ -668,7 +669,7 @@ def _excluded_reports(names: Iterable[str], excluded: dict[str, str]) -> list[Me
     return [MemberReport(n, "rejected", reason=excluded[n]) for n in names if n in excluded]
 
 
-#: At most this many files directly in SOURCE are shown to the plugins to say whose they are.
+#: At most this many files under SOURCE are shown to the plugins to say whose they are.
 _LAYOUT_PROBE_FILES = 200
 
 
@@ -676,9 +677,12 @@ def _layout_problem(plugins: Plugins, source: Path, vendors: list[str], notes: l
     """Why nothing can be extracted from ``source`` (no vendor folder), and what to pass:
     names the vendor whose archives sit directly in ``source`` when a plugin recognises them."""
     layout = "the source layout is SOURCE/<vendor>/<archives>"
-    files = _archives(source)[:_LAYOUT_PROBE_FILES]
+    # Stop after the probe's worth of files: a huge or mistyped SOURCE is not walked in full.
+    walk = (Path(d) / f for d, _, names in os.walk(source) for f in names if not f.startswith("."))
+    files = list(itertools.islice(walk, _LAYOUT_PROBE_FILES))
+    candidates = vendors or [v for v in plugins.names() if plugins.implements(v, RECOGNIZE)]
     found: dict[str, int] = {}
-    for vendor in vendors or [v for v in plugins.names() if plugins.implements(v, RECOGNIZE)]:
+    for vendor in candidates:
         for path in files:
             try:
                 info = plugins.call(vendor, RECOGNIZE, archive=path)
@@ -694,7 +698,7 @@ def _layout_problem(plugins: Plugins, source: Path, vendors: list[str], notes: l
             f"({source.parent}) if this is the {vendor!r} folder ({layout}), or move the "
             f"archives into {source / vendor}"
         )
-    known = ", ".join(vendors) or "none with archive hooks installed"
+    known = ", ".join(candidates) or "none with archive hooks installed"
     extra = f" ({'; '.join(notes)})" if notes else ""
     return (
         f"nothing extracted: {source} has no folder named after a vendor that extracts "

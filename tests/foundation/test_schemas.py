@@ -95,3 +95,28 @@ def test_fixed_point_overflow_is_detected_never_wrapped():
     assert out["v"].to_list() == [3_500_000_000_000_000_000, None, 10_000_000, 10, None, None]
     assert out["why"].to_list() == [None, "overflow:qty", None, None, "not_a_number:qty", None]
     assert out.select(decode("v", 8))["v"].to_list()[:4] == [35e9, None, 0.1, 1e-7]
+
+
+def test_spec_difference_names_every_column_field():
+    import attrs
+
+    from pointline_core.schemas.registry import spec_difference
+    from pointline_core.schemas.spec import ColumnSpec
+    from pointline_core.schemas.tables import TRADES
+
+    price = TRADES.column("price")
+    changed = {
+        "added_later": True,
+        "signed_classes": ("spread",),
+        "description": "other",
+        "positive": False,
+    }
+    for field, value in changed.items():
+        assert field in {f.name for f in attrs.fields(ColumnSpec)}
+        other = attrs.evolve(
+            TRADES,
+            columns=tuple(
+                attrs.evolve(c, **{field: value}) if c is price else c for c in TRADES.columns
+            ),
+        )
+        assert spec_difference(TRADES, other).startswith(f"column 'price': {field} "), field

@@ -130,3 +130,18 @@ def test_class_lookup_only_for_batches_with_a_price_at_or_below_zero():
     assert needs_asset_class(TRADES, pl.DataFrame({"price": [1, 0]}))
     assert needs_asset_class(BOOK_SNAPSHOTS, pl.DataFrame({"bid_prices": [[3], [2, -1]]}))
     assert not needs_asset_class(BOOK_SNAPSHOTS, pl.DataFrame({"bid_prices": [[3], [None]]}))
+
+
+def test_a_negative_price_without_any_window_is_symbol_not_covered(bronze, lake_root, plugins):
+    """The class of a symbol with no window is unknown: its rows wait as symbol_not_covered
+    (which --retry-quarantined revisits after the instruments are imported), not as a price
+    error; once the combo's window exists they land."""
+    _symbols(lake_root, [("utcx", "OTHER", T0 - DAY, None, "spot")])
+    rows = [(T0 + i * 1_000, p, "1.5", "b", f"t{i}") for i, p in enumerate(["-12.5", "3"])]
+    write_trades(bronze, "utcx", "NEWCOMBO", rows)
+    ingest(bronze, lake_root, plugins=plugins, progress=False)
+    assert _quarantine(lake_root)["reason"].to_list() == ["symbol_not_covered"] * 2
+    _symbols(lake_root, [("utcx", "NEWCOMBO", T0 - DAY, None, "combo")])
+    ingest(bronze, lake_root, plugins=plugins, progress=False, retry_quarantined=True)
+    good = pl.read_delta(str(lake_root / "silver" / "trades")).sort("file_seq")
+    assert good["price"].to_list() == [-12_500_000_000, 3_000_000_000]

@@ -334,9 +334,11 @@ def test_extract_source_without_vendor_folders(tmp_path):
     source = tmp_path / "source"
     (source / "misc").mkdir(parents=True)
     proc = run_pointline(["extract", source, tmp_path / "bronze"])
-    assert_one_line_error(
+    line = assert_one_line_error(
         proc, ENVIRONMENT, f"nothing extracted: {source} has no folder named after a vendor"
     )
+    # it names the installed vendors that extract archives
+    assert "(quant360)" in line, line
 
 
 # --- exit codes of a finished run ------------------------------------------------------------

@@ -242,7 +242,7 @@ def _flags_and_reasons(
     if col.kind == "qty":
         checks.append((value < 0, pl.lit(f"negative:{src}")))
     if col.range_checked:
-        checks.append(((value < TS_MIN_US) | (value >= TS_MAX_US), pl.lit(f"out_of_range:{src}")))
+        checks.append((~_in_ts_range(value), pl.lit(f"out_of_range:{src}")))
     return checks
 
 
