@@ -74,7 +74,7 @@ def as_ids(value: int | Sequence[int] | None) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(int(v) for v in values))
 
 
-def _suggest(wanted: str, known: Sequence[str]) -> list[str]:
+def suggest_names(wanted: str, known: Sequence[str]) -> list[str]:
     """Up to five known names close to ``wanted`` (edit distance, then substring)."""
     by_lower = {k.lower(): k for k in known}
     close = difflib.get_close_matches(wanted.lower(), list(by_lower), n=5, cutoff=0.6)
@@ -102,7 +102,7 @@ def _unknown_symbols(
         hint = []
         if elsewhere:
             hint.append(f"listed on {', '.join(elsewhere)}")
-        close = _suggest(name, known)
+        close = suggest_names(name, known)
         if close:
             hint.append(f"did you mean {', '.join(close)}?")
         lines.append(f"{name!r}" + (f" ({'; '.join(hint)})" if hint else ""))

@@ -12,13 +12,13 @@ the columns' own dtypes (``Date`` for ``trading_date``), the form polars can pru
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Sequence
 
 import polars as pl
 from deltalake import DeltaTable
 
 from pointline_core.errors import ExchangeNotInTableError, QueryError
+from pointline_core.query.pit import suggest_names
 from pointline_core.query.specs import table_zone
 from pointline_core.query.time import TimeWindow
 from pointline_core.schemas.spec import TableSpec
@@ -185,12 +185,8 @@ def check_exchanges(
     missing = [e for e in exchanges if e not in known]
     if not missing:
         return
-    by_lower = {k.lower(): k for k in known if k not in exchanges}
-    close: list[str] = []
-    for name in missing:
-        same = by_lower.get(name.lower())
-        near = [same] if same else difflib.get_close_matches(name.lower(), list(by_lower), 3, 0.6)
-        close += [by_lower.get(c, c) for c in near if by_lower.get(c, c) not in close]
+    others = [k for k in known if k not in exchanges]
+    close = list(dict.fromkeys(c for name in missing for c in suggest_names(name, others)))
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     held = (
         f"exchanges in {spec.name}: {', '.join(known)}"

@@ -110,21 +110,7 @@ def list_members(archive: Path, fmt: str) -> list[str]:
 
     Used by dry runs. A corrupt or truncated archive usually fails here already.
     """
-    if fmt == "zip":
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                return sorted(i.filename for i in zf.infolist() if not i.is_dir())
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise _read_error(archive, exc) from exc
-    if fmt != "7z":
-        raise ArchiveError(f"unsupported archive format {fmt!r}; supported: 7z, zip")
-    import py7zr
-
-    try:
-        with py7zr.SevenZipFile(archive, "r") as z:
-            return sorted(f.filename for f in z.list() if not f.is_directory)
-    except Exception as exc:  # noqa: BLE001 - py7zr raises many unrelated types on bad input
-        raise _read_error(archive, exc) from exc
+    return sorted(e.name for e in read_directory(archive, fmt))
 
 
 @attrs.frozen(slots=True)

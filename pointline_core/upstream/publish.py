@@ -50,6 +50,7 @@ GZIP_LEVEL = 1
 _GZIP_WBITS = 31
 _CHUNK = 1 << 20
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 _NO_LINK = {errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
 # Temporary files this process is writing right now (pids are reused, e.g. in containers, so
 # "my pid" alone does not prove a temporary file is live).
@@ -196,13 +197,15 @@ def commit_all(prepared: Sequence[Prepared], *, threads: int | None = None) -> l
     return _on_pool(commit_prepared, prepared, threads)
 
 
-def _on_pool(fn: Callable[[_T], bool], items: Sequence[_T], threads: int | None) -> list[bool]:
+def _on_pool(fn: Callable[[_T], _R], items: Sequence[_T], threads: int | None) -> list[_R]:
+    """``fn`` over ``items`` on up to ``threads`` (default: one per CPU) threads, results in
+    order; the first error is re-raised once the started calls finished."""
     n = min(threads or publish_threads(), len(items))
     if n <= 1:
         return [fn(item) for item in items]
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="pointline-publish")
     try:
-        futures: list[Future[bool]] = [pool.submit(fn, item) for item in items]
+        futures: list[Future[_R]] = [pool.submit(fn, item) for item in items]
         return [f.result() for f in futures]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -227,15 +230,8 @@ def fsync_dirs(dirs: Iterable[Path], stop: Path) -> int:
             if d == stop:
                 break
             d = d.parent
-    ordered = sorted(todo)
-    n = min(publish_threads(), len(ordered))
-    if n <= 1:
-        for d in ordered:
-            _fsync_dir(d)
-    else:
-        # One fsync per folder waits on the disk, not the CPU: overlap them.
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="pointline-fsync") as pool:
-            list(pool.map(_fsync_dir, ordered))
+    # One fsync per folder waits on the disk, not the CPU: overlap them.
+    _on_pool(_fsync_dir, sorted(todo), None)
     return len(todo)
 
 
