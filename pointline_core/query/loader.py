@@ -17,7 +17,7 @@ from pointline_core.query.scan import (
     check_exchanges,
     open_delta,
     partition_filters,
-    scan,
+    scan_table,
     sort_keys,
     time_filters,
 )
@@ -101,12 +101,13 @@ def load(
     wanted = _check_columns(spec, columns)
     mode = decode_mode(decoded)
     window = parse_window(start, end, tz=tz)
-    lazy = scan(lake, spec, version)
+    delta = open_delta(lake, spec, version)
+    lazy = scan_table(delta, spec)
     if spec.kind == "event":
         selection = select(
             lake, exchange=exchange, symbol=symbol, symbol_id=symbol_id, window=window
         )
-        check_exchanges(lake, spec, as_tuple(exchange, "exchange"), version)
+        check_exchanges(delta, spec, as_tuple(exchange, "exchange"), version)
         filters = [
             *partition_filters(spec, selection.exchanges, selection.window),
             *time_filters(selection.window),
@@ -114,8 +115,7 @@ def load(
         ]
     else:
         filters = _non_event_filters(spec, exchange, symbol, symbol_id, window.bounded)
-        if filters:
-            check_exchanges(lake, spec, as_tuple(exchange, "exchange"), version)
+        check_exchanges(delta, spec, as_tuple(exchange, "exchange"), version)
     if filters:
         lazy = lazy.filter(*filters)
     keys = sort_keys(spec)
@@ -188,9 +188,11 @@ def files(
         selection = select(
             lake, exchange=exchange, symbol=symbol, symbol_id=symbol_id, window=window
         )
-        check_exchanges(lake, spec, exchanges, version)
+        check_exchanges(delta, spec, exchanges, version)
         window, exchanges = selection.window, selection.exchanges
     else:
         _non_event_filters(spec, exchange, symbol, symbol_id, window.bounded)
-    chosen = candidate_files(lake, spec, exchanges=exchanges, window=window, version=version)
+    chosen = candidate_files(
+        lake, spec, exchanges=exchanges, window=window, version=version, table=delta
+    )
     return chosen, total

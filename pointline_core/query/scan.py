@@ -63,7 +63,11 @@ def open_delta(lake: Lake, spec: TableSpec, version: int | None = None) -> Delta
 
 def scan(lake: Lake, spec: TableSpec, version: int | None = None) -> pl.LazyFrame:
     """All rows of the table as a LazyFrame in the spec's dtypes (empty if not written yet)."""
-    table = open_delta(lake, spec, version)
+    return scan_table(open_delta(lake, spec, version), spec)
+
+
+def scan_table(table: DeltaTable | None, spec: TableSpec) -> pl.LazyFrame:
+    """:func:`scan` of a table already opened with :func:`open_delta` (None: not written)."""
     if table is None:
         return spec.empty_frame().lazy()
     lazy = with_missing_columns(pl.scan_delta(table), spec)
@@ -124,14 +128,16 @@ def candidate_files(
     exchanges: Sequence[str] | None = None,
     window: TimeWindow | None = None,
     version: int | None = None,
+    table: DeltaTable | None = None,
 ) -> list[str]:
     """The live files a read of ``exchanges`` x ``window`` may need, as the Delta log sees
     them (partition values exactly, ``ts_event_us`` by min/max statistics).
 
     A diagnostic for "how much will this read touch?" (``pointline read --explain``);
-    :func:`scan` does the same pruning inside polars.
+    :func:`scan` does the same pruning inside polars. ``table``: the snapshot if the caller
+    already opened it.
     """
-    table = open_delta(lake, spec, version)
+    table = table if table is not None else open_delta(lake, spec, version)
     if table is None:
         return []
     window = window or TimeWindow()
@@ -171,15 +177,15 @@ def table_exchanges(table: DeltaTable, spec: TableSpec) -> list[str]:
 
 
 def check_exchanges(
-    lake: Lake, spec: TableSpec, exchanges: Sequence[str] | None, version: int | None = None
+    table: DeltaTable | None,
+    spec: TableSpec,
+    exchanges: Sequence[str] | None,
+    version: int | None = None,
 ) -> None:
-    """Raise :class:`ExchangeNotInTableError` for each asked exchange without rows in the
-    table, listing the exchanges it holds and the closest names. A table never written (an
-    empty frame by contract) passes."""
-    if not exchanges:
-        return
-    table = open_delta(lake, spec, version)
-    if table is None:
+    """Raise :class:`ExchangeNotInTableError` for each asked exchange without rows in
+    ``table`` (opened with :func:`open_delta`), listing the exchanges it holds and the
+    closest names. A table never written (None: an empty frame by contract) passes."""
+    if not exchanges or table is None:
         return
     known = table_exchanges(table, spec)
     missing = [e for e in exchanges if e not in known]
