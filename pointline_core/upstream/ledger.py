@@ -35,8 +35,7 @@ from filelock import FileLock
 
 from pointline_core.errors import SchemaMismatchError
 from pointline_core.schemas.tables import UPSTREAM_LEDGER
-from pointline_core.storage.delta import add_missing_columns as _add_missing_columns
-from pointline_core.storage.delta import check_frame, create_table
+from pointline_core.storage.delta import add_missing_columns, check_frame, create_table
 from pointline_core.storage.environment import on_table
 from pointline_core.storage.lake import LOCK_DIR, Lake
 
@@ -142,7 +141,8 @@ class UpstreamLedger:
 
     @on_table
     def migrate(self, *, take_lock: bool = True) -> bool:
-        """Add the nullable columns an older ledger lacks (see :func:`add_missing_columns`);
+        """Add the nullable columns an older ledger lacks
+        (:func:`~pointline_core.storage.delta.add_missing_columns`);
         True if it changed anything. Writes do this themselves; call it before handing the
         table to code that checks the exact schema (maintenance). Pass ``take_lock=False``
         when the caller already holds the ledger's lock (flock is not re-entrant)."""
@@ -151,9 +151,9 @@ class UpstreamLedger:
         if not self.exists():
             return False
         if not take_lock:
-            return add_missing_columns(DeltaTable(str(self.path)))
+            return add_missing_columns(DeltaTable(str(self.path)), LEDGER_SPEC, self.path)
         with FileLock(str(self.lock_path)):
-            return add_missing_columns(DeltaTable(str(self.path)))
+            return add_missing_columns(DeltaTable(str(self.path)), LEDGER_SPEC, self.path)
 
     @on_table
     def upsert(self, records: list[LedgerRecord]) -> None:
@@ -168,7 +168,7 @@ class UpstreamLedger:
             if not self.exists():
                 create_table(self.path, LEDGER_SPEC)
             table = DeltaTable(str(self.path))
-            if add_missing_columns(table):
+            if add_missing_columns(table, LEDGER_SPEC, self.path):
                 table = DeltaTable(str(self.path))
             (
                 table.merge(frame, predicate=_MERGE_PREDICATE, source_alias="s", target_alias="t")
@@ -176,10 +176,3 @@ class UpstreamLedger:
                 .when_not_matched_insert_all()
                 .execute()
             )
-
-
-def add_missing_columns(table: object) -> bool:
-    """Add the spec's nullable columns a ledger written by an earlier version lacks (at the
-    end, in spec order: the additive schema change the spec's history allows); True if it
-    added any. Any other difference is refused. The caller holds the ledger's lock."""
-    return _add_missing_columns(table, LEDGER_SPEC)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from pointline_core.models import BronzeFile, Unrecognised
+from pointline_core.models import BronzeFile, Unrecognised, unlistable_folder_reason
 from pointline_quant360.naming import VENDOR, is_transient, market_of, parse_bronze_rel
 
 
@@ -32,13 +32,10 @@ def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unre
         dirnames.sort()
         paths.extend(Path(dirpath) / f for f in filenames if not is_transient(f))
     for exc in sorted(unlisted, key=lambda e: str(e.filename)):
-        # A folder that cannot be listed is reported: its files must not go missing silently.
-        what = (exc.strerror or type(exc).__name__).lower()
         yield Unrecognised(
             VENDOR,
             Path(str(exc.filename)).relative_to(bronze_root).as_posix(),
-            f"folder cannot be listed ({what}); its files are not ingested: make it readable "
-            "and listable (chmod a+rx) by the user running pointline and rerun",
+            unlistable_folder_reason(exc),
         )
     for path in sorted(paths):
         rel_vendor = path.relative_to(vendor_root).as_posix()

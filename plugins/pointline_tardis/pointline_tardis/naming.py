@@ -28,7 +28,7 @@ from urllib.parse import unquote
 
 import attrs
 
-from pointline_core.models import BronzeFile, Unrecognised
+from pointline_core.models import BronzeFile, Unrecognised, unlistable_folder_reason
 from pointline_tardis.exchanges import is_known
 from pointline_tardis.formats import DATA_TYPES
 
@@ -146,8 +146,6 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
     seen: dict[str, Path] = {}
     unreadable: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable.append):
-        while unreadable:
-            yield _unreadable_folder(unreadable.pop())
         folder = Path(dirpath)
         real = os.path.realpath(dirpath)
         if real in seen:
@@ -170,12 +168,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
 
 def _unreadable_folder(exc: OSError) -> tuple[Path, str]:
     """A folder ``os.walk`` could not list: reported, so its files are not silently missed."""
-    what = (exc.strerror or type(exc).__name__).lower()
-    return (
-        Path(str(exc.filename)),
-        f"folder cannot be listed ({what}); its files are not ingested: make it readable "
-        "and listable (chmod a+rx) by the user running pointline and rerun",
-    )
+    return Path(str(exc.filename)), unlistable_folder_reason(exc)
 
 
 def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
