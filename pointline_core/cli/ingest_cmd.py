@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pointline_core.cli import exit_codes
 from pointline_core.cli.output import print_json, print_table
-from pointline_core.errors import RootLayoutError, StorageError
+from pointline_core.errors import StorageError
 from pointline_core.ingest.report import IngestReport
 from pointline_core.storage.manifest import STATUSES
 
@@ -76,10 +76,6 @@ def _ingest(args: argparse.Namespace) -> int:
         executor=args.executor,
         ray_address=args.ray_address,
     )
-    if not report.files:
-        problem = bronze_layout_problem(Path(args.bronze), args.vendor)
-        if problem is not None:
-            raise RootLayoutError(problem)
     if args.json:
         print_json(report)
     else:
@@ -99,22 +95,6 @@ def exit_code(report: IngestReport) -> int:
     ):
         return exit_codes.ROWS_QUARANTINED
     return exit_codes.OK
-
-
-def bronze_layout_problem(bronze: Path, vendors: list[str] | None) -> str | None:
-    """When no Bronze file was found: say so if ``bronze`` is a vendor's own folder (its name
-    is an installed vendor's and it has no sub-folder of that name), else None."""
-    from pointline_core.plugins import load_plugins
-
-    names = vendors or load_plugins().names()
-    name = bronze.resolve().name
-    if name in names and not (bronze / name).is_dir():
-        return (
-            f"no Bronze files found: {bronze} looks like the folder of vendor {name!r} itself; "
-            f"pass its parent folder ({bronze.resolve().parent}): the Bronze layout is "
-            "BRONZE/<vendor>/..."
-        )
-    return None
 
 
 def _manifest(args: argparse.Namespace) -> int:

@@ -172,6 +172,8 @@ def ingest(
             ray_address=ray_address,
         )
         found = discover(plugins, bronze, selected)
+        if not found.files:
+            _refuse_vendor_folder(bronze, selected)
         try:
             results = run.process(found.files)
         finally:
@@ -196,6 +198,18 @@ def ingest(
             for name, peak in sorted(run.worker_peaks.items())
         ),
     )
+
+
+def _refuse_vendor_folder(bronze: Path, vendors: Sequence[str]) -> None:
+    """No Bronze file found: raise :class:`RootLayoutError` when ``bronze`` is a vendor's
+    own folder (named after a vendor, without a sub-folder of that name)."""
+    name = bronze.name
+    if name in vendors and not (bronze / name).is_dir():
+        raise RootLayoutError(
+            f"no Bronze files found: {bronze} looks like the folder of vendor {name!r} itself; "
+            f"pass its parent folder ({bronze.parent}): the Bronze layout is "
+            "BRONZE/<vendor>/..."
+        )
 
 
 @contextlib.contextmanager
