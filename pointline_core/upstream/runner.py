@@ -408,13 +408,11 @@ class _Run:
             try:
                 target = self._target(vendor, info, entry.name)
                 st = os.lstat(xroot / entry.name)
+                if target is None or not stat.S_ISREG(st.st_mode) or st.st_size != entry.size:
+                    continue
+                dest = root / _safe_target(target.rel_path)
             except (MemberRejected, PluginContractError, OSError):
                 continue  # reported (or retried) after the extraction
-            if target is None or not stat.S_ISREG(st.st_mode) or st.st_size != entry.size:
-                continue
-            dest = root / _safe_target_or_none(target.rel_path)
-            if dest == root:
-                continue
             self._clean(dest.parent)
             try:
                 # No fsync yet: flushing while the extractor writes makes the file system
@@ -639,14 +637,6 @@ class _Run:
         if directory not in self.cleaned_dirs:
             self.cleaned_dirs.add(directory)
             clean_stale_temps(directory)
-
-
-def _safe_target_or_none(rel_path: str) -> str:
-    """``rel_path`` when it passes :func:`_safe_target`, else "" (the caller skips it)."""
-    try:
-        return _safe_target(rel_path)
-    except PluginContractError:
-        return ""
 
 
 @contextmanager
