@@ -32,6 +32,7 @@ BOOK_RESET = "__tardis_book_reset"
 BEFORE_FIRST_SNAPSHOT = "__tardis_before_first_snapshot"
 
 _ONE, _LAST_SNAP, _LAST_TS, _ANY = "__one", "__last_snap", "__last_ts", "__any"
+_SNAP = (pl.col("is_snapshot") == "true").fill_null(False)
 
 #: Carried per symbol between batches: (last row is a snapshot row, its timestamp, a snapshot
 #: was seen in this file).
@@ -59,7 +60,7 @@ def _one_symbol_exprs(last_snap: bool, last_ts: str | None, seen: bool) -> tuple
     ``last_ts`` (``seen``: a snapshot came before), plus scalar columns: whether the batch
     really was one symbol, and the state to carry. Cached: expressions are immutable, and a
     fresh file (the usual one-batch small file) always asks for the same ones."""
-    snap = (pl.col("is_snapshot") == "true").fill_null(False)
+    snap = _SNAP
     symbol, ts = pl.col("symbol"), pl.col("timestamp")
     return (
         *_flags(
@@ -80,6 +81,8 @@ class SnapshotFlags:
 
     def __init__(self) -> None:
         self._state: dict[str | None, _State] = {}
+        # A file that held several symbols in one batch is grouped: skip the one-symbol try.
+        self._grouped = False
 
     def flag(self, batch: pl.DataFrame) -> pl.DataFrame:
         """``batch`` with the Boolean columns :data:`BOOK_RESET` and
@@ -90,6 +93,8 @@ class SnapshotFlags:
                 pl.lit(None, pl.Boolean).alias(BOOK_RESET),
                 pl.lit(None, pl.Boolean).alias(BEFORE_FIRST_SNAPSHOT),
             )
+        if self._grouped:
+            return self._flag_grouped(batch)
         key = batch["symbol"][0]
         state = self._state.get(key, (False, None, False))
         out = batch.with_columns(_one_symbol_exprs(*state))
@@ -97,37 +102,35 @@ class SnapshotFlags:
         if one:
             self._state[key] = (last_snap, last_ts, state[2] or any_snap)
             return out
-        snap = (pl.col("is_snapshot") == "true").fill_null(False)
-        return self._flag_grouped(batch, snap)
+        self._grouped = True
+        return self._flag_grouped(batch)
 
-    def _flag_grouped(self, batch: pl.DataFrame, snap: pl.Expr) -> pl.DataFrame:
+    def _flag_grouped(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Several symbols in one batch (a grouped file): the same rules per symbol."""
         by = "symbol"
         state = pl.DataFrame(
             [(k, *v) for k, v in self._state.items()],
             schema={
                 by: pl.String,
-                "__last_snap": pl.Boolean,
-                "__last_ts": pl.String,
+                _LAST_SNAP: pl.Boolean,
+                _LAST_TS: pl.String,
                 "__seen": pl.Boolean,
             },
             orient="row",
         )
-        work = batch.with_columns(snap.alias("__snap")).join(
+        work = batch.with_columns(_SNAP.alias("__snap")).join(
             state, on=by, how="left", maintain_order="left", nulls_equal=True
         )
         first = pl.int_range(pl.len()).over(by) == 0
         own = pl.col("__snap")
-        prev_snap = pl.when(first).then(pl.col("__last_snap")).otherwise(own.shift(1).over(by))
+        prev_snap = pl.when(first).then(pl.col(_LAST_SNAP)).otherwise(own.shift(1).over(by))
         prev_ts = (
-            pl.when(first)
-            .then(pl.col("__last_ts"))
-            .otherwise(pl.col("timestamp").shift(1).over(by))
+            pl.when(first).then(pl.col(_LAST_TS)).otherwise(pl.col("timestamp").shift(1).over(by))
         )
         seen = pl.col("__seen").fill_null(False)
         out = work.with_columns(*_flags(own, prev_snap, prev_ts, seen, by=by))
         last = out.group_by(by, maintain_order=True).agg(
-            own.last(), pl.col("timestamp").last(), (seen.first() | own.any()).alias("__any")
+            own.last(), pl.col("timestamp").last(), (seen.first() | own.any()).alias(_ANY)
         )
         for key, last_snap, last_ts, any_snap in last.iter_rows():
             self._state[key] = (last_snap, last_ts, any_snap)
