@@ -85,11 +85,17 @@ def named_file(exc: BaseException) -> Path | None:
     return None
 
 
-def mount_point(path: Path) -> Path:
-    """The mount point of the file system holding ``path`` (or its nearest existing parent)."""
+def existing_ancestor(path: Path) -> Path:
+    """``path`` (absolute) if it exists, else its nearest existing parent."""
     current = Path(os.path.abspath(path))
     while not current.exists() and current != current.parent:
         current = current.parent
+    return current
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point of the file system holding ``path`` (or its nearest existing parent)."""
+    current = existing_ancestor(path)
     while not os.path.ismount(current) and current != current.parent:
         current = current.parent
     return current
@@ -116,9 +122,7 @@ def _user() -> str:
 
 
 def _owner(path: Path) -> str:
-    current = Path(os.path.abspath(path))
-    while not current.exists() and current != current.parent:
-        current = current.parent
+    current = existing_ancestor(path)
     try:
         import pwd
 
@@ -138,10 +142,7 @@ def environment_error(
     where = f"lake root {root}" if root is not None else str(path)
     if code in DISK_FULL:
         # The file the OS names (a temporary spill file, say) may be on another file system.
-        named = next(
-            (e.filename for e in _chain(exc) if isinstance(e, OSError) and e.filename), None
-        )
-        path = Path(os.path.abspath(str(named))) if named else path
+        path = named_file(exc) or path
         fs = mount_point(path)
         return DiskFullError(
             f"no space left on the file system mounted at {fs} (writing {path}): free space "
@@ -376,11 +377,8 @@ def write_failure(
     error = translate(exc, path, root)
     if error is not None or not is_low_level(exc):
         return error
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
     try:
-        stat = os.statvfs(probe)
+        stat = os.statvfs(existing_ancestor(path))
     except OSError:
         return None
     if stat.f_bavail * stat.f_frsize < FULL_BELOW_BYTES:
