@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-from pointline_core.cli import interrupts
+from pointline_core.cli import exit_codes, interrupts
 from pointline_core.errors import PointlineError
 
 _COMMAND_MODULES = (
@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pointline",
         description="Point-in-time market-data lake (Delta Lake).",
-        epilog="Exit codes: 0 done; 1 some files failed; 2 usage or environment error; "
-        "3 rows quarantined (ingest); 70 internal error; 130 interrupted. See "
-        "docs/troubleshooting.md.",
+        epilog="Exit codes: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in exit_codes.MEANINGS.items())
+        + ". See docs/troubleshooting.md.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in _COMMAND_MODULES:
@@ -94,7 +94,6 @@ def _explain(exc: Exception, args: argparse.Namespace) -> PointlineError | None:
 def main(argv: list[str] | None = None) -> int:
     interrupts.install()
     args = build_parser().parse_args(argv)
-    from pointline_core.cli import exit_codes
 
     if not debug_enabled(args):
         # delta-rs/polars otherwise append a Rust backtrace to error texts and panic notes.

@@ -21,3 +21,13 @@ USAGE_OR_ENVIRONMENT = 2
 ROWS_QUARANTINED = 3
 INTERNAL_ERROR = 70
 INTERRUPTED = 130
+
+#: One-line meaning of each code (the CLI's --help epilog is built from it).
+MEANINGS = {
+    OK: "done",
+    FILES_FAILED: "some files failed",
+    USAGE_OR_ENVIRONMENT: "usage or environment error",
+    ROWS_QUARANTINED: "rows quarantined (ingest)",
+    INTERNAL_ERROR: "internal error",
+    INTERRUPTED: "interrupted",
+}
