@@ -85,8 +85,22 @@ _CONTINUOUS = ((93000000, 113000000), (130000000, 145700000))
 
 
 def _text(col: str) -> pl.Expr:
-    value = pl.col(col).str.strip_chars()
-    return pl.when(value != "").then(value).otherwise(pl.lit(None, pl.String))
+    """A raw text column as :func:`_finish` prepares it: stripped, empty -> null."""
+    return pl.col(col)
+
+
+def _prepared(frame: pl.DataFrame) -> pl.LazyFrame:
+    """Every text column stripped, empty -> null, once, before the mapping reads them.
+
+    Why not in each expression: a column is read by its value and by its reason, several
+    times; normalising it at every read made each file's query a large expression tree whose
+    planning cost ~18 ms a file, more than evaluating a 5,000-row file. Quant360 days are
+    hundreds of such files per stream: this stage cut szse_orders from ~28 to ~10 ms a file."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.lazy().with_columns(
+        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c)
+        for c in text
+    )
 
 
 def timestamp_us(col: str) -> pl.Expr:
@@ -167,11 +181,14 @@ def _finish(
 ) -> pl.DataFrame:
     spec = SPECS[table]
     exprs = {**exprs, REJECT: first_reason(*reasons)}
-    out = frame.select(
-        *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
-        exprs[REJECT].cast(pl.String).alias(REJECT),
+    return (
+        _prepared(frame)
+        .select(
+            *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
+            exprs[REJECT].cast(pl.String).alias(REJECT),
+        )
+        .collect()
     )
-    return out
 
 
 def _common(meta: dict[str, str], ts: str, local: str | None) -> dict[str, pl.Expr]:
