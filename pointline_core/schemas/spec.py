@@ -22,6 +22,15 @@ _DTYPES: dict[str, pl.DataType] = {
     "Date": pl.Date(),
     "Datetime": pl.Datetime("us", "UTC"),
 }
+#: Decimal scales a spec may name as ``Decimal(38,<scale>)``: 18 for prices and quantities,
+#: 8 for currency amounts (docs/numeric-representation.md).
+DECIMAL_PRECISION = 38
+_DTYPES.update({f"Decimal(38,{s})": pl.Decimal(DECIMAL_PRECISION, s) for s in (8, 18)})
+
+
+def decimal_dtype(scale: int) -> str:
+    """The spec dtype name of an exact decimal column with ``scale`` fractional digits."""
+    return f"Decimal({DECIMAL_PRECISION},{scale})"
 
 #: Instrument classes (``dim_symbol.asset_class``) whose prices may be zero or negative: a
 #: spread or combo is priced as a difference of legs. The core tables' trade, book-update,
@@ -44,7 +53,8 @@ CORE_DERIVED_COLUMNS = ("trading_date", "symbol_id", "file_id", "file_seq")
 
 
 def polars_dtype(name: str) -> pl.DataType:
-    """Polars dtype for a spec dtype name such as ``Int64`` or ``List[Int64]``."""
+    """Polars dtype for a spec dtype name such as ``Int64``, ``Decimal(38,18)`` or
+    ``List[Decimal(38,18)]``."""
     if name.startswith("List[") and name.endswith("]"):
         return pl.List(polars_dtype(name[5:-1]))
     try:
@@ -63,9 +73,10 @@ def _check_dtype(_instance: object, _attribute: object, value: str) -> None:
 class ColumnSpec:
     """One column of a canonical table.
 
-    ``scale`` marks a fixed-point decimal column: the stored Int64 is ``round(value *
-    10**scale)`` (for ``List[Int64]`` columns, per element). ``allowed`` restricts a String
-    column to a closed set; ``positive`` requires values > 0 where not null. The core
+    ``scale`` marks an exact decimal column: its dtype is ``Decimal(38,<scale>)`` (or
+    ``List[Decimal(38,<scale>)]``, per element) and ``scale`` is its number of decimal
+    places; plugins fill it with :func:`pointline_core.fixedpoint.encode`. ``allowed``
+    restricts a String column to a closed set; ``positive`` requires values > 0 where not null. The core
     validation rules enforce nullability, ``allowed`` and ``positive``.
 
     ``signed_classes`` waives ``positive`` per row: a row whose instrument's point-in-time
@@ -90,6 +101,10 @@ class ColumnSpec:
     #: Derived tables that append columns of their own (quarantine: ``reason``, ``detail``)
     #: place such columns after theirs, so every table only ever grows at its end.
     added_later: bool = False
+    #: The scale this column had when it was stored as Int64 fixed point (plugin API 1.x:
+    #: ``round(value * 10**legacy_int64_scale)``); ``pointline migrate --rewrite-decimals``
+    #: uses it to rewrite a lake written then. None for columns that were never Int64.
+    legacy_int64_scale: int | None = None
 
     def polars_dtype(self) -> pl.DataType:
         return polars_dtype(self.dtype)
