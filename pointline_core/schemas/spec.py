@@ -32,6 +32,7 @@ def decimal_dtype(scale: int) -> str:
     """The spec dtype name of an exact decimal column with ``scale`` fractional digits."""
     return f"Decimal({DECIMAL_PRECISION},{scale})"
 
+
 #: Instrument classes (``dim_symbol.asset_class``) whose prices may be zero or negative: a
 #: spread or combo is priced as a difference of legs. The core tables' trade, book-update,
 #: liquidation and book-snapshot level prices carry it as ``ColumnSpec.signed_classes``.
@@ -76,8 +77,8 @@ class ColumnSpec:
     ``scale`` marks an exact decimal column: its dtype is ``Decimal(38,<scale>)`` (or
     ``List[Decimal(38,<scale>)]``, per element) and ``scale`` is its number of decimal
     places; plugins fill it with :func:`pointline_core.fixedpoint.encode`. ``allowed``
-    restricts a String column to a closed set; ``positive`` requires values > 0 where not null. The core
-    validation rules enforce nullability, ``allowed`` and ``positive``.
+    restricts a String column to a closed set; ``positive`` requires values > 0 where not
+    null. The core validation rules enforce nullability, ``allowed`` and ``positive``.
 
     ``signed_classes`` waives ``positive`` per row: a row whose instrument's point-in-time
     ``dim_symbol.asset_class`` is one of these classes may hold a value <= 0 (spreads and

@@ -140,10 +140,7 @@ def rules_for(file: BronzeFile, table: str) -> list[Rule]:
                 "quant360.notional_mismatch",
                 trade
                 & pl.col("notional").is_not_null()
-                & (
-                    (pl.col("notional").cast(pl.Float64) - implied).abs()
-                    > 0.01
-                ),
+                & ((pl.col("notional").cast(pl.Float64) - implied).abs() > 0.01),
                 "warn",
                 "notional differs from price x qty",
             ),
