@@ -44,6 +44,7 @@ def int64_fixed(column: str, scale: int) -> pl.Expr:
     dec = pl.col(column).str.strip_chars().cast(pl.Decimal(38, scale), strict=False)
     return dec.to_physical().cast(pl.Int64, strict=False)
 
+
 INT64_MAX = 2**63 - 1
 
 
