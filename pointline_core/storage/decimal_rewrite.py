@@ -18,7 +18,7 @@ from pathlib import Path
 
 import attrs
 import polars as pl
-from deltalake import DeltaTable
+from deltalake import DeltaTable, PostCommitHookProperties
 
 from pointline_core import fixedpoint
 from pointline_core.plugins import Plugins, load_plugins
@@ -28,6 +28,7 @@ from pointline_core.storage.dim_symbol import LOCK_NAME as DIM_SYMBOL_LOCK
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake, writer_lock
+from pointline_core.storage.partitioned_writer import discard_files, write_files
 from pointline_core.storage.quarantine import QuarantineStore
 from pointline_core.storage.symbol_history import ObservationStore
 
@@ -106,13 +107,24 @@ def rewrite_table(path: Path, spec: TableSpec) -> bool:
     legacy = legacy_int64_columns(table, spec)
     if not legacy:
         return False
-    write_stream(
-        path,
-        spec,
-        _partition_frames(table, spec, legacy),
-        mode="overwrite",
-        schema_mode="overwrite",
-    )
+    frames = _partition_frames(table, spec, legacy)
+    if not spec.partition_by:  # dim_symbol, symbol_observations: small, one frame
+        write_stream(path, spec, frames, mode="overwrite", schema_mode="overwrite")
+        return True
+    # The ingest writer (exact Decimal file statistics), then one overwrite commit that also
+    # replaces the schema; the old files stay on disk until vacuum, like any overwrite.
+    written = write_files(path, spec, frames)
+    try:
+        table.create_write_transaction(
+            [f.add_action() for f in written.files],
+            mode="overwrite",
+            schema=spec.arrow_schema(),
+            partition_by=list(spec.partition_by) or None,
+            post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
+        )
+    except BaseException:
+        discard_files(path, written.files)
+        raise
     return True
 
 
