@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import attrs
@@ -22,10 +23,11 @@ _DTYPES: dict[str, pl.DataType] = {
     "Date": pl.Date(),
     "Datetime": pl.Datetime("us", "UTC"),
 }
-#: Decimal scales a spec may name as ``Decimal(38,<scale>)``: 18 for prices and quantities,
-#: 8 for currency amounts (docs/numeric-representation.md).
+#: Exact decimals are ``Decimal(38,<scale>)``: the core uses scale 18 for prices and
+#: quantities and 8 for currency amounts (docs/numeric-representation.md); a plugin table
+#: may choose another scale (0..38).
 DECIMAL_PRECISION = 38
-_DTYPES.update({f"Decimal(38,{s})": pl.Decimal(DECIMAL_PRECISION, s) for s in (8, 18)})
+_DECIMAL = re.compile(r"Decimal\(38,(\d{1,2})\)")
 
 
 def decimal_dtype(scale: int) -> str:
@@ -58,11 +60,15 @@ def polars_dtype(name: str) -> pl.DataType:
     ``List[Decimal(38,18)]``."""
     if name.startswith("List[") and name.endswith("]"):
         return pl.List(polars_dtype(name[5:-1]))
+    decimal = _DECIMAL.fullmatch(name)
+    if decimal and int(decimal.group(1)) <= DECIMAL_PRECISION:
+        return pl.Decimal(DECIMAL_PRECISION, int(decimal.group(1)))
     try:
         return _DTYPES[name]
     except KeyError:
         raise ValueError(
-            f"unknown dtype {name!r}; use one of {sorted(_DTYPES)} or List[<dtype>]"
+            f"unknown dtype {name!r}; use one of {sorted(_DTYPES)}, Decimal(38,<scale 0..38>) "
+            "or List[<dtype>]"
         ) from None
 
 
