@@ -273,10 +273,10 @@ def test_truncated_asks_only_snapshot_file_works(tmp_path, plugins):
     assert out["_reject_reason"].null_count() == 2
     assert out["depth"].to_list() == [25, 25]
     first = out.row(0, named=True)
-    assert first["ask_prices"][:4] == [6421_500_000_000, 6422 * 10**9, 6422_500_000_000, None]
-    assert first["ask_qtys"][:3] == [18640 * 10**8, 1190 * 10**8, 1080 * 10**8]
+    assert first["ask_prices"][:4] == [Decimal("6421.5"), 6422, Decimal("6422.5"), None]
+    assert first["ask_qtys"][:3] == [18640, 1190, 1080]
     assert first["bid_prices"] == [None] * 25 and first["bid_qtys"] == [None] * 25
-    assert out.row(1, named=True)["ask_prices"][:2] == [6421_500_000_000, None]
+    assert out.row(1, named=True)["ask_prices"][:2] == [Decimal("6421.5"), None]
 
 
 @pytest.mark.parametrize(
