@@ -201,8 +201,8 @@ def test_missing_required_hook_fails(suite_for, variant):
         ({"name": "other"}, "VendorInfo.name is 'other'"),
         ({"description": ""}, "VendorInfo.description is ''"),
         ({"data_types": ()}, "VendorInfo.data_types is ()"),
-        ({"api_version": "2.0"}, "was built for plugin API 2.0"),
-        ({"api_version": "1.99"}, "newer than this core's"),
+        ({"api_version": "3.0"}, "was built for plugin API 3.0"),
+        ({"api_version": "2.99"}, "newer than this core's"),
         ({"api_version": "latest"}, "not 'MAJOR.MINOR'"),
     ],
 )
