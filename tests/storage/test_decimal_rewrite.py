@@ -98,7 +98,17 @@ def old_lake(tmp_path) -> Lake:
     return lake
 
 
-def test_an_int64_lake_is_refused_with_the_rewrite_command(old_lake):
+def test_an_int64_lake_is_refused_with_the_rewrite_command(old_lake, capsys, monkeypatch):
+    monkeypatch.setenv("POINTLINE_LOAD_PLUGINS", "")
+    code = main(["read", str(old_lake.root), "trades"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("pointline: error: Delta table")
+    assert " stores ['price', 'qty']" in err
+    assert " as Int64 fixed point (written before plugin API 2.0); spec 'trades'" in err
+    assert (
+        " stores exact decimals. Rewrite the lake once: `pointline migrate --rewrite-decimals "
+        "LAKE` (exact, idempotent)."
+    ) in err
     with pytest.raises(SchemaMismatchError, match="--rewrite-decimals") as info:
         query.load(old_lake, "trades").collect()
     assert "['price', 'qty']" in str(info.value)
