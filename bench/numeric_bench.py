@@ -118,7 +118,7 @@ def bench(rows: int, repeat: int) -> dict[str, Any]:
             ),
             "scales": (12, 12),
         },
-        "Decimal(38, 18) (fixedpoint.encode, the lake's type)": {
+        "Decimal(38, 18) (fixedpoint.encode)": {
             "expr": (encode("price", 18), encode("qty", 18)),
             "scales": (18, 18),
         },
