@@ -14,24 +14,31 @@
 One concern per module: :mod:`~pointline_core.query.time` (start/end), :mod:`~.scan`
 (pruned lazy scans), :mod:`~.pit` (PIT symbol selection through dim_symbol),
 :mod:`~.decode` (fixed point -> numbers), :mod:`~.discovery` (tables, symbols, coverage),
-:mod:`~.loader` (``load``, ``files``). See docs/reading.md.
+:mod:`~.loader` (``load``, ``files``). See docs/reading.md. Research patterns
+(docs/research.md): :mod:`~.replay` (several tables merged into one event stream),
+:mod:`~.asof` (the prevailing quote of each trade).
 """
 
 from __future__ import annotations
 
+from pointline_core.query.asof import asof, trades_with_quotes
 from pointline_core.query.decode import decode_frame
 from pointline_core.query.discovery import coverage, symbols, tables
 from pointline_core.query.loader import files, load
+from pointline_core.query.replay import replay
 from pointline_core.query.time import TimeWindow, parse_window, to_us
 
 __all__ = [
     "TimeWindow",
+    "asof",
     "coverage",
     "decode_frame",
     "files",
     "load",
     "parse_window",
+    "replay",
     "symbols",
     "tables",
     "to_us",
+    "trades_with_quotes",
 ]

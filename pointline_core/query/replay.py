@@ -155,9 +155,7 @@ class _Replay:
     def bounds(self) -> tuple[int, int] | None:
         """[first, last] replay clock over all tables, or None when no row is selected."""
         ranges = [
-            lazy.select(
-                lo=clock_expr(self.clock).min(), hi=clock_expr(self.clock).max()
-            ).collect()
+            lazy.select(lo=clock_expr(self.clock).min(), hi=clock_expr(self.clock).max()).collect()
             for _spec, lazy in self.scans
         ]
         los = [r["lo"][0] for r in ranges if r["lo"][0] is not None]
@@ -201,7 +199,11 @@ class _Replay:
                 self.table_slice(rank, spec, lazy, a, b)
                 for rank, (spec, lazy) in enumerate(self.scans)
             ]
-            merged = parts[0] if len(parts) == 1 else pl.merge_sorted(parts, key=[CLOCK_COLUMN, _PRIORITY])
+            merged = (
+                parts[0]
+                if len(parts) == 1
+                else pl.merge_sorted(parts, key=[CLOCK_COLUMN, _PRIORITY])
+            )
             frame = merged.drop(_PRIORITY).collect()
             if frame.height:
                 yield frame

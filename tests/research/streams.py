@@ -9,8 +9,8 @@ import random
 
 import polars as pl
 
-from pointline_core.schemas.tables import ORDERBOOK_UPDATES, QUOTES, TRADES
 from pointline_core.schemas.spec import TableSpec
+from pointline_core.schemas.tables import ORDERBOOK_UPDATES, QUOTES, TRADES
 from pointline_core.storage.dim_symbol import DimSymbolStore, resolve_symbol_ids
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
@@ -41,9 +41,7 @@ def _base(rng: random.Random, n: int, file_id: int, span_us: int) -> pl.DataFram
     """Common columns: coarse timestamps (ties are frequent), 10% null receive times."""
     event = sorted(T0 + rng.randrange(span_us // 1000) * 1000 for _ in range(n))
     # 0..2 ms latency, so receive times tie across tables too; 10% have none
-    local = [
-        None if rng.random() < 0.1 else e + rng.randrange(3) * 1000 for e in event
-    ]
+    local = [None if rng.random() < 0.1 else e + rng.randrange(3) * 1000 for e in event]
     return pl.DataFrame(
         {
             "exchange": EXCHANGE,
@@ -93,8 +91,9 @@ def _table_rows(spec: TableSpec, rng: random.Random, n: int, file_id: int, span:
             "book_reset": pl.lit(None, pl.Boolean),
             "before_first_snapshot": pl.lit(None, pl.Boolean),
         }
-    return base.with_columns(**{k: (v if isinstance(v, pl.Expr | pl.Series) else pl.lit(v))
-                                for k, v in extra.items()})
+    return base.with_columns(
+        **{k: (v if isinstance(v, pl.Expr | pl.Series) else pl.lit(v)) for k, v in extra.items()}
+    )
 
 
 def write_streams(
@@ -111,5 +110,7 @@ def write_streams(
             file_id = 1000 * (t + 1) + f
             frame = _table_rows(spec, rng, rows, file_id, span_us)
             frame = frame.with_columns(symbol_id=resolve_symbol_ids(frame, dim))
-            store.append([frame.select(spec.polars_schema().names()).cast(spec.polars_schema())],
-                         file_ids=[file_id])
+            store.append(
+                [frame.select(spec.polars_schema().names()).cast(spec.polars_schema())],
+                file_ids=[file_id],
+            )
