@@ -1,0 +1,125 @@
+"""``query.sql``: DuckDB SQL over every table of the lake (optional extra ``[sql]``).
+
+Each Delta table (Silver, Gold, dimension, control) is registered under its table name as a
+pyarrow dataset of its current snapshot, so DuckDB pushes filters and projections into the
+Parquet scan. Tables with fixed-point or time columns also get ``<table>_decoded``: prices
+and quantities as exact ``DECIMAL(38, scale)`` (from the spec; Decimal columns stay as they
+are) and every ``*_us`` time column as ISO 8601 text in UTC (values out of calendar range,
+such as an open window end, as their integer), like ``pointline read`` shows them.
+
+DuckDB widens integer sums to HUGEINT, so ``SUM(qty)`` over fixed-point integers is exact;
+the decoded views' DECIMALs are exact too. Nothing is written: the connection is in memory
+and closed after the query.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pointline_core.errors import QueryError, UnknownTableError
+from pointline_core.query.discovery import tables as lake_tables
+from pointline_core.query.loader import LakeLike, as_lake
+from pointline_core.query.specs import table_spec
+from pointline_core.schemas.spec import TableSpec
+
+if TYPE_CHECKING:
+    from pointline_core.plugins import Plugins
+
+#: What to tell a user whose environment lacks DuckDB.
+INSTALL_HINT = (
+    "pointline sql needs DuckDB and pyarrow, which are not installed: "
+    "pip install 'pointline-core[sql]'"
+)
+# the ISO range of query.time.iso_time: values outside stay integers
+_ISO_MIN_US = -62_135_510_400_000_000
+_ISO_MAX_US = 253_402_128_000_000_000
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+        import pyarrow  # noqa: F401  (DuckDB reads the registered datasets through it)
+    except ImportError:
+        raise QueryError(INSTALL_HINT) from None
+    return duckdb
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _decoded_column(name: str, dtype: pl.DataType, spec: TableSpec) -> str:
+    """The SQL of one column of a decoded view."""
+    quoted = _ident(name)
+    column = spec.column(name) if name in spec.column_names else None
+    if column is not None and column.scale is not None and not isinstance(dtype, pl.Decimal):
+        unit = f"CAST(1e-{column.scale} AS DECIMAL(38, {column.scale}))"
+        if column.dtype.startswith("List["):
+            return f"list_transform({quoted}, x -> CAST(x AS DECIMAL(38, 0)) * {unit}) AS {quoted}"
+        return f"CAST({quoted} AS DECIMAL(38, 0)) * {unit} AS {quoted}"
+    if name.endswith("_us") and dtype == pl.Int64():
+        return (
+            f"CASE WHEN {quoted} >= {_ISO_MIN_US} AND {quoted} < {_ISO_MAX_US} "
+            f"THEN strftime(make_timestamp({quoted}), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00' "
+            f"ELSE CAST({quoted} AS VARCHAR) END AS {quoted}"
+        )
+    return quoted
+
+
+def _decoded_view(table: str, schema: pl.Schema, spec: TableSpec) -> str | None:
+    columns = [_decoded_column(n, d, spec) for n, d in schema.items()]
+    if all(c == _ident(n) for c, n in zip(columns, schema, strict=True)):
+        return None
+    return f"CREATE VIEW {_ident(table + '_decoded')} AS SELECT {', '.join(columns)} FROM {_ident(table)}"
+
+
+def connect(lake: LakeLike, *, plugins: Plugins | None = None) -> Any:
+    """An in-memory DuckDB connection with every lake table (and decoded view) registered.
+
+    Raises :class:`QueryError` with the install hint when DuckDB is missing.
+    """
+    duckdb = _duckdb()
+    from deltalake import DeltaTable
+
+    lake = as_lake(lake)
+    if not lake.root.is_dir():
+        raise QueryError(
+            f"lake root {lake.root} does not exist or is not a directory; pass the directory "
+            "that holds silver/ (the LAKE argument of `pointline ingest`)"
+        )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table, path in lake_tables(lake).select("table", "path").rows():
+        dataset = DeltaTable(path).to_pyarrow_dataset()
+        con.register(table, dataset)
+        try:
+            spec = table_spec(table, plugins=plugins)
+        except UnknownTableError:
+            continue  # a table no installed spec describes: raw view only
+        schema = pl.scan_delta(path).collect_schema()
+        view = _decoded_view(table, schema, spec)
+        if view is not None:
+            con.execute(view)
+    return con
+
+
+def sql(lake: LakeLike, query: str, *, plugins: Plugins | None = None) -> pl.DataFrame:
+    """Run ``query`` (DuckDB SQL) over the lake's tables and decoded views; a DataFrame.
+
+    Example::
+
+        query.sql(lake, "SELECT symbol, count(*) AS n FROM trades GROUP BY symbol")
+    """
+    con = connect(lake, plugins=plugins)
+    try:
+        try:
+            relation = con.sql(query)
+        except Exception as exc:  # duckdb raises its own Error classes; keep the message
+            raise QueryError(f"SQL failed: {str(exc).splitlines()[0]}") from exc
+        if relation is None:
+            return pl.DataFrame()
+        return relation.pl()
+    finally:
+        con.close()
