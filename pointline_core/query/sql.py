@@ -72,7 +72,8 @@ def _decoded_view(table: str, schema: pl.Schema, spec: TableSpec) -> str | None:
     columns = [_decoded_column(n, d, spec) for n, d in schema.items()]
     if all(c == _ident(n) for c, n in zip(columns, schema, strict=True)):
         return None
-    return f"CREATE VIEW {_ident(table + '_decoded')} AS SELECT {', '.join(columns)} FROM {_ident(table)}"
+    view = _ident(table + "_decoded")
+    return f"CREATE VIEW {view} AS SELECT {', '.join(columns)} FROM {_ident(table)}"
 
 
 def connect(lake: LakeLike, *, plugins: Plugins | None = None) -> Any:
