@@ -100,9 +100,7 @@ def _shanghai_trades(lake: Lake, first: int, hours: int, file_id: int) -> pl.Dat
     frame = pl.DataFrame(
         {
             "exchange": "shx",
-            "trading_date": [
-                dt.datetime.fromtimestamp(t / 1e6, tz=SHANGHAI).date() for t in ts
-            ],
+            "trading_date": [dt.datetime.fromtimestamp(t / 1e6, tz=SHANGHAI).date() for t in ts],
             "symbol": "600000",
             "ts_event_us": ts,
             "ts_local_us": pl.Series([None] * n, dtype=pl.Int64),
