@@ -57,7 +57,8 @@ def _decoded_column(name: str, dtype: pl.DataType, spec: TableSpec) -> str:
     if column is not None and column.scale is not None and not isinstance(dtype, pl.Decimal):
         unit = f"CAST(1e-{column.scale} AS DECIMAL(38, {column.scale}))"
         if column.dtype.startswith("List["):
-            return f"list_transform({quoted}, lambda x: CAST(x AS DECIMAL(38, 0)) * {unit}) AS {quoted}"
+            each = f"lambda x: CAST(x AS DECIMAL(38, 0)) * {unit}"
+            return f"list_transform({quoted}, {each}) AS {quoted}"
         return f"CAST({quoted} AS DECIMAL(38, 0)) * {unit} AS {quoted}"
     if name.endswith("_us") and dtype == pl.Int64():
         return (
