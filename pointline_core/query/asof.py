@@ -6,8 +6,9 @@ Rules (docs/research.md, "As-of joins"):
   back to event time where a row has none) or ``"event"`` (see :mod:`~.replay`).
 * **No lookahead.** The joined right row's clock is at or before the left row's clock
   (``allow_same_instant=True``) or strictly before it (``False``). Never later.
-* **Ties.** Among right rows at the same microsecond, the LAST in the right table's replay
-  order (file_id, file_seq) prevails: it is the state after all of them.
+* **Ties.** Among right rows at the same clock microsecond, the LAST in the right frame's
+  order prevails (for a frame from ``query.load``: its replay order, i.e. the other clock,
+  then file_id, file_seq): it is the state after all of them.
 * **Tolerance.** With ``tolerance`` (µs), a right row older than ``left clock - tolerance``
   is stale: the left row keeps nulls instead.
 * **By.** Rows only match within the same ``by`` values; by default ``symbol_id``, so a quote

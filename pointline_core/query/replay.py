@@ -116,22 +116,20 @@ def _within_table_keys(spec: TableSpec, clock: Clock) -> list[str]:
 def _union_schema(specs: list[TableSpec], decoded: Decoded) -> pl.Schema:
     """``table``, the replay clock, the common event columns, then every other column of the
     tables in priority order. A name two tables give different dtypes is refused."""
-    schema: dict[str, pl.DataType] = {TABLE_COLUMN: pl.String(), CLOCK_COLUMN: pl.Int64()}
-    owner: dict[str, str] = {}
     per_table = [decoded_schema(spec, decoded) for spec in specs]
-    for name in COMMON_EVENT_COLUMNS:
-        schema[name] = per_table[0][name]
+    schema: dict[str, pl.DataType] = {TABLE_COLUMN: pl.String(), CLOCK_COLUMN: pl.Int64()}
+    schema.update((name, per_table[0][name]) for name in COMMON_EVENT_COLUMNS)
+    owner: dict[str, str] = {}
     for spec, table_schema in zip(specs, per_table, strict=True):
         for name, dtype in table_schema.items():
-            if name in schema and name not in owner and name not in COMMON_EVENT_COLUMNS:
+            if name in COMMON_EVENT_COLUMNS:
                 continue
             if name in owner and schema[name] != dtype:
                 raise QueryError(
                     f"column {name!r} is {schema[name]} in {owner[name]!r} but {dtype} in "
                     f"{spec.name!r}; replay those tables separately"
                 )
-            if name not in COMMON_EVENT_COLUMNS:
-                owner.setdefault(name, spec.name)
+            owner.setdefault(name, spec.name)
             schema.setdefault(name, dtype)
     return pl.Schema(schema)
 

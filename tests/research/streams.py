@@ -9,6 +9,7 @@ import random
 
 import polars as pl
 
+from pointline_core.fixedpoint import encode
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.schemas.tables import ORDERBOOK_UPDATES, QUOTES, TRADES
 from pointline_core.storage.dim_symbol import DimSymbolStore, resolve_symbol_ids
@@ -57,11 +58,17 @@ def _base(rng: random.Random, n: int, file_id: int, span_us: int) -> pl.DataFram
 
 
 def _prices(rng: random.Random, n: int) -> pl.Series:
-    return pl.Series([(100_000 + rng.randrange(-500, 500)) * 10_000_000 for _ in range(n)])
+    """Decimal text around 1000.00: encoded with the spec's scale whatever the stored type."""
+    return pl.Series([_cents(100_000 + rng.randrange(-500, 500)) for _ in range(n)])
 
 
 def _qtys(rng: random.Random, n: int) -> pl.Series:
-    return pl.Series([rng.randrange(1, 10_000) * 1_000_000 for _ in range(n)])
+    return pl.Series([_cents(rng.randrange(1, 10_000)) for _ in range(n)])
+
+
+def _cents(value: int) -> str:
+    """``12345`` -> ``"123.45"``."""
+    return f"{value // 100}.{value % 100:02d}"
 
 
 def _table_rows(spec: TableSpec, rng: random.Random, n: int, file_id: int, span: int):
@@ -79,7 +86,7 @@ def _table_rows(spec: TableSpec, rng: random.Random, n: int, file_id: int, span:
             "source": "feed",
             "bid_price": bid,
             "bid_qty": _qtys(rng, n),
-            "ask_price": bid + 10_000_000,
+            "ask_price": pl.Series([_cents(int(b.replace(".", "")) + 1) for b in bid]),
             "ask_qty": _qtys(rng, n),
         }
     else:
@@ -91,8 +98,14 @@ def _table_rows(spec: TableSpec, rng: random.Random, n: int, file_id: int, span:
             "book_reset": pl.lit(None, pl.Boolean),
             "before_first_snapshot": pl.lit(None, pl.Boolean),
         }
-    return base.with_columns(
+    frame = base.with_columns(
         **{k: (v if isinstance(v, pl.Expr | pl.Series) else pl.lit(v)) for k, v in extra.items()}
+    )
+    # prices and quantities: exact decimal text -> the spec's stored representation
+    return frame.with_columns(
+        encode(pl.col(c.name), c.scale).alias(c.name)
+        for c in spec.columns
+        if c.scale is not None and c.name in frame.columns
     )
 
 

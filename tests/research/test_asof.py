@@ -19,13 +19,14 @@ QUOTE_CLOCK = pl.coalesce("quote_ts_local_us", "quote_ts_event_us")
 
 
 def brute_force(lake: Lake, allow_same_instant: bool, tolerance: int | None) -> list:
-    """For each trade, by scanning every quote: the last one in (clock, file_id, file_seq)
-    order of the same symbol_id whose clock is <= (or <) the trade's and within tolerance."""
+    """For each trade, by scanning every quote: the last one in (clock, replay order) of the
+    same symbol_id whose clock is <= (or <) the trade's and within tolerance."""
     trades = query.load(lake, "trades", exchange=EXCHANGE, **DAY).collect()
     quotes = (
         query.load(lake, "quotes", exchange=EXCHANGE)
         .with_columns(_c=pl.coalesce("ts_local_us", "ts_event_us"))
-        .sort("_c", "file_id", "file_seq")
+        # ties on the clock keep the quotes' replay order (query.load's keys)
+        .sort("_c", "ts_local_us", "ts_event_us", "file_id", "file_seq", nulls_last=False)
         .collect()
     )
     by_id: dict[int, list[tuple]] = {}

@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from pointline_core import query
 from pointline_core.errors import QueryError
+from pointline_core.fixedpoint import encode
 from pointline_core.gold.derive import derive_bars
 from pointline_core.gold.specs import INTERVALS
 from pointline_core.schemas.tables import TRADES
@@ -23,13 +24,14 @@ from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
 from tests.research.streams import EXCHANGE, write_streams
 
+PRICE, QTY = TRADES.column("price"), TRADES.column("qty")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2024-03-01 14:00 UTC = 22:00 Shanghai; trades over 6 hours cross Shanghai's midnight
 T_SH = 1_709_301_600_000_000
 
 
 def brute_force(trades: pl.DataFrame, interval: str) -> dict[tuple, dict]:
-    """Bars by looping over the trades in replay order with Python Decimals."""
+    """Bars by looping over the trades (decoded as exact decimals) in replay order."""
     length = INTERVALS[interval]
     ordered = trades.sort("ts_event_us", "ts_local_us", "file_id", "file_seq", nulls_last=False)
     groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -38,8 +40,8 @@ def brute_force(trades: pl.DataFrame, interval: str) -> dict[tuple, dict]:
         groups[(row["symbol_id"], row["trading_date"], start)].append(row)
     out = {}
     for key, rows in groups.items():
-        p = [Decimal(r["price"]).scaleb(-9) for r in rows]
-        q = [Decimal(r["qty"]).scaleb(-8) for r in rows]
+        p = [r["price"] for r in rows]
+        q = [r["qty"] for r in rows]
         out[key] = {
             "open": p[0],
             "high": max(p),
@@ -66,7 +68,7 @@ def check_against_brute_force(bars: pl.DataFrame, trades: pl.DataFrame, interval
             assert row[name] == want[name], (name, row, want)
         for name in ("trade_count", "first_ts_event_us", "last_ts_event_us", "ts_event_us"):
             assert row[name] == want[name], (name, row, want)
-        # vwap: each price*qty is kept to 9 decimals, the quotient rounded down to 9
+        # vwap: each price*qty is kept to the price's decimals, the quotient rounded down
         assert abs(row["vwap"] - want["vwap"]) <= Decimal("1e-8"), (row, want)
         assert row["interval"] == interval
 
@@ -81,7 +83,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
 @pytest.mark.parametrize("interval", ["1s", "1m", "1h", "1d"])
 def test_bars_equal_brute_force(lake: Lake, interval: str) -> None:
     bars = query.bars(lake, interval=interval, exchange=EXCHANGE, decoded="decimal").collect()
-    trades = query.load(lake, "trades", exchange=EXCHANGE).collect()
+    trades = query.load(lake, "trades", exchange=EXCHANGE, decoded="decimal").collect()
+    assert isinstance(trades["price"][0], Decimal)
     check_against_brute_force(bars, trades, interval)
     assert bars["symbol_id"].n_unique() == 3  # AAA's two windows never share a bar
     stored = query.bars(lake, interval=interval, exchange=EXCHANGE).collect()
@@ -108,10 +111,11 @@ def _shanghai_trades(lake: Lake, first: int, hours: int, file_id: int) -> pl.Dat
             "file_seq": list(range(n)),
             "trade_id": [str(i) for i in range(n)],
             "side": "unknown",
-            "price": [(10_000 + (i * 37) % 50) * 1_000_000 for i in range(n)],
-            "qty": [(100 + i) * 100_000_000 for i in range(n)],
+            "price": [f"10.{(i * 37) % 50:02d}" for i in range(n)],
+            "qty": [str(100 + i) for i in range(n)],
         }
     )
+    frame = frame.with_columns(encode("price", PRICE.scale), encode("qty", QTY.scale))
     frame = frame.with_columns(symbol_id=resolve_symbol_ids(frame, DimSymbolStore(lake).frame()))
     frame = frame.select(TRADES.polars_schema().names()).cast(TRADES.polars_schema())
     EventStore(lake, TRADES).append([frame], file_ids=[file_id])
@@ -120,7 +124,8 @@ def _shanghai_trades(lake: Lake, first: int, hours: int, file_id: int) -> pl.Dat
 
 def test_daily_bars_follow_the_exchange_trading_day(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "lake")
-    trades = _shanghai_trades(lake, T_SH, 6, 1)
+    _shanghai_trades(lake, T_SH, 6, 1)
+    trades = query.load(lake, "trades", exchange="shx", decoded="decimal").collect()
     bars = query.bars(lake, interval="1d", exchange="shx", decoded="decimal").collect()
     # one UTC day, two Shanghai trading days: 14:00-16:00 UTC is March 1st there
     assert bars["trading_date"].to_list() == [dt.date(2024, 3, 1), dt.date(2024, 3, 2)]
