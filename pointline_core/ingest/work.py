@@ -62,10 +62,11 @@ class IngestOptions:
 
     #: rows per parsed batch (the streaming unit)
     batch_rows: int = 100_000
-    #: files at least this large (bytes on disk) stream alone in their own commit
-    stream_file_bytes: int = 32 << 20
-    #: a unit of small files closes at this many bytes on disk or this many files
-    unit_max_bytes: int = 64 << 20
+    #: files at least this large once decoded (estimated, see ingest/sizing.py) stream alone
+    #: in their own unit; processed whole, a file costs ~5x its decoded size in memory
+    stream_file_bytes: int = 48 << 20
+    #: a unit of small files closes before this many decoded bytes or at this many files
+    unit_max_bytes: int = 48 << 20
     unit_max_files: int = 2_000
     #: quarantine rows of a streamed file kept in memory before spilling to a temp file
     quarantine_spill_rows: int = 1_000_000
