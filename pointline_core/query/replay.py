@@ -14,10 +14,14 @@ Order (total, so every run and every engine agree, before and after compaction):
    table has them, the other clock and channel sequence): one table replays exactly like
    ``query.load`` when its rows carry the chosen clock.
 
-Streaming: the rows are produced in slices of the replay clock (``slice_us``, default one
-hour). Each slice of each table is read with a pushed-down range filter on the clock column,
-sorted, and the tables' slices are k-way merged with ``pl.merge_sorted``; only one slice is in
-memory at a time, so a day of a liquid symbol's book updates is never collected whole. The
+Streaming: the rows are produced in slices of the replay clock. A first pass counts the
+selected rows per bucket of ``slice_us`` (default one minute; it reads the clock columns
+only); consecutive non-empty buckets are grouped into slices of at most ``slice_rows`` rows
+(default 100k; a single bucket holding more is one slice of its own), so memory is bounded by
+rows, not by time, and empty stretches (nights, weekends) cost nothing. Each slice of each
+table is read with a pushed-down range filter on the clock columns, sorted, and the tables'
+slices are k-way merged with ``pl.merge_sorted``; only one slice is in memory at a time, so a
+day of a liquid symbol's book updates is never collected whole. The
 result is a ``pl.LazyFrame`` backed by that generator (``polars.io.plugins``), so
 ``sink_parquet``/``sink_csv`` stream it to disk. The pruning relies on files whose clock
 ranges are narrow (market data arrives roughly in time order); a file whose rows are spread
@@ -63,8 +67,10 @@ TABLE_PRIORITY: tuple[str, ...] = (
 CLOCK_COLUMN = "ts_replay_us"
 #: The column naming the table a replayed row comes from.
 TABLE_COLUMN = "table"
-#: Default slice of the replay clock held in memory at once: one hour.
-SLICE_US = 3_600_000_000
+#: Default granularity of the replay slices: one minute of the replay clock.
+SLICE_US = 60_000_000
+#: Default row budget of one slice (the rows held in memory at once).
+SLICE_ROWS = 100_000
 _PRIORITY = "_replay_priority"
 
 
@@ -143,22 +149,43 @@ class _Replay:
         clock: Clock,
         decoded: Decoded,
         slice_us: int,
+        slice_rows: int,
     ) -> None:
         self.scans = scans
         self.clock = clock
         self.mode = decode_mode(decoded)
         self.slice_us = slice_us
+        self.slice_rows = slice_rows
         self.schema = _union_schema([s for s, _ in scans], decoded)
 
-    def bounds(self) -> tuple[int, int] | None:
-        """[first, last] replay clock over all tables, or None when no row is selected."""
-        ranges = [
-            lazy.select(lo=clock_expr(self.clock).min(), hi=clock_expr(self.clock).max()).collect()
+    def buckets(self) -> pl.DataFrame:
+        """Rows per ``slice_us`` bucket of the replay clock over all tables (``bucket``,
+        ``rows``), sorted: the first pass, reading only the clock columns."""
+        bucket = (clock_expr(self.clock) // self.slice_us).alias("bucket")
+        counts = [
+            lazy.select(bucket).group_by("bucket").agg(rows=pl.len().cast(pl.Int64))
             for _spec, lazy in self.scans
         ]
-        los = [r["lo"][0] for r in ranges if r["lo"][0] is not None]
-        his = [r["hi"][0] for r in ranges if r["hi"][0] is not None]
-        return (min(los), max(his)) if los else None
+        return (
+            pl.concat(counts).group_by("bucket").agg(pl.col("rows").sum()).sort("bucket")
+        ).collect()
+
+    def bounds(self) -> list[tuple[int, int]]:
+        """The slices ``[start, end)`` of the replay clock: runs of consecutive buckets of
+        at most ``slice_rows`` rows together (a bigger bucket alone)."""
+        counts = self.buckets()
+        # a new slice starts where adding the bucket would exceed the budget
+        spans: list[tuple[int, int]] = []
+        total = 0
+        for bucket, rows in counts.iter_rows():
+            start, end = bucket * self.slice_us, (bucket + 1) * self.slice_us
+            if spans and total + rows <= self.slice_rows:
+                spans[-1] = (spans[-1][0], end)
+                total += rows
+            else:
+                spans.append((start, end))
+                total = rows
+        return spans
 
     def table_slice(
         self, rank: int, spec: TableSpec, lazy: pl.LazyFrame, a: int, b: int
@@ -186,13 +213,7 @@ class _Replay:
 
     def slices(self) -> Iterator[pl.DataFrame]:
         """The merged stream, one clock slice at a time."""
-        span = self.bounds()
-        if span is None:
-            return
-        first, last = span
-        a = first
-        while a <= last:
-            b = a + self.slice_us
+        for a, b in self.bounds():
             parts = [
                 self.table_slice(rank, spec, lazy, a, b)
                 for rank, (spec, lazy) in enumerate(self.scans)
@@ -205,7 +226,6 @@ class _Replay:
             frame = merged.drop(_PRIORITY).collect()
             if frame.height:
                 yield frame
-            a = b
 
     def source(
         self,
@@ -243,6 +263,7 @@ def replay(
     clock: Clock = "local",
     decoded: Decoded = False,
     slice_us: int = SLICE_US,
+    slice_rows: int = SLICE_ROWS,
     plugins: Plugins | None = None,
 ) -> pl.LazyFrame:
     """One LazyFrame of the events of ``tables`` for the selection, in replay order.
@@ -251,11 +272,14 @@ def replay(
     what it means for :func:`~pointline_core.query.load`; ``decoded`` too. Columns: ``table``
     (where the row comes from), ``ts_replay_us`` (the clock the stream is ordered on), the
     common event columns, then the union of the tables' other columns (null where a table has
-    no such column). Order: see the module docstring and docs/research.md.
+    no such column). Order: see the module docstring and docs/research.md. ``slice_us`` and
+    ``slice_rows`` bound the rows held in memory at once (module docstring).
     """
     clock = check_clock(clock)
-    if slice_us <= 0:
-        raise QueryError(f"slice_us={slice_us}: give a positive number of microseconds")
+    if slice_us <= 0 or slice_rows <= 0:
+        raise QueryError(
+            f"slice_us={slice_us}, slice_rows={slice_rows}: give positive numbers (µs, rows)"
+        )
     lake = as_lake(lake)
     window = parse_window(start, end, tz=tz)
     scans = []
@@ -267,7 +291,7 @@ def replay(
             )
         scan = filtered_scan(lake, spec, exchange=exchange, symbol=symbols, window=window)
         scans.append((spec, scan))
-    state = _Replay(scans, clock, decoded, slice_us)
+    state = _Replay(scans, clock, decoded, slice_us, slice_rows)
     return register_io_source(state.source, schema=state.schema)
 
 

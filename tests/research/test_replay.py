@@ -50,10 +50,25 @@ def brute_force(lake: Lake, clock: str) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("clock", ["local", "event"])
-@pytest.mark.parametrize("slice_us", [1_000_000, 3_600_000_000])
-def test_replay_equals_brute_force_sort(lake: Lake, clock: str, slice_us: int) -> None:
+@pytest.mark.parametrize(
+    ("slice_us", "slice_rows"),
+    [
+        (1_000_000, 1),  # every one-second bucket its own slice
+        (5_000_000, 100),  # five seconds, grouped up to 100 rows
+        (60_000_000, 1_000_000),  # the defaults: one slice here
+    ],
+)
+def test_replay_equals_brute_force_sort(
+    lake: Lake, clock: str, slice_us: int, slice_rows: int
+) -> None:
     got = query.replay(
-        lake, TABLES, exchange=EXCHANGE, clock=clock, slice_us=slice_us, **DAY
+        lake,
+        TABLES,
+        exchange=EXCHANGE,
+        clock=clock,
+        slice_us=slice_us,
+        slice_rows=slice_rows,
+        **DAY,
     ).collect()
     expected = brute_force(lake, clock)
     assert got.height == expected.height == 3600
