@@ -135,8 +135,9 @@ def test_replay_refuses_bad_arguments(lake: Lake) -> None:
 def test_replay_of_a_generated_day_streams_in_bounded_memory() -> None:
     """bench/replay_bench.py in a subprocess: 2M book rows + 200k trades (a tenth of the
     issue's 20M-row day, to keep CI short). Measured peak RSS of the replay child must stay
-    under a quarter of the 1 GiB bound the issue sets for 20M rows, and below the plain
-    collect-and-sort baseline; docs/research.md gives the 20M-row run."""
+    under 512 MiB, half the 1 GiB bound the issue sets for 20M rows (memory follows the slice
+    budget, not the day's size), and below the plain collect-and-sort baseline;
+    docs/research.md gives the 20M-row run."""
     env = {**os.environ, "POLARS_MAX_THREADS": "2"}
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "replay_bench.py"), "--rows", "2000000"],
