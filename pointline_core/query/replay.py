@@ -37,12 +37,15 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from pointline_core.errors import QueryError
+from pointline_core.errors import ExchangeNotInTableError, QueryError
 from pointline_core.query.decode import Decoded, decode_exprs, decode_mode, decoded_schema
 from pointline_core.query.loader import LakeLike, as_lake, filtered_scan
+from pointline_core.query.pit import as_tuple
+from pointline_core.query.scan import open_delta, table_exchanges
 from pointline_core.query.specs import table_spec
-from pointline_core.query.time import TimeLike, parse_window
+from pointline_core.query.time import TimeLike, TimeWindow, parse_window
 from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, TableSpec
+from pointline_core.storage.lake import Lake
 
 if TYPE_CHECKING:
     from pointline_core.plugins import Plugins
@@ -251,6 +254,27 @@ class _Replay:
                 return
 
 
+def _table_scan(
+    lake: Lake,
+    spec: TableSpec,
+    exchanges: tuple[str, ...] | None,
+    symbols: str | Sequence[str] | None,
+    window: TimeWindow,
+) -> tuple[pl.LazyFrame, ExchangeNotInTableError | None]:
+    """The table's filtered scan, on the asked exchanges the table holds. A table holding
+    none of them is replayed empty (trades of an exchange that publishes no quotes), with the
+    refusal returned so the caller can raise it when no table holds them."""
+    try:
+        return filtered_scan(lake, spec, exchange=exchanges, symbol=symbols, window=window), None
+    except ExchangeNotInTableError as refusal:
+        assert exchanges is not None
+        held = set(table_exchanges(open_delta(lake, spec), spec))  # type: ignore[arg-type]
+        present = [e for e in exchanges if e in held]
+        if not present:
+            return spec.empty_frame().lazy(), refusal
+        return filtered_scan(lake, spec, exchange=present, symbol=symbols, window=window), None
+
+
 def replay(
     lake: LakeLike,
     tables: Sequence[str],
@@ -283,14 +307,18 @@ def replay(
     lake = as_lake(lake)
     window = parse_window(start, end, tz=tz)
     scans = []
+    refusals: list[ExchangeNotInTableError] = []
     for name in ordered_tables(tables):
         spec = table_spec(name, plugins=plugins)
         if spec.kind != "event":
             raise QueryError(
                 f"table {name!r} is a {spec.kind} table; replay merges event tables only"
             )
-        scan = filtered_scan(lake, spec, exchange=exchange, symbol=symbols, window=window)
+        scan, refused = _table_scan(lake, spec, as_tuple(exchange, "exchange"), symbols, window)
         scans.append((spec, scan))
+        refusals.extend([refused] if refused is not None else [])
+    if len(refusals) == len(scans):
+        raise refusals[0]  # no table holds the exchange: a typo, not an empty stream
     state = _Replay(scans, clock, decoded, slice_us, slice_rows)
     return register_io_source(state.source, schema=state.schema)
 

@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 
 from pointline_core import query
 from pointline_core.cli import main
+from pointline_core.errors import ExchangeNotInTableError
 
 WINDOW = ["--start", "2024-03-01", "--end", "2024-03-02"]
 
@@ -40,6 +41,18 @@ def test_replay_csv_and_parquet_equal_query_replay(
     assert pl.read_parquet(out).height == 240 + 120 + 150  # both symbols
     assert main([*args, "--format", "parquet"]) == 2
     assert "name a file with --output" in capsys.readouterr().err
+
+
+def test_replay_skips_tables_without_the_exchange_but_not_a_typo(demo_lake: Path) -> None:
+    """deribit publishes trades but no quotes in the demo: its replay is its trades; an
+    exchange no table holds is an error, never an empty stream."""
+    stream = query.replay(demo_lake, ["trades", "quotes"], exchange="deribit").collect()
+    assert set(stream["table"]) == {"trades"} and stream.height == 100
+    assert "bid_price" in stream.columns  # the union of both tables' columns all the same
+    both = query.replay(demo_lake, ["quotes"], exchange=["deribit", "bitmex"]).collect()
+    assert set(both["exchange"]) == {"bitmex"}
+    with pytest.raises(ExchangeNotInTableError, match="did you mean deribit"):
+        query.replay(demo_lake, ["trades", "quotes"], exchange="derbit")
 
 
 def test_derive_bars_then_read_them(demo_lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
