@@ -114,8 +114,9 @@ def trades_with_quotes(
     """The trades of the selection in replay order, each with the quote prevailing at its
     clock (same symbol_id window) as ``quote_*`` columns.
 
-    Quotes are read from ``start - (tolerance or lookback_us)``: a quote older than that
-    never joins (with no tolerance, ``lookback_us`` -- one day by default -- is the limit).
+    Quotes are read over ``[start - (tolerance or lookback_us), end)`` on ``ts_event_us``: a
+    quote older than that never joins (with no tolerance, ``lookback_us`` -- one day by
+    default -- is the limit).
     """
     lake = as_lake(lake)
     window = parse_window(start, end, tz=tz)
