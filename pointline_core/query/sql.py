@@ -1,11 +1,12 @@
 """``query.sql``: DuckDB SQL over every table of the lake (optional extra ``[sql]``).
 
-Each Delta table (Silver, Gold, dimension, control) is registered under its table name as a
-pyarrow dataset of its current snapshot, so DuckDB pushes filters and projections into the
-Parquet scan. Tables with fixed-point or time columns also get ``<table>_decoded``: prices
-and quantities as exact ``DECIMAL(38, scale)`` (from the spec; Decimal columns stay as they
-are) and every ``*_us`` time column as ISO 8601 text in UTC (values out of calendar range,
-such as an open window end, as their integer), like ``pointline read`` shows them.
+Each Delta table (Silver, Gold, dimension, control) is registered under its table name
+(quarantined rows as ``quarantine_<table>``) as a pyarrow dataset of its current snapshot, so
+DuckDB pushes filters and projections into the Parquet scan. Tables with fixed-point or time
+columns also get ``<table>_decoded``: prices and quantities as exact ``DECIMAL(38, scale)``
+(from the spec; Decimal columns stay as they are) and every ``*_us`` time column as ISO 8601
+text in UTC (values out of calendar range, such as an open window end, as their integer), like
+``pointline read`` shows them.
 
 DuckDB widens integer sums to HUGEINT, so ``SUM(qty)`` over fixed-point integers is exact;
 the decoded views' DECIMALs are exact too. Nothing is written: the connection is in memory
@@ -23,6 +24,7 @@ from pointline_core.query.discovery import tables as lake_tables
 from pointline_core.query.loader import LakeLike, as_lake
 from pointline_core.query.specs import table_spec
 from pointline_core.schemas.spec import TableSpec
+from pointline_core.storage.quarantine import quarantine_spec
 
 if TYPE_CHECKING:
     from pointline_core.plugins import Plugins
@@ -93,15 +95,17 @@ def connect(lake: LakeLike, *, plugins: Plugins | None = None) -> Any:
         )
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for table, path in lake_tables(lake).select("table", "path").rows():
-        dataset = DeltaTable(path).to_pyarrow_dataset()
-        con.register(table, dataset)
+    for table, zone, path in lake_tables(lake).select("table", "zone", "path").rows():
+        # quarantine/<table> shares its event table's name: prefix it
+        name = f"quarantine_{table}" if zone == "quarantine" else table
+        con.register(name, DeltaTable(path).to_pyarrow_dataset())
         try:
             spec = table_spec(table, plugins=plugins)
         except UnknownTableError:
             continue  # a table no installed spec describes: raw view only
-        schema = pl.scan_delta(path).collect_schema()
-        view = _decoded_view(table, schema, spec)
+        if zone == "quarantine":
+            spec = quarantine_spec(spec)
+        view = _decoded_view(name, pl.scan_delta(path).collect_schema(), spec)
         if view is not None:
             con.execute(view)
     return con

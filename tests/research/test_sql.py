@@ -15,6 +15,10 @@ from pointline_core.cli import main
 from pointline_core.errors import QueryError
 from pointline_core.gold.derive import derive_bars
 from pointline_core.query.sql import connect
+from pointline_core.schemas.tables import TRADES
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.quarantine import QuarantineStore, quarantine_spec
+from tests.research.streams import write_streams
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +97,23 @@ def test_without_duckdb_the_command_says_how_to_install_it(lake: Path) -> None:
         "pointline: error: pointline sql needs DuckDB and pyarrow, which are not installed: "
         "pip install 'pointline-core[sql]'"
     )
+
+
+def test_quarantined_rows_are_their_own_view(tmp_path: Path) -> None:
+    """quarantine/trades must not shadow silver/trades: it is quarantine_trades."""
+    lake = Lake(tmp_path / "lake")
+    write_streams(lake, rows=20, files=1)
+    good = query.load(lake, "trades").collect()
+    bad = (
+        good.head(3)
+        .with_columns(reason=pl.lit("non_positive:price"), detail=pl.lit("-1"))
+        .cast(dict(quarantine_spec(TRADES).polars_schema()))
+        .select(quarantine_spec(TRADES).column_names)
+    )
+    QuarantineStore(lake, TRADES).append([bad], [good["file_id"][0]])
+    con = connect(lake)
+    assert con.sql("SELECT count(*) FROM trades").fetchall() == [(20,)]
+    assert con.sql("SELECT count(*) FROM quarantine_trades").fetchall() == [(3,)]
+    reasons = con.sql("SELECT DISTINCT reason FROM quarantine_trades_decoded").fetchall()
+    assert reasons == [("non_positive:price",)]
+    con.close()
