@@ -3,9 +3,10 @@
 One Gold partition per Silver partition (exchange, trading_date), each rebuilt from ONE
 pinned Silver snapshot and replaced in ONE Delta commit (an overwrite with that partition's
 predicate): a re-derived day replaces exactly that day, never duplicates it, and no other
-partition changes. Every row records ``source_version``, the Silver table version it was
-built from; a partition whose recorded version equals the current one is skipped unless
-``force`` (so re-running is a no-op, and a re-ingested day is rebuilt when named).
+partition changes. Every row records ``source_table`` and ``source_version``, the Silver
+table and version it was built from; a partition whose recorded table and version equal the
+current ones is skipped unless ``force`` (so re-running is a no-op, and a re-ingested day is
+rebuilt when named).
 """
 
 from __future__ import annotations
@@ -68,16 +69,17 @@ def _silver_partitions(
     return parts.sort("exchange", "trading_date").rows()
 
 
-def _lineage(lake: Lake, interval: str) -> dict[tuple[str, dt.date], int | None]:
-    """(exchange, trading_date) -> the source_version its Gold rows were built from."""
+def _lineage(lake: Lake, interval: str) -> dict[tuple[str, dt.date], tuple[str, int | None]]:
+    """(exchange, trading_date) -> (source_table, source_version) its Gold rows were built
+    from."""
     gold = bars_spec(interval)
     frame = (
         scan_table(open_delta(lake, gold), gold)
-        .select("exchange", "trading_date", "source_version")
+        .select("exchange", "trading_date", "source_table", "source_version")
         .unique()
         .collect()
     )
-    return {(e, d): v for e, d, v in frame.rows()}
+    return {(e, d): (t, v) for e, d, t, v in frame.rows()}
 
 
 def derive_bars(
@@ -109,7 +111,7 @@ def derive_bars(
         known = _lineage(lake, interval)
         path = lake.table_path(gold.name, table_zone(gold))
         for ex, day in _silver_partitions(delta, exchanges, first_day, last_day):
-            if not force and known.get((ex, day)) == version:
+            if not force and known.get((ex, day)) == (source.name, version):
                 done.append(DerivedPartition(ex, day, version, 0, True))
                 continue
             rows = scan_table(delta, source).filter(

@@ -63,6 +63,7 @@ def bars_spec(interval: str) -> TableSpec:
         ColumnSpec("trade_count", "Int64", False),
         ColumnSpec("first_ts_event_us", "Int64", False),
         ColumnSpec("last_ts_event_us", "Int64", False),
+        ColumnSpec("source_table", "String", False, description="trades or l3_trades"),
         ColumnSpec(
             "source_version",
             "Int64",

@@ -130,6 +130,7 @@ def bar_frame(
     out = out.with_columns(
         *(stored(pl.col(c), gold.column(c)) for c in ("open", "high", "low", "close", "vwap")),
         stored(pl.col("volume"), gold.column("volume")),
+        source_table=pl.lit(source.name),
         source_version=pl.lit(source_version, pl.Int64),
     )
     return out.select(gold.column_names).sort(["exchange", "trading_date", *gold.tie_break])
