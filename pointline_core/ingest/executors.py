@@ -15,11 +15,12 @@ driver: use ``serial`` for those.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -130,6 +131,26 @@ class SerialExecutor:
 
 # --- local processes ------------------------------------------------------------------------
 
+#: polars reads this once, when it is imported: a spawned worker must find it in its
+#: environment at start-up.
+POLARS_THREADS = "POLARS_MAX_THREADS"
+
+
+@contextlib.contextmanager
+def _worker_threads(workers: int) -> Iterator[None]:
+    """Workers spawned inside share the CPUs: each gets ``cpus // workers`` polars threads
+    instead of one per CPU (N workers x N threads oversubscribe the machine; at 64 cores, 4,096
+    threads). A POLARS_MAX_THREADS the user set is kept. The driver's own environment is
+    restored afterwards (its polars pool is already sized)."""
+    if POLARS_THREADS in os.environ:
+        yield
+        return
+    os.environ[POLARS_THREADS] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        yield
+    finally:
+        os.environ.pop(POLARS_THREADS, None)
+
 
 class ProcessExecutor:
     """A pool of ``workers`` spawned processes (spawn: no inherited threads or locks)."""
@@ -145,8 +166,9 @@ class ProcessExecutor:
         they get ready while the driver still hashes and plans."""
         if self._warm is None:
             self._warm = self._pool()
-            for _ in range(self.workers):
-                self._warm.submit(warm_worker)
+            with _worker_threads(self.workers):  # submit spawns the worker processes
+                for _ in range(self.workers):
+                    self._warm.submit(warm_worker)
 
     def close(self) -> None:
         if self._warm is not None:
@@ -165,42 +187,57 @@ class ProcessExecutor:
         queue = deque(tasks)
         suspects: deque[UnitTask] = deque()
         pool, self._warm = self._warm or self._pool(), None
-        try:
-            while queue or suspects:
-                # After a worker died, the units that were in flight run again one at a time,
-                # so only the unit that kills its worker again is reported.
-                alone = bool(suspects)
-                source, limit = (suspects, 1) if alone else (queue, 2 * self.workers)
-                running: dict[Future[UnitResult], UnitTask] = {}
-                broken = False
-                while (source and not broken) or running:
-                    while source and not broken and len(running) < limit:
-                        task = source.popleft()
-                        try:
-                            running[pool.submit(run_in_worker, task)] = task
-                        except BrokenProcessPool:
-                            source.appendleft(task)
-                            broken = True
-                    if not running:
-                        break
-                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = running.pop(future)
-                        try:
-                            result = future.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            if alone:
-                                yield UnitCrash(task.index, WORKER_DIED)
-                            else:
-                                suspects.append(task)
-                            continue
-                        yield result
-                if broken:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = self._pool()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        # pool.submit spawns the worker processes it needs (again after a worker died)
+        with _worker_threads(self.workers):
+            try:
+                while queue or suspects:
+                    # After a worker died, the units that were in flight run again one at a
+                    # time, so only the unit that kills its worker again is reported.
+                    alone = bool(suspects)
+                    source, limit = (suspects, 1) if alone else (queue, 2 * self.workers)
+                    if (yield from _drain(pool, source, limit, suspects)):
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        pool = self._pool()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(
+    pool: ProcessPoolExecutor,
+    source: deque[UnitTask],
+    limit: int,
+    suspects: deque[UnitTask],
+) -> Generator[Outcome, None, bool]:
+    """Run ``source``'s tasks with at most ``limit`` in flight, yielding outcomes; returns
+    whether the pool broke (a worker died). Units in flight then go to ``suspects``, or,
+    when they already ran alone (``limit`` 1 from ``suspects``), are reported crashed."""
+    alone = source is suspects
+    running: dict[Future[UnitResult], UnitTask] = {}
+    broken = False
+    while (source and not broken) or running:
+        while source and not broken and len(running) < limit:
+            task = source.popleft()
+            try:
+                running[pool.submit(run_in_worker, task)] = task
+            except BrokenProcessPool:
+                source.appendleft(task)
+                broken = True
+        if not running:
+            break
+        done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        for future in done:
+            task = running.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                if alone:
+                    yield UnitCrash(task.index, WORKER_DIED)
+                else:
+                    suspects.append(task)
+                continue
+            yield result
+    return broken
 
 
 # --- Ray ------------------------------------------------------------------------------------
