@@ -283,7 +283,7 @@ class RayExecutor:
                     "--ray-address / RAY_ADDRESS, or use --executor process"
                 ) from None
             started = True
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_in_worker)
+        remote = ray.remote(**ray_task_options())(run_in_worker)
         try:
             queue = deque(tasks)
             running: dict[Any, UnitTask] = {}
@@ -303,6 +303,19 @@ class RayExecutor:
         finally:
             if started:
                 ray.shutdown()
+
+
+def ray_task_options() -> dict[str, Any]:
+    """A unit is a Ray task with one CPU, no Ray-level retry (the driver decides what a failure
+    means) and one polars thread (Ray places one task per CPU; polars would otherwise start
+    a thread per CPU of the node in every task), unless the driver's POLARS_MAX_THREADS says
+    otherwise."""
+    threads = os.environ.get(POLARS_THREADS, "1")
+    return {
+        "num_cpus": 1,
+        "max_retries": 0,
+        "runtime_env": {"env_vars": {POLARS_THREADS: threads}},
+    }
 
 
 def can_spawn() -> bool:

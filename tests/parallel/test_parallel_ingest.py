@@ -285,3 +285,18 @@ def test_spawned_workers_share_the_cpus_between_their_polars_pools(monkeypatch):
     with _worker_threads(cpus):
         assert pool_size() == 3
     assert os.environ[POLARS_THREADS] == "3"
+
+
+def test_a_ray_unit_task_runs_one_polars_thread(monkeypatch):
+    require_ray()
+    import ray
+
+    from pointline_core.ingest.executors import POLARS_THREADS, ray_task_options
+
+    monkeypatch.delenv(POLARS_THREADS, raising=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        remote = ray.remote(**ray_task_options())(pl.thread_pool_size)
+        assert ray.get(remote.remote()) == 1
+    finally:
+        ray.shutdown()
