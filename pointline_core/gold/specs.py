@@ -2,8 +2,8 @@
 
 Column names match the vendor-neutral Silver ``bars`` table (open, high, low, close, volume,
 interval) so research code reads both alike. Price and quantity columns take their dtype and
-scale from the source table's ``price`` and ``qty`` columns, so Gold follows whatever numeric
-representation Silver uses (fixed-point Int64 today, Decimal once it lands).
+scale from the source table's ``price`` and ``qty`` columns (exact ``Decimal(38,18)``), so
+Gold follows Silver's numeric representation.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def _like(column: ColumnSpec, name: str, description: str) -> ColumnSpec:
         signed_classes=(),
         allowed=None,
         added_later=False,
+        legacy_int64_scale=None,  # Gold was never written as Int64 fixed point
         description=description,
     )
 

@@ -15,9 +15,9 @@ Definitions (docs/research.md, "Bars"):
   scale; trade_count; first / last ``ts_event_us``. Bars with no trade do not exist.
 * ``l3_trades`` count only ``event_kind = 'trade'`` rows (cancels carry no price).
 
-Numbers are computed exactly (Decimal) whatever the stored representation, and returned in
-the Gold spec's stored dtypes (``decoded`` converts like ``query.load``). A volume that does
-not fit the stored representation raises instead of wrapping.
+Numbers are exact Decimals in the Gold spec's dtypes (those of the source's ``price`` and
+``qty``; ``decoded`` converts like ``query.load``). A volume that does not fit the type
+raises instead of wrapping.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pointline_core import fixedpoint
 from pointline_core.errors import QueryError
 from pointline_core.gold.specs import INTERVALS, bars_spec
 from pointline_core.query.decode import Decoded, decode_exprs, decode_mode
@@ -64,32 +63,18 @@ def source_spec(table: str, plugins: Plugins | None = None) -> TableSpec:
     return table_spec(table, plugins=plugins)
 
 
-def exact(column: ColumnSpec) -> pl.Expr:
-    """``column`` as an exact Decimal, whether stored as Decimal or as fixed-point Int64."""
+def _decimal(column: ColumnSpec) -> pl.Decimal:
+    """The exact Decimal dtype of a price or quantity column."""
     dtype = column.polars_dtype()
-    if isinstance(dtype, pl.Decimal):
-        return pl.col(column.name)
-    if column.scale is None:
-        raise QueryError(f"column {column.name!r} is neither Decimal nor fixed point")
-    return fixedpoint.decode(column.name, column.scale, exact=True)
+    if not isinstance(dtype, pl.Decimal):
+        raise QueryError(f"column {column.name!r} is {dtype}, not an exact Decimal")
+    return dtype
 
 
 def stored(expr: pl.Expr, column: ColumnSpec) -> pl.Expr:
-    """An exact Decimal ``expr`` in ``column``'s stored dtype. Fixed point: the scaled
-    integer, narrowed strictly, so an overflow raises instead of wrapping."""
-    dtype = column.polars_dtype()
-    if isinstance(dtype, pl.Decimal):
-        return expr.cast(dtype).alias(column.name)
-    assert column.scale is not None
-    scaled = expr.cast(pl.Decimal(_PRECISION, column.scale)).to_physical()
-    return scaled.cast(pl.Int64, strict=True).alias(column.name)
-
-
-def _scale(column: ColumnSpec) -> int:
-    dtype = column.polars_dtype()
-    if isinstance(dtype, pl.Decimal):
-        return int(dtype.scale or 0)
-    return int(column.scale or 0)
+    """``expr`` in ``column``'s Decimal dtype; the cast is strict, so a value that does not
+    fit (more integer digits than the type holds) raises instead of wrapping or nulling."""
+    return expr.cast(_decimal(column), strict=True).alias(column.name)
 
 
 def bar_frame(
@@ -100,10 +85,10 @@ def bar_frame(
     length = check_interval(interval)
     gold = bars_spec(interval)
     price, qty = source.column("price"), source.column("qty")
-    # notional in a scale that holds both inputs' digits; Decimal products keep that scale
-    scale = max(_scale(price), _scale(qty))
-    p = exact(price).cast(pl.Decimal(_PRECISION, scale))
-    q = exact(qty).cast(pl.Decimal(_PRECISION, scale))
+    # one scale that holds both inputs' digits; a Decimal product keeps that scale
+    scale = max(_decimal(price).scale or 0, _decimal(qty).scale or 0)
+    p = pl.col("price").cast(pl.Decimal(_PRECISION, scale))
+    q = pl.col("qty").cast(pl.Decimal(_PRECISION, scale))
     rows = trades.filter(BAR_SOURCES[source.name]).with_columns(_p=p, _q=q)
     if length is None:
         start = pl.col("ts_event_us").min()

@@ -2,32 +2,24 @@
 
 Each Delta table (Silver, Gold, dimension, control) is registered under its table name
 (quarantined rows as ``quarantine_<table>``) as a pyarrow dataset of its current snapshot, so
-DuckDB pushes filters and projections into the Parquet scan. Tables with fixed-point or time
-columns also get ``<table>_decoded``: prices and quantities as exact ``DECIMAL(38, scale)``
-(from the spec; Decimal columns stay as they are) and every ``*_us`` time column as ISO 8601
-text in UTC (values out of calendar range, such as an open window end, as their integer), like
-``pointline read`` shows them.
-
-DuckDB widens integer sums to HUGEINT, so ``SUM(qty)`` over fixed-point integers is exact;
-the decoded views' DECIMALs are exact too. Nothing is written: the connection is in memory
-and closed after the query.
+DuckDB pushes filters and projections into the Parquet scan. Prices and quantities are
+stored as exact decimals, so DuckDB sees them as ``DECIMAL(38, 18)`` (amounts
+``DECIMAL(38, 8)``) and sums them exactly (an overflow is an error, never a wrapped number).
+Tables with ``*_us`` time columns also get ``<table>_decoded``, the same rows with every such
+column as ISO 8601 text in UTC (values out of calendar range, such as an open window end, as
+their integer), like ``pointline read`` shows them. Nothing is written: the connection is in
+memory and closed after the query.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-from pointline_core.errors import QueryError, UnknownTableError
+from pointline_core.errors import QueryError
 from pointline_core.query.discovery import tables as lake_tables
 from pointline_core.query.loader import LakeLike, as_lake
-from pointline_core.query.specs import table_spec
-from pointline_core.schemas.spec import TableSpec
-from pointline_core.storage.quarantine import quarantine_spec
-
-if TYPE_CHECKING:
-    from pointline_core.plugins import Plugins
 
 #: What to tell a user whose environment lacks DuckDB.
 INSTALL_HINT = (
@@ -52,16 +44,9 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _decoded_column(name: str, dtype: pl.DataType, spec: TableSpec) -> str:
-    """The SQL of one column of a decoded view."""
+def _decoded_column(name: str, dtype: pl.DataType) -> str:
+    """The SQL of one column of a decoded view: ``*_us`` times as ISO text, others as is."""
     quoted = _ident(name)
-    column = spec.column(name) if name in spec.column_names else None
-    if column is not None and column.scale is not None and not isinstance(dtype, pl.Decimal):
-        unit = f"CAST(1e-{column.scale} AS DECIMAL(38, {column.scale}))"
-        if column.dtype.startswith("List["):
-            each = f"lambda x: CAST(x AS DECIMAL(38, 0)) * {unit}"
-            return f"list_transform({quoted}, {each}) AS {quoted}"
-        return f"CAST({quoted} AS DECIMAL(38, 0)) * {unit} AS {quoted}"
     if name.endswith("_us") and dtype == pl.Int64():
         return (
             f"CASE WHEN {quoted} >= {_ISO_MIN_US} AND {quoted} < {_ISO_MAX_US} "
@@ -71,15 +56,15 @@ def _decoded_column(name: str, dtype: pl.DataType, spec: TableSpec) -> str:
     return quoted
 
 
-def _decoded_view(table: str, schema: pl.Schema, spec: TableSpec) -> str | None:
-    columns = [_decoded_column(n, d, spec) for n, d in schema.items()]
+def _decoded_view(table: str, schema: pl.Schema) -> str | None:
+    columns = [_decoded_column(n, d) for n, d in schema.items()]
     if all(c == _ident(n) for c, n in zip(columns, schema, strict=True)):
         return None
     view = _ident(table + "_decoded")
     return f"CREATE VIEW {view} AS SELECT {', '.join(columns)} FROM {_ident(table)}"
 
 
-def connect(lake: LakeLike, *, plugins: Plugins | None = None) -> Any:
+def connect(lake: LakeLike) -> Any:
     """An in-memory DuckDB connection with every lake table (and decoded view) registered.
 
     Raises :class:`QueryError` with the install hint when DuckDB is missing.
@@ -99,26 +84,20 @@ def connect(lake: LakeLike, *, plugins: Plugins | None = None) -> Any:
         # quarantine/<table> shares its event table's name: prefix it
         name = f"quarantine_{table}" if zone == "quarantine" else table
         con.register(name, DeltaTable(path).to_pyarrow_dataset())
-        try:
-            spec = table_spec(table, plugins=plugins)
-        except UnknownTableError:
-            continue  # a table no installed spec describes: raw view only
-        if zone == "quarantine":
-            spec = quarantine_spec(spec)
-        view = _decoded_view(name, pl.scan_delta(path).collect_schema(), spec)
+        view = _decoded_view(name, pl.scan_delta(path).collect_schema())
         if view is not None:
             con.execute(view)
     return con
 
 
-def sql(lake: LakeLike, query: str, *, plugins: Plugins | None = None) -> pl.DataFrame:
+def sql(lake: LakeLike, query: str) -> pl.DataFrame:
     """Run ``query`` (DuckDB SQL) over the lake's tables and decoded views; a DataFrame.
 
     Example::
 
         query.sql(lake, "SELECT symbol, count(*) AS n FROM trades GROUP BY symbol")
     """
-    con = connect(lake, plugins=plugins)
+    con = connect(lake)
     try:
         try:
             relation = con.sql(query)
