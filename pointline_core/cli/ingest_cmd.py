@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from pointline_core.cli import exit_codes
 from pointline_core.cli.output import print_json, print_table
 from pointline_core.errors import StorageError
 from pointline_core.ingest.report import IngestReport
+from pointline_core.ingest.select import FileSelection
 from pointline_core.storage.manifest import STATUSES
 
 
@@ -57,6 +59,17 @@ def print_report(report: IngestReport) -> None:
             print(f"  ... and {len(report.unrecognised) - 20} more (see --json)")
     for e in report.vendor_errors:
         print(f"\nvendor {e.vendor} failed at {e.stage}: {e.error}")
+    if report.selection is not None:
+        _print_selected(report)
+
+
+def _print_selected(report: IngestReport) -> None:
+    """A targeted run lists its files (a dry run: the files it would re-ingest)."""
+    chosen = [f for f in report.files if f.status != "skipped"]
+    verb = "would re-ingest" if report.dry_run else "re-ingested"
+    print(f"\nselected files ({len(report.files)}; {verb} {len(chosen)}):")
+    for f in report.files:
+        print(f"  {f.rel_path}  {f.status}  {f.table or ''}")
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -75,6 +88,13 @@ def _ingest(args: argparse.Namespace) -> int:
         workers=args.workers,
         executor=args.executor,
         ray_address=args.ray_address,
+        selection=FileSelection(
+            table=args.table,
+            exchange=args.exchange,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            path_glob=args.path,
+        ),
     )
     if args.json:
         print_json(report)
@@ -143,6 +163,39 @@ def _manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def iso_date(text: str) -> dt.date:
+    """argparse type of a ``YYYY-MM-DD`` date (a bad one is a one-line usage error)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """Filters of a targeted backfill (docs/operations.md)."""
+    p.add_argument("--table", help="only files whose rows go to this table")
+    p.add_argument("--exchange", help="only files that wrote rows of this exchange")
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=iso_date,
+        metavar="DATE",
+        help="only files with rows on or after this trading date (YYYY-MM-DD)",
+    )
+    p.add_argument(
+        "--to",
+        dest="date_to",
+        type=iso_date,
+        metavar="DATE",
+        help="only files with rows on or before this trading date (YYYY-MM-DD)",
+    )
+    p.add_argument(
+        "--path",
+        metavar="GLOB",
+        help="only files whose path relative to BRONZE matches this glob (* also matches /)",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="ingest new Bronze files into the lake")
     p.add_argument("bronze", help="Bronze root (one folder per vendor)")
@@ -182,6 +235,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ADDR",
         help="Ray cluster to use with --executor ray (default: RAY_ADDRESS, else a local Ray)",
     )
+    add_selection_arguments(p)
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=_ingest)
     p = sub.add_parser("manifest", help="list ingested files and why any failed")
