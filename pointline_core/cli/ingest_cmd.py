@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
 from pointline_core.cli import exit_codes
+from pointline_core.cli.arguments import iso_date, require_lake
 from pointline_core.cli.output import print_json, print_table
-from pointline_core.errors import StorageError
 from pointline_core.ingest.report import IngestReport
 from pointline_core.ingest.select import FileSelection
 from pointline_core.storage.manifest import STATUSES
@@ -121,12 +120,7 @@ def _manifest(args: argparse.Namespace) -> int:
     from pointline_core.storage.lake import Lake
     from pointline_core.storage.manifest import ManifestStore
 
-    if not Path(args.lake).is_dir():
-        raise StorageError(
-            f"lake root {args.lake} does not exist or is not a directory; pass the LAKE "
-            "argument of `pointline ingest`"
-        )
-    entries = ManifestStore(Lake(Path(args.lake))).entries(status=args.status)
+    entries = ManifestStore(Lake(require_lake(args.lake))).entries(status=args.status)
     if args.json:
         print_json(entries)
         return 0
@@ -161,14 +155,6 @@ def _manifest(args: argparse.Namespace) -> int:
         ],
     )
     return 0
-
-
-def iso_date(text: str) -> dt.date:
-    """argparse type of a ``YYYY-MM-DD`` date (a bad one is a one-line usage error)."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def add_selection_arguments(p: argparse.ArgumentParser) -> None:
