@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "pointline_core.cli.symbols_cmd",
     "pointline_core.cli.storage_cmd",
     "pointline_core.cli.stats_cmd",
+    "pointline_core.cli.calendar_cmd",
     "pointline_core.cli.upstream_cmd",
     "pointline_core.cli.query_cmd",
     "pointline_core.cli.plugin_kit_cmd",
