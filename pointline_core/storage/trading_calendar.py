@@ -65,7 +65,9 @@ def lake_days(lake: Lake, plugins: Plugins) -> pl.DataFrame:
             spans.append(
                 live.select(
                     exchange=pl.col("partition.exchange").cast(pl.String),
-                    trading_date=pl.col("partition.trading_date").cast(pl.String).str.to_date("%Y-%m-%d"),
+                    trading_date=pl.col("partition.trading_date")
+                    .cast(pl.String)
+                    .str.to_date("%Y-%m-%d"),
                 ).drop_nulls()
             )
     if not spans:
@@ -96,9 +98,7 @@ def materialise_calendar(
     results: list[ExchangeCalendar] = []
     frames: list[pl.DataFrame] = []
     spans = lake_days(lake, plugins)
-    codes = [
-        plugins.exchanges.get(e).calendar for e in spans["exchange"] if e in plugins.exchanges
-    ]
+    codes = [plugins.exchanges.get(e).calendar for e in spans["exchange"] if e in plugins.exchanges]
     if any(calendars.needs_package(code) for code in codes):
         # Missing the optional package stops the run (one line saying how to install it);
         # a bad code only skips its exchange.
@@ -124,9 +124,7 @@ def materialise_calendar(
         )
         with lake.lock(table_lock_name(TABLE, "silver")):
             create_table(path, DIM_TRADING_CALENDAR)
-            write_stream(
-                path, DIM_TRADING_CALENDAR, frames, mode="overwrite", predicate=predicate
-            )
+            write_stream(path, DIM_TRADING_CALENDAR, frames, mode="overwrite", predicate=predicate)
     return CalendarReport(str(lake.root), str(path), results)
 
 
