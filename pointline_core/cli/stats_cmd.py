@@ -16,8 +16,14 @@ from pointline_core.storage.stats import (
 __all__ = ["register"]
 
 
-def mib(n: int) -> str:
-    return f"{n / 2**20:,.1f}"
+def size(n: int) -> str:
+    """Bytes in the largest binary unit that keeps the number at least 1 (``12.3 KiB``)."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -40,44 +46,44 @@ def print_stats(report: LakeStats) -> None:
             "zone/table",
             "rows",
             "files",
-            "MiB",
+            "size",
             "partitions",
-            "mean file MiB",
+            "mean file",
             "small files",
             "version",
             "last compaction",
             "last vacuum",
-            "orphan MiB",
+            "orphan",
         ],
         [
             [
                 f"{t.zone}/{t.table}",
                 f"{t.rows:,}",
                 t.files,
-                mib(t.bytes),
+                size(t.bytes),
                 t.partitions,
-                mib(t.mean_file_bytes),
+                size(t.mean_file_bytes),
                 f"{t.small_files} ({t.small_file_share:.0%})",
                 t.version,
                 t.last_compaction or "never",
                 t.last_vacuum or "never",
-                mib(t.orphan_bytes),
+                size(t.orphan_bytes),
             ]
             for t in report.tables
         ],
     )
     ratio = f" ({report.lake_to_bronze:.2f} lake bytes per Bronze byte)" if report.bronze else ""
     print(
-        f"\nlake {mib(report.lake_bytes)} MiB live, {mib(report.orphan_bytes)} MiB orphan; "
-        f"Bronze ingested {mib(report.bronze_bytes)} MiB{ratio}; small file < "
-        f"{mib(report.small_file_bytes)} MiB"
+        f"\nlake {size(report.lake_bytes)} live, {size(report.orphan_bytes)} orphan; "
+        f"Bronze ingested {size(report.bronze_bytes)}{ratio}; small file < "
+        f"{size(report.small_file_bytes)}"
     )
     for v in report.bronze:
-        print(f"  {v.vendor}: {v.files} files, {mib(v.bronze_bytes)} MiB Bronze")
+        print(f"  {v.vendor}: {v.files} files, {size(v.bronze_bytes)} Bronze")
     print(f"\ngrowth, last {report.growth_days} days (UTC):")
     print_table(
-        ["date", "lake MiB written", "lake files", "Bronze MiB ingested"],
-        [[g.date, mib(g.lake_bytes), g.lake_files, mib(g.bronze_bytes)] for g in report.growth],
+        ["date", "lake written", "lake files", "Bronze ingested"],
+        [[g.date, size(g.lake_bytes), g.lake_files, size(g.bronze_bytes)] for g in report.growth],
     )
 
 
