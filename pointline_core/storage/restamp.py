@@ -28,8 +28,8 @@ import polars as pl
 
 from pointline_core.errors import StorageError
 from pointline_core.schemas.spec import TableSpec
+from pointline_core.schemas.tables import CORE_TABLES
 from pointline_core.storage.delta import open_table, sql_literal
-from pointline_core.storage.dim_symbol import TABLE as DIM_TABLE
 from pointline_core.storage.dim_symbol import TableRestamp, resolve_symbol_ids
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
@@ -41,15 +41,19 @@ SYMBOL_NOT_COVERED = "symbol_not_covered"
 #: Affected (exchange, symbol, id) groups per Delta update/delete commit (bounds SQL size).
 GROUPS_PER_COMMIT = 200
 _GROUP = ["exchange", "symbol", "symbol_id"]
+_DIMENSIONS = frozenset(s.name for s in CORE_TABLES if s.kind == "dimension")
 
 
 def event_tables(lake: Lake) -> list[str]:
-    """Names of the Silver tables in the lake that hold events (every table but dim_symbol)."""
+    """Names of the Silver tables in the lake that hold events (every table but the core's
+    dimensions: dim_symbol, dim_trading_calendar)."""
     silver = lake.root / "silver"
     if not silver.is_dir():
         return []
     return sorted(
-        p.name for p in silver.iterdir() if p.name != DIM_TABLE and (p / "_delta_log").is_dir()
+        p.name
+        for p in silver.iterdir()
+        if p.name not in _DIMENSIONS and (p / "_delta_log").is_dir()
     )
 
 

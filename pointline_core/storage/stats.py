@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import attrs
 import polars as pl
 from deltalake import DeltaTable
 
+from pointline_core.query.discovery import tables as lake_tables
 from pointline_core.storage.delta import add_actions, open_table
-from pointline_core.storage.lake import ZONES, Lake
+from pointline_core.storage.lake import Lake
 from pointline_core.storage.maintenance import COMPACT_COMMIT_INFO
 from pointline_core.storage.manifest import ManifestStore
 
@@ -102,12 +104,11 @@ def lake_stats(
     today = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date()
     tables: list[TableStats] = []
     files: list[pl.DataFrame] = []
-    for zone, path in table_paths(lake):
-        delta = open_table(path)
-        if delta is None:
-            continue
+    # Rows, files, bytes and version per table as `pointline tables` counts them.
+    for found in lake_tables(lake).iter_rows(named=True):
+        delta = DeltaTable(found["path"])
         live = add_actions(delta)
-        tables.append(table_stats(delta, path, zone, live, small_file_bytes))
+        tables.append(table_stats(found, delta, live, small_file_bytes))
         files.append(live.select("size_bytes", "modification_time"))
     bronze = _bronze_by_vendor(lake)
     lake_bytes = sum(t.bytes for t in tables)
@@ -127,36 +128,33 @@ def lake_stats(
 
 
 def table_paths(lake: Lake) -> list[tuple[str, Path]]:
-    """(zone, path) of every Delta table in the lake, sorted."""
-    out = []
-    for zone in ZONES:
-        folder = lake.root / zone
-        if folder.is_dir():
-            out += [(zone, p) for p in sorted(folder.iterdir()) if (p / "_delta_log").is_dir()]
-    return out
+    """(zone, path) of every Delta table in the lake, in :func:`lake_tables` order."""
+    return [(t["zone"], Path(t["path"])) for t in lake_tables(lake).iter_rows(named=True)]
 
 
 def table_stats(
-    delta: DeltaTable, path: Path, zone: str, live: pl.DataFrame, small_file_bytes: int
+    found: dict[str, Any], delta: DeltaTable, live: pl.DataFrame, small_file_bytes: int
 ) -> TableStats:
+    """One table; ``found`` is its row of :func:`pointline_core.query.discovery.tables`."""
     parts = [c for c in live.columns if c.startswith("partition.")]
-    files = live.height
-    size = int(live["size_bytes"].sum()) if files else 0
+    files = int(found["files"])
+    size = int(found["size_bytes"])
     small = int((live["size_bytes"] < small_file_bytes).sum()) if files else 0
+    path = Path(found["path"])
     # The log may percent-encode paths (partition values); the disk holds them decoded.
     orphans = _orphans(path, {unquote(p) for p in live["path"]} if files else set())
     compacted, vacuumed = _last_maintenance(delta)
     return TableStats(
-        table=path.name,
-        zone=zone,
-        rows=int(live["num_records"].sum()) if files else 0,
+        table=found["table"],
+        zone=found["zone"],
+        rows=int(found["rows"]),
         files=files,
         bytes=size,
         partitions=live.select(parts).n_unique() if parts and files else int(files > 0),
         mean_file_bytes=size // files if files else 0,
         small_files=small,
         small_file_share=round(small / files, 4) if files else 0.0,
-        version=delta.version(),
+        version=int(found["version"]),
         last_compaction=compacted,
         last_vacuum=vacuumed,
         orphan_files=len(orphans),

@@ -172,3 +172,15 @@ def test_unknown_calendar_code_is_skipped_with_the_reason(month, plugins):
         sessions(ExchangeInfo("x", "UTC", "equity", calendar="NOPE"), JAN[0], JAN[1])
     with pytest.raises(CalendarError, match="declares no trading calendar"):
         sessions(ExchangeInfo("x", "UTC", "equity"), JAN[0], JAN[1])
+
+
+def test_the_calendar_table_is_not_an_event_table_for_restamps(month, plugins):
+    from pointline_core.symbols import restamp_lake
+
+    materialise_calendar(month, plugins=plugins)
+    before = read_calendar(Lake(month))
+    # B's second window now starts a day later: its rows of 20 Jan are restamped away.
+    add_symbols(month, [("utcx", "B", T0 + 20 * DAY, None)])
+    results = restamp_lake(month, plugins=plugins, progress=False)
+    assert {r.table for r in results} <= {"trades"}
+    assert read_calendar(Lake(month)).equals(before)
