@@ -54,9 +54,9 @@ class ExchangeInfo:
     equal; ``description`` may differ (the first plugin loaded keeps its own). Otherwise the
     later plugin fails to load with an ``ExchangeConflictError`` naming both.
 
-    ``calendar`` is the exchange's trading-calendar code: an ``exchange-calendars`` name
-    (``XSHG``, ``CMES``, ...) or ``24/7`` (every calendar day is a session, from local
-    midnight to midnight). ``None`` means unknown: ``pointline calendar`` and
+    ``calendar`` is the exchange's trading-calendar code: a calendar name the
+    ``exchange-calendars`` package knows, or ``24/7`` (every calendar day is a session, from
+    local midnight to midnight). ``None`` means unknown: ``pointline calendar`` and
     ``completeness`` then say so instead of guessing.
     """
 
