@@ -65,8 +65,8 @@ def print_report(report: IngestReport) -> None:
 def _print_selected(report: IngestReport) -> None:
     """A targeted run lists its files (a dry run: the files it would re-ingest)."""
     chosen = [f for f in report.files if f.status != "skipped"]
-    verb = "would re-ingest" if report.dry_run else "re-ingested"
-    print(f"\nselected files ({len(report.files)}; {verb} {len(chosen)}):")
+    verb = "would be ingested" if report.dry_run else "ingested"
+    print(f"\nselected files ({len(report.files)}; {len(chosen)} {verb}):")
     for f in report.files:
         print(f"  {f.rel_path}  {f.status}  {f.table or ''}")
 

@@ -200,7 +200,7 @@ def ingest(
         unrecognised=found.unrecognised,
         vendor_errors=found.errors,
         tables=summarise(results, run.commits),
-        message=message_for(results, dry_run),
+        message=_selection_message(results, selection) or message_for(results, dry_run),
         selection=selection if selection.active else None,
         executor=executor,
         workers=workers,
@@ -209,6 +209,13 @@ def ingest(
             for name, peak in sorted(run.worker_peaks.items())
         ),
     )
+
+
+def _selection_message(results: list[FileResult], selection: FileSelection) -> str | None:
+    """A targeted run that matched nothing says so (not "no Bronze files found")."""
+    if not selection.active or results:
+        return None
+    return "no discovered Bronze file matches the selection; nothing written"
 
 
 def _refuse_vendor_folder(bronze: Path, vendors: Sequence[str]) -> None:

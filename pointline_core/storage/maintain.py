@@ -137,12 +137,14 @@ def _due_partitions(
         return []
     keys = [f"partition.{k}" for k in spec.partition_by]
     cutoff = today - dt.timedelta(days=policy.compact.older_than_days)
+    # Null (Delta's default partition) and unparsable dates are never due.
+    day = pl.col("partition.trading_date").cast(pl.String).str.to_date("%Y-%m-%d", strict=False)
     due = (
         live.group_by(keys)
         .agg(files=pl.len())
         .filter(
             pl.col("files") > policy.compact.max_files,
-            pl.col("partition.trading_date").cast(pl.String).str.to_date("%Y-%m-%d") <= cutoff,
+            day <= cutoff,
         )
         .sort(keys)
     )

@@ -67,7 +67,7 @@ def lake_days(lake: Lake, plugins: Plugins) -> pl.DataFrame:
                     exchange=pl.col("partition.exchange").cast(pl.String),
                     trading_date=pl.col("partition.trading_date")
                     .cast(pl.String)
-                    .str.to_date("%Y-%m-%d"),
+                    .str.to_date("%Y-%m-%d", strict=False),
                 ).drop_nulls()
             )
     if not spans:

@@ -81,6 +81,7 @@ def test_path_glob_and_table_select_by_file(ingested, plugins):
     none = FileSelection(table="book_snapshots")
     report = ingest(bronze, lake_root, plugins=plugins, force=True, selection=none)
     assert report.files == []
+    assert report.message == "no discovered Bronze file matches the selection; nothing written"
     assert silver(lake_root).height == 45
 
 
@@ -126,7 +127,8 @@ def test_cli_dry_run_lists_the_selected_files(tmp_path, capsys):
     argv = ["ingest", str(bronze), str(lake), "--force", "--table", "trades", "--dry-run"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert f"selected files ({len(trades_paths)}; would re-ingest {len(trades_paths)})" in out
+    n = len(trades_paths)
+    assert f"selected files ({n}; {n} would be ingested)" in out
     listed = sorted(line.split()[0] for line in out.split("selected files")[1].splitlines()[1:])
     assert listed == trades_paths
 
