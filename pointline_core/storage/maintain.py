@@ -22,7 +22,7 @@ import attrs
 import polars as pl
 from deltalake import DeltaTable
 
-from pointline_core.errors import UnknownTableError
+from pointline_core.errors import SchemaMismatchError, UnknownTableError
 from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import add_actions
@@ -98,15 +98,22 @@ def _one(
     before = after = compacted = 0
     due = _due_partitions(DeltaTable(str(path)), spec, zone, policy, today)
     if due:
-        report = compact_partitions(
-            lake,
-            spec.name,
-            due,
-            dry_run=dry,
-            min_files=policy.compact.max_files + 1,
-            spec=spec,
-            zone=zone,
-        )
+        try:
+            report = compact_partitions(
+                lake,
+                spec.name,
+                due,
+                dry_run=dry,
+                min_files=policy.compact.max_files + 1,
+                spec=spec,
+                zone=zone,
+            )
+        except SchemaMismatchError as exc:
+            # A table written before its spec gained columns: compaction needs the exact
+            # schema (the message says to run `pointline migrate`). The rest of the lake is
+            # still maintained.
+            why = f"not maintained: {exc}"
+            return TableMaintenance(spec.name, zone, 0, 0, 0, "disabled", 0, why)
         done = [p for p in report.partitions if p.action in ("compacted", "would_compact")]
         compacted = len(done)
         before = sum(p.files_before for p in done)

@@ -122,6 +122,8 @@ def test_maintain_cli(piled, capsys):
     assert main(["maintain", str(piled)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pointline: error: maintenance policy ") and len(err.splitlines()) == 1
+    assert "'many' @ $.compact.max_files" in err
+    assert "fix it (keys and defaults: docs/operations.md) or delete it to use the defaults" in err
 
 
 def test_maintain_next_to_a_running_ingest_keeps_every_row_exactly_once(piled, bronze, plugins):
