@@ -39,7 +39,9 @@ from pointline_core.validation_rules import Rule
 PROJECT = "pointline"
 #: Version of this contract. A plugin whose ``VendorInfo.api_version`` has another major
 #: number is refused at load; minor versions only ever add hooks or hook arguments.
-PLUGIN_API_VERSION = "1.0"
+#: 2.0: price, quantity and amount columns are exact ``Decimal(38, scale)`` instead of Int64
+#: fixed point (a plugin built for 1.x would hand Int64 to a Decimal column).
+PLUGIN_API_VERSION = "2.0"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -42,7 +44,6 @@ FLUSH_ROWS = 1_000_000
 #: Dates a partition value (and a Delta statistic) can hold: what every reader can parse.
 DATE_MIN = dt.date(1, 1, 1)
 DATE_MAX = dt.date(9999, 12, 31)
-_KEY = "__pointline_partition_{}"
 
 
 def _partition_text(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -80,6 +81,29 @@ def _stat_value(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
+
+
+def _dumps_exact(stats: dict[str, Any]) -> str:
+    """``stats`` as compact JSON, Decimal values as JSON numbers with every digit.
+
+    Delta stores decimal statistics as JSON numbers; a float would round a 38-digit bound
+    and could prune a file that holds a match. json cannot emit a Decimal, so each is
+    emitted as a one-off placeholder string whose quotes are then replaced by the digits.
+    """
+    token = uuid.uuid4().hex
+    digits: list[str] = []
+
+    def placeholder(value: Decimal) -> str:
+        digits.append(f"{value:f}")
+        return f"{token}:{len(digits) - 1}"
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        return placeholder(node) if isinstance(node, Decimal) else node
+
+    text = json.dumps(walk(stats), separators=(",", ":"))
+    return re.sub(f'"{token}:(\\d+)"', lambda m: digits[int(m.group(1))], text)
 
 
 def _storable_temporal(frame: pl.DataFrame, name: str) -> bool:
@@ -124,7 +148,7 @@ def file_stats(frame: pl.DataFrame) -> str:
         },
         "nullCount": {c: int(n) for c, n in nulls.items()},
     }
-    return json.dumps(stats, separators=(",", ":"))
+    return _dumps_exact(stats)
 
 
 @attrs.frozen(slots=True)
@@ -174,14 +198,20 @@ class _Partitions:
 
     def add(self, frame: pl.DataFrame) -> None:
         _check_dates(frame, self.spec, self.keys)
-        names = [_KEY.format(i) for i in range(len(self.keys))]
-        keyed = frame.with_columns(
-            _partition_text(k, frame.schema[k]).alias(n)
-            for k, n in zip(self.keys, names, strict=True)
-        )
-        parts = keyed.partition_by(names, maintain_order=True, as_dict=True)
+        # Partition values as Delta's text, computed on the distinct keys only; a batch
+        # usually holds one partition (one exchange, one day) and is then not split at all.
+        distinct = frame.select(self.keys).unique(maintain_order=True)
+        texts = distinct.select(_partition_text(k, frame.schema[k]).alias(k) for k in self.keys)
+        text_of = {
+            values: tuple(None if v is None else str(v) for v in text)
+            for values, text in zip(distinct.iter_rows(), texts.iter_rows(), strict=True)
+        }
+        if distinct.height == 1:
+            parts = {next(iter(text_of)): frame}
+        else:
+            parts = frame.partition_by(self.keys, maintain_order=True, as_dict=True)
         for values, part in parts.items():
-            key = tuple(None if v is None else str(v) for v in values)
+            key = text_of[values]
             self.buffers.setdefault(key, []).append(part.select(self.data_columns))
             self.rows[key] = self.rows.get(key, 0) + part.height
             if self.rows[key] >= self.flush_rows:

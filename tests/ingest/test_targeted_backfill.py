@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -60,7 +61,7 @@ def test_force_by_exchange_and_month_replaces_only_those_files_exactly_once(inge
     assert rows.height == 45
     assert rows.select(pl.struct("file_id", "file_seq").n_unique()).item() == 45
     prices = _prices(lake_root)
-    assert prices["A"] == {101_500_000_000} != old["A"]
+    assert prices["A"] == {Decimal("101.5")} != old["A"]
     assert prices["B"] == old["B"] and prices["C"] == old["C"], "C was not selected"
 
     # Running the same backfill again replaces A's rows with themselves: still once each.
