@@ -38,8 +38,14 @@ def test_the_reported_history_import_restamps_and_quarantines_instead_of_orphani
     assert land(bronze, lake_root, plugins).ok
     assert rows(lake_root)["symbol_id"].to_list() == [symbol_id("utcx", "SSS", us(10))] * 2
 
+    versions = table_versions(lake_root)
     report = apply_symbols(S1, lake_root, source="s1.csv", progress=False)
     jan7 = symbol_id("utcx", "SSS", us(7))
+    after = table_versions(lake_root)
+    # one commit per table: the Silver rewrite (restamped and removed rows together), the
+    # quarantine append (a quarantine table that did not exist is created first: version 0)
+    assert after["silver/trades"] == versions["silver/trades"] + 1
+    assert "quarantine/trades" not in versions and after["quarantine/trades"] == 1
     assert (report.windows_opened, report.windows_removed) == (2, 1)
     (trades,) = report.restamp
     assert (trades.table, trades.rows_restamped, trades.rows_quarantined) == ("trades", 1, 1)
