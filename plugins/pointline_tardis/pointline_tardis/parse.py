@@ -191,9 +191,12 @@ def _parse_block(data: bytes, header: list[str], first_line: int, path: str) -> 
         raise ParseError(
             f"polars could not read lines {first_line}..: {exc}", path=path, line=first_line
         ) from None
-    # Fast structural check: every line has exactly len(header) - 1 separators. Blank or
-    # short lines would otherwise become silent null cells.
-    if data.count(b",") != (len(header) - 1) * frame.height:
+    # Structural check: every line has exactly len(header) - 1 separators. Blank or short
+    # lines would otherwise become silent null cells. Such a line leaves its last cell null
+    # (a line with too many fields fails read_csv), so the count over the whole block (~15%
+    # of the parse time of a book file) runs only when the last column has a null.
+    last_null = frame.height and frame.get_column(header[-1]).null_count()
+    if last_null and data.count(b",") != (len(header) - 1) * frame.height:
         _locate_bad_line(data, len(header), first_line, path)
     return frame
 
