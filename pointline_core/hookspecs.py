@@ -39,7 +39,8 @@ from pointline_core.validation_rules import Rule
 PROJECT = "pointline"
 #: Version of this contract. A plugin whose ``VendorInfo.api_version`` has another major
 #: number is refused at load; minor versions only ever add hooks or hook arguments.
-PLUGIN_API_VERSION = "1.0"
+#: 1.1: ``ExchangeInfo.trading_day_roll`` (trading days that start the evening before).
+PLUGIN_API_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -47,18 +47,25 @@ class ExchangeInfo:
     """Exchange metadata as data (returned by ``pointline_exchanges``).
 
     ``timezone`` is an IANA name; the exchange-local calendar day of an event is its
-    ``trading_date``. ``asset_class`` is free text describing the exchange; use one of
+    ``trading_date``, unless ``trading_day_roll`` is set. ``asset_class`` is free text describing the exchange; use one of
     :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an exchange listing several classes).
 
-    Two plugins may declare the same exchange only if ``timezone`` and ``asset_class`` are
-    equal; ``description`` may differ (the first plugin loaded keeps its own). Otherwise the
-    later plugin fails to load with an ``ExchangeConflictError`` naming both.
+    ``trading_day_roll`` (plugin API 1.1; ``"HH:MM"`` exchange-local, empty = midnight) is for
+    venues whose trading day starts the evening before: an event at or after that local time
+    belongs to the *next* calendar day's ``trading_date`` (CME Globex: ``"17:00"``, so Sunday
+    17:30 Chicago time is Monday's session). It is wall-clock time, so it follows DST.
+
+    Two plugins may declare the same exchange only if ``timezone``, ``asset_class`` and
+    ``trading_day_roll`` are equal; ``description`` may differ (the first plugin loaded keeps
+    its own). Otherwise the later plugin fails to load with an ``ExchangeConflictError``
+    naming both.
     """
 
     name: str
     timezone: str
     asset_class: str
     description: str = ""
+    trading_day_roll: str = ""
 
 
 @attrs.frozen(slots=True)
