@@ -47,8 +47,9 @@ class ExchangeInfo:
     """Exchange metadata as data (returned by ``pointline_exchanges``).
 
     ``timezone`` is an IANA name; the exchange-local calendar day of an event is its
-    ``trading_date``, unless ``trading_day_roll`` is set. ``asset_class`` is free text describing the exchange; use one of
-    :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an exchange listing several classes).
+    ``trading_date``, unless ``trading_day_roll`` is set. ``asset_class`` is free text
+    describing the exchange; use one of :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an
+    exchange listing several classes).
 
     ``trading_day_roll`` (plugin API 1.1; ``"HH:MM"`` exchange-local, empty = midnight) is for
     venues whose trading day starts the evening before: an event at or after that local time

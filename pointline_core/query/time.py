@@ -14,7 +14,8 @@ Partitions are exchange trading days (``trading_date``), which differ from UTC d
 one day in either direction (UTC-12 .. UTC+14), plus one day forward for an exchange whose
 trading day rolls over in the evening (``ExchangeInfo.trading_day_roll``).
 :meth:`TimeWindow.trading_date_bounds` widens the UTC days of the window by one day back and
-two forward, so partition pruning never drops a partition that may hold a row of the window; the exact cut is the ``ts_event_us`` filter.
+two forward, so partition pruning never drops a partition that may hold a row of the
+window; the exact cut is the ``ts_event_us`` filter.
 """
 
 from __future__ import annotations

@@ -69,7 +69,9 @@ def test_valid_plugin_table_is_accepted():
             "signed_classes only waives",
         ),
         (
-            _event("x_bars", (ColumnSpec("a", "Int64", added_later=True), ColumnSpec("b", "Int64"))),
+            _event(
+                "x_bars", (ColumnSpec("a", "Int64", added_later=True), ColumnSpec("b", "Int64"))
+            ),
             "added_later columns must be nullable and come last",
         ),
         (
