@@ -100,22 +100,26 @@ def _read_header(stream: BinaryIO, path: Path) -> DbnHeader:
     prefix = read_exact(stream, _PREFIX)
     if len(prefix) < _PREFIX or prefix[:3] != _MAGIC:
         raise ParseError(
-            f"{path}: not a DBN file (it does not start with b'DBN'); Databento files are "
-            "DBN (.dbn or .dbn.zst); re-download it or move it out of the Bronze folder"
+            "not a DBN file (it does not start with b'DBN'); Databento files are "
+            "DBN (.dbn or .dbn.zst); re-download it or move it out of the Bronze folder",
+            path=str(path),
         )
     length = int.from_bytes(prefix[4:8], "little")
     if length > _MAX_METADATA:
-        raise ParseError(f"{path}: DBN metadata length {length} bytes is implausible: corrupt file")
+        raise ParseError(
+            f"DBN metadata length {length} bytes is implausible: corrupt file", path=str(path)
+        )
     block = read_exact(stream, length)
     if len(block) < length:
         raise ParseError(
-            f"{path}: DBN metadata truncated ({len(block)} of {length} bytes): the file is "
-            "incomplete; re-download it"
+            f"DBN metadata truncated ({len(block)} of {length} bytes): the file is "
+            "incomplete; re-download it",
+            path=str(path),
         )
     try:
         meta = databento_dbn.Metadata.decode(prefix + block)
     except Exception as exc:  # the decoder raises its own error types
-        raise ParseError(f"{path}: DBN metadata cannot be decoded: {exc}") from None
+        raise ParseError(f"DBN metadata cannot be decoded: {exc}", path=str(path)) from None
     return DbnHeader(
         version=prefix[3],
         dataset=str(meta.dataset),
@@ -135,7 +139,9 @@ def read_header(path: Path) -> DbnHeader:
         with byte_stream(path) as stream:
             return _read_header(stream, path)
     except zstandard.ZstdError as exc:
-        raise ParseError(f"{path}: zstd stream is corrupt ({exc}); re-download the file") from None
+        raise ParseError(
+            f"zstd stream is corrupt ({exc}); re-download the file", path=str(path)
+        ) from None
 
 
 def record_batches(path: Path, batch_rows: int) -> Iterator[tuple[DbnHeader, np.ndarray]]:
@@ -149,7 +155,9 @@ def record_batches(path: Path, batch_rows: int) -> Iterator[tuple[DbnHeader, np.
         with byte_stream(path) as stream:
             header = _read_header(stream, path)
             if header.schema not in LAYOUT_OF_SCHEMA:
-                raise ParseError(f"{path}: DBN schema {header.schema!r} has no columnar decoder")
+                raise ParseError(
+                    f"DBN schema {header.schema!r} has no columnar decoder", path=str(path)
+                )
             dtype = record_dtype(header.schema, header.ts_out)
             size = dtype.itemsize
             offset = 0
@@ -160,15 +168,18 @@ def record_batches(path: Path, batch_rows: int) -> Iterator[tuple[DbnHeader, np.
                 if len(data) % size:
                     cut = offset + len(data) // size
                     raise ParseError(
-                        f"{path}: the file ends inside record {cut} ({size}-byte records): "
-                        "the download is incomplete; re-download it"
+                        f"the file ends inside record {cut} ({size}-byte records): "
+                        "the download is incomplete; re-download it",
+                        path=str(path),
                     )
                 arr = np.frombuffer(data, dtype=dtype)
                 _check_lengths(arr, size, path, offset)
                 yield header, arr
                 offset += len(arr)
     except zstandard.ZstdError as exc:
-        raise ParseError(f"{path}: zstd stream is corrupt ({exc}); re-download the file") from None
+        raise ParseError(
+            f"zstd stream is corrupt ({exc}); re-download the file", path=str(path)
+        ) from None
 
 
 def _check_lengths(arr: np.ndarray, size: int, path: Path, offset: int) -> None:
@@ -178,7 +189,8 @@ def _check_lengths(arr: np.ndarray, size: int, path: Path, offset: int) -> None:
     if wrong.size:
         first = int(wrong[0])
         raise ParseError(
-            f"{path}: record {offset + first} has length {int(arr['length'][first]) * 4} bytes, "
+            f"record {offset + first} has length {int(arr['length'][first]) * 4} bytes, "
             f"expected {size} for this schema: the file mixes record types, which batch "
-            "downloads never do; split it by schema"
+            "downloads never do; split it by schema",
+            path=str(path),
         )
