@@ -141,6 +141,8 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
     becomes the quarantine ``detail`` of a flagged row (the value and its likely cause). Raise
     :class:`~pointline_core.errors.CanonicalizeError` for problems that doom the whole file.
 
+    Columns marked ``ColumnSpec.optional`` (``ts_event_ns``, ``ts_local_ns``: full-resolution
+    clocks of nanosecond sources) may be returned or left out; the core fills null.
     Columns marked ``ColumnSpec.added_later`` (nullable columns a core table gained after its
     release, such as ``orderbook_updates.book_reset`` and ``before_first_snapshot``) may be
     omitted; the core fills them with nulls. Values that depend on earlier rows of the file

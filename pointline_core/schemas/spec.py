@@ -90,6 +90,10 @@ class ColumnSpec:
     #: Derived tables that append columns of their own (quarantine: ``reason``, ``detail``)
     #: place such columns after theirs, so every table only ever grows at its end.
     added_later: bool = False
+    #: A nullable fact only some sources have (nanosecond clocks): ``pointline_canonicalize``
+    #: may return it or leave it out (the core fills null), so plugins that never have it
+    #: need not know it exists. Not part of :meth:`TableSpec.vendor_columns`.
+    optional: bool = False
 
     def polars_dtype(self) -> pl.DataType:
         return polars_dtype(self.dtype)
@@ -121,10 +125,17 @@ class TableSpec:
         return tuple(c.name for c in self.columns)
 
     def vendor_columns(self) -> tuple[str, ...]:
-        """The columns ``pointline_canonicalize`` must return (all but core-derived ones)."""
+        """The columns ``pointline_canonicalize`` must return (all but core-derived ones and
+        ``optional`` ones)."""
         if self.kind != "event":
             return self.column_names
-        return tuple(n for n in self.column_names if n not in CORE_DERIVED_COLUMNS)
+        return tuple(
+            c.name for c in self.columns if c.name not in CORE_DERIVED_COLUMNS and not c.optional
+        )
+
+    def optional_columns(self) -> tuple[str, ...]:
+        """Columns ``pointline_canonicalize`` may return or leave out (``ColumnSpec.optional``)."""
+        return tuple(c.name for c in self.columns if c.optional)
 
     def fixed_point_columns(self) -> dict[str, int]:
         return {c.name: c.scale for c in self.columns if c.scale is not None}

@@ -99,6 +99,7 @@ def _nanoseconds() -> tuple[ColumnSpec, ...]:
             "Int64",
             True,
             added_later=True,
+            optional=True,
             description="event time, ns since epoch UTC, when the source has ns "
             "(ts_event_us = ts_event_ns // 1000); null otherwise",
         ),
@@ -107,6 +108,7 @@ def _nanoseconds() -> tuple[ColumnSpec, ...]:
             "Int64",
             True,
             added_later=True,
+            optional=True,
             description="receive time, ns since epoch UTC, when the source has ns "
             "(ts_local_us = ts_local_ns // 1000); null otherwise",
         ),

@@ -88,6 +88,9 @@ def book_rows() -> pl.DataFrame:
             "bid_qtys": [[10_000_000, None]],  # 0.1
             "ask_prices": [[61_001_000_000_000, 61_001_100_000_000]],
             "ask_qtys": [[1, 123_456_789]],  # 1e-8, 1.23456789
+            # no nanosecond clock in this source
+            "ts_event_ns": [None] * 1,
+            "ts_local_ns": [None] * 1,
         },
         schema=BOOK_SNAPSHOTS.polars_schema(),
     )

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import zstandard
 from dbn_testkit import decoded
-
-from pointline_core.errors import ParseError
 from pointline_databento.dbnfile import read_header, record_batches
 from pointline_databento.records import LAYOUT_OF_SCHEMA
+
+from pointline_core.errors import ParseError
 
 SCHEMAS = sorted(s for s in LAYOUT_OF_SCHEMA if s not in ("tcbbo", "cbbo-1m", "ohlcv-eod"))
 

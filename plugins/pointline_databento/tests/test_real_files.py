@@ -17,9 +17,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from dbn_testkit import decoded, ingest, silver
+from pointline_databento.formats import NOT_INGESTED
 
 from pointline_core.symbols import import_symbols
-from pointline_databento.formats import NOT_INGESTED, TABLE_MAPPING
 
 UNDEF_PRICE = 2**63 - 1
 #: real file schema -> number of records (from the files' README, checked against the decoder)
