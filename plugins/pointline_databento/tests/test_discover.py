@@ -9,8 +9,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pointline_core.models import BronzeFile, Unrecognised
 from pointline_databento.naming import discover
+
+from pointline_core.models import BronzeFile, Unrecognised
 
 
 def _put(real_dir: Path, vendor: Path, real_name: str, rel: str) -> None:
