@@ -254,4 +254,5 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
         first_reason(no_symbol, *reasons).alias(REJECT),
         detail.alias(DETAIL),
     )
-    return out.select(*spec.vendor_columns(), REJECT, DETAIL)
+    # The optional ns columns are what keeps the sub-µs part: this source always has them.
+    return out.select(*spec.vendor_columns(), *spec.optional_columns(), REJECT, DETAIL)
