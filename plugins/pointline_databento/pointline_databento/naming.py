@@ -8,7 +8,8 @@ Two layouts are recognised under ``<bronze>/databento/``:
 
 The name's dataset and schema must equal the ones in the file's metadata header (read alone,
 a few hundred bytes); a file whose name disagrees with its header is reported unrecognised
-with both, so a misfiled download never lands under the wrong table.
+with both, so a misfiled download never lands under the wrong table. A file whose header
+cannot be read at all is listed by its name: parse then fails it with the reason.
 """
 
 from __future__ import annotations
@@ -81,9 +82,11 @@ def classify(path: Path, rel: PurePosixPath) -> tuple[tuple[str, ...], tuple[tup
     named = parse_rel_path(rel)
     try:
         header = read_header(path)
-    except ParseError as exc:
-        raise NotADatabentoFile(f"DBN header unreadable: {exc}") from None
-    if (header.dataset, header.schema) != (named.dataset, named.schema):
+    except ParseError:
+        # A broken download keeps its name's identity: parse then fails it with the reason,
+        # so it shows up as a failed file rather than vanishing into "unrecognised".
+        header = None
+    if header is not None and (header.dataset, header.schema) != (named.dataset, named.schema):
         raise NotADatabentoFile(
             f"name says dataset {named.dataset} schema {named.schema} but the DBN header says "
             f"dataset {header.dataset} schema {header.schema}: rename the file after its "

@@ -3,8 +3,9 @@
     python -m pointline_databento.sample OUT_DIR
 
 writes ``OUT_DIR/databento/...`` (the Bronze layouts :mod:`.naming` discovers) and
-``OUT_DIR/databento_definitions/*.definition.dbn.zst`` (instrument definitions for
-``pointline symbols import FILE LAKE --vendor databento``, one file per dataset).
+``OUT_DIR/*.definition.dbn.zst`` (instrument definitions for ``pointline symbols import FILE
+LAKE --vendor databento``, one file per dataset, next to the vendor folder like the other
+plugins' instrument files).
 
 The day is Monday 2020-12-28. CME Globex (``GLBX.MDP3``, batch-download names): E-mini S&P
 500 and Nasdaq-100 March 2021 futures (ESH1, NQH1) with trades, tbbo, mbo (add, modify,
@@ -51,8 +52,11 @@ def _mappings(ids: tuple[int, ...]) -> dict[str, list[tuple[dt.date, dt.date, in
     return {SYMBOLS[i]: [(DAY, NEXT, i)] for i in ids}
 
 
-def _ts(k: int) -> int:
-    """Event time of the k-th market record: Sunday evening first, then Monday 13:00 UTC on."""
+def _ts(k: int, pub: int = GLBX_PUB) -> int:
+    """Event time of the k-th market record: CME's Sunday evening first, then Monday 13:00
+    UTC on; Nasdaq from its 14:30 UTC open."""
+    if pub == XNAS_PUB:
+        return DAY_NS + 14 * HOUR + HOUR // 2 + k * 1_000_003_017
     if k == 0:
         return SUNDAY_EVENING_NS + 100
     return DAY_NS + 13 * HOUR + k * 1_000_003_017
@@ -66,7 +70,7 @@ def _trades(ids: tuple[int, ...], n: int, pub: int) -> list[dbn.TradeMsg]:
     out = []
     for k in range(n):
         iid = ids[k % len(ids)]
-        ts = _ts(k)
+        ts = _ts(k, pub)
         out.append(
             dbn.TradeMsg(
                 pub, iid, ts, BASE_PX[iid] + (k % 5) * TICK[iid], 1 + k % 7, dbn.Action.TRADE,
@@ -102,8 +106,8 @@ def _pair(iid: int, k: int, undef_ask: bool = False) -> dbn.BidAskPair:
 def _mbp1(ids: tuple[int, ...], n: int, pub: int) -> list[dbn.MBP1Msg]:
     return [
         dbn.MBP1Msg(
-            pub, ids[k % len(ids)], _ts(k), BASE_PX[ids[k % len(ids)]], 1, dbn.Action.ADD,
-            _side(k), 0, _ts(k) + 99_001, flags=128, sequence=2_000 + k,
+            pub, ids[k % len(ids)], _ts(k, pub), BASE_PX[ids[k % len(ids)]], 1, dbn.Action.ADD,
+            _side(k), 0, _ts(k, pub) + 99_001, flags=128, sequence=2_000 + k,
             levels=_pair(ids[k % len(ids)], k, undef_ask=k == 3),
         )
         for k in range(n)
@@ -223,7 +227,7 @@ def _files(root: Path) -> list[tuple[Path, object, list]]:
         return metadata(dataset, schema, START_NS, END_NS, _mappings(ids))
 
     name = "glbx-mdp3-20201228"
-    defs = root / "databento_definitions"
+    defs = root
     return [
         (glbx / f"{name}.trades.dbn.zst", meta(GLBX, "trades", cme), _trades(cme, 24, GLBX_PUB)),
         (glbx / f"{name}.tbbo.dbn.zst", meta(GLBX, "tbbo", (ES,)), _tbbo(6)),
@@ -246,7 +250,7 @@ def _files(root: Path) -> list[tuple[Path, object, list]]:
 
 def definition_files(root: Path) -> list[Path]:
     """The sample's definition files (written by :func:`write_sample`)."""
-    return sorted((root / "databento_definitions").glob("*.definition.dbn.zst"))
+    return sorted(Path(root).glob("*.definition.dbn.zst"))
 
 
 def write_sample(root: Path) -> list[Path]:
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "out_dir",
         type=Path,
-        help="writes OUT_DIR/databento/... and OUT_DIR/databento_definitions/*.dbn.zst",
+        help="writes OUT_DIR/databento/... and OUT_DIR/*.definition.dbn.zst",
     )
     args = parser.parse_args(argv)
     for path in write_sample(args.out_dir):
