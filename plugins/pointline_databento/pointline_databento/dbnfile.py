@@ -26,6 +26,8 @@ _MAGIC = b"DBN"
 _PREFIX = 8
 #: A metadata block larger than this is not a DBN header (guards against reading garbage).
 _MAX_METADATA = 64 << 20
+#: Compressed bytes read per call: large reads keep the decompressor busy.
+_READ_SIZE = 1 << 20
 
 
 @attrs.frozen(slots=True)
@@ -63,7 +65,10 @@ def byte_stream(path: Path) -> Iterator[BinaryIO]:
     """The decompressed bytes of ``path`` as a sequential stream."""
     with open(path, "rb") as raw:
         if is_zstd(path):
-            with zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True) as zs:
+            reader = zstandard.ZstdDecompressor().stream_reader(
+                raw, read_size=_READ_SIZE, read_across_frames=True
+            )
+            with reader as zs:
                 yield zs  # type: ignore[misc]
         else:
             yield raw

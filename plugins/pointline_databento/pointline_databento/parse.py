@@ -35,9 +35,22 @@ def _column(arr: np.ndarray, name: str) -> pl.Series:
     return pl.Series(name, values)
 
 
+#: Record fields no canonical column uses: not copied out of the record bytes at all.
+UNUSED = frozenset({"length", "rtype", "publisher_id", "flags", "depth", "ts_in_delta", "ts_out"})
+
+
+def _used(name: str) -> bool:
+    # padding, order counts and consolidated publisher ids of book levels are not mapped
+    return not (
+        name.startswith("_")
+        or name in UNUSED
+        or name[:6] in ("bid_ct", "ask_ct", "bid_pb", "ask_pb")
+    )
+
+
 def frame_of(arr: np.ndarray) -> pl.DataFrame:
-    """The records as a frame: every field except padding and the length byte."""
-    names = [n for n in arr.dtype.names if not n.startswith("_") and n != "length"]
+    """The records as a frame: every field a canonical column uses."""
+    names = [n for n in arr.dtype.names if _used(n)]
     frame = pl.DataFrame([_column(arr, n) for n in names])
     return frame.with_columns(pl.col("instrument_id").cast(pl.Int64))
 
