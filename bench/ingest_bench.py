@@ -1,20 +1,29 @@
-"""Ingest throughput and memory against a plain-polars baseline, in one process.
+"""Per-core ingest throughput and memory against plain-polars floors, side by side.
 
-    .venv/bin/python bench/ingest_bench.py [--rows 5000000] [--small-files 2000]
+    .venv/bin/python bench/ingest_bench.py [--only curve,small,day]
+        [--curve-rows 10,200000,2000000,5000000] [--small-files 2000] [--day-files 300]
 
-Generates an incremental_book_L2-shaped CSV (Tardis layout) and many small trade files,
-then for each data set runs
-  * baseline: ``pl.read_csv`` -> cast -> ``write_delta`` partitioned by (exchange, date);
-  * pointline: ``ingest`` (discover, hash, parse, canonicalize, validate, PIT, write, manifest)
-and prints rows/s for both, the ratio, and the peak RSS of each phase (Linux VmHWM, reset
-between phases through /proc/self/clear_refs). Each data set runs in its own process; within
-it, pointline runs first so the baseline's whole-file read cannot inflate its peak.
+Data sets (generated once, in a child process so their memory is counted nowhere):
+  * curve: one Tardis incremental_book_L2 ``.csv.gz`` per size in ``--curve-rows`` (the curve
+    file size -> time and peak RSS; add 30000000 for the far end);
+  * small: ``--small-files`` Tardis trade files of 200 rows each;
+  * day: an extracted Quant360 SZSE order_new day, ``--day-files`` files of 5,000 rows.
+Sides, each in its OWN fresh process after a 3 GiB memory warm-up in another process (this
+VM charges ~0.7 s per GiB a process touches first, so without it the side that touches less
+memory wins unfairly):
+  * pointline: ``ingest(..., workers=1)`` - the whole pipeline on one process (discover,
+    hash, parse, exact decimal parsing, validate, PIT symbol_id, lineage, write, manifest);
+  * eager floor: ``pl.read_csv`` -> the same numeric casts -> ``write_delta`` partitioned by
+    (exchange, trading_date);
+  * streaming floor: ``pl.scan_csv`` -> the same casts -> ``sink_delta``, partitioned alike.
+Printed per data set: wall seconds, rows/s, peak RSS (the child's VmHWM) and pointline's
+speed as a ratio of each floor's (>1 = pointline faster).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import json
 import subprocess
 import sys
 import tempfile
@@ -23,29 +32,14 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core.ingest.runner import ingest
-from pointline_core.storage.dim_symbol import DimSymbolStore
-from pointline_core.storage.lake import Lake
-
+HERE = Path(__file__).resolve().parent
 T0 = 1_709_251_200_000_000  # 2024-03-01T00:00:00Z
 EXCHANGE = "binance-futures"
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak() -> None:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
+SIDES = ("pointline", "eager", "streaming")
 
 
 def l2_frame(rows: int, symbol: str = "BTCUSDT") -> pl.DataFrame:
+    """An incremental_book_L2-shaped frame (Tardis columns), deterministic."""
     i = pl.int_range(0, rows, dtype=pl.Int64)
     ts = T0 + (i // 4) * 937
     return pl.select(
@@ -60,123 +54,143 @@ def l2_frame(rows: int, symbol: str = "BTCUSDT") -> pl.DataFrame:
     )
 
 
-def write_inputs(root: Path, rows: int, small_files: int, small_rows: int) -> tuple[Path, Path]:
-    big = root / "big" / "tardis"
-    big.mkdir(parents=True)
-    l2_frame(rows).write_csv(big / f"{EXCHANGE}_incremental_book_L2_2024-03-01_BTCUSDT.csv")
-    small = root / "small" / "tardis"
-    small.mkdir(parents=True)
-    for n in range(small_files):
-        l2_frame(small_rows, f"S{n:05d}").write_csv(
-            small / f"{EXCHANGE}_incremental_book_L2_2024-03-01_S{n:05d}.csv"
+def make_curve(root: Path, sizes: list[int]) -> None:
+    sys.path.insert(0, str(HERE))
+    from parallel_bench import _gz
+
+    for rows in sizes:
+        name = f"{EXCHANGE}_incremental_book_L2_2024-03-01_BTCUSDT.csv.gz"
+        _gz(root / f"curve-{rows}" / "bronze" / "tardis" / name, l2_frame(rows))
+        _symbols(root / f"curve-{rows}", EXCHANGE, ["BTCUSDT"], "2024-01-01")
+
+
+def _symbols(root: Path, exchange: str, names: list[str], valid_from: str) -> None:
+    pl.DataFrame(
+        {"exchange": exchange, "exchange_symbol": names, "valid_from": valid_from}
+    ).write_csv(root / "symbols.csv")
+
+
+# -- the floors: the same parse, numeric casts and partitioned Delta write in plain polars --
+
+
+def _tardis_cast(lf: pl.LazyFrame) -> pl.LazyFrame:
+    return lf.with_columns(
+        (pl.col("price") * 1e9).round().cast(pl.Int64),
+        (pl.col("amount") * 1e8).round().cast(pl.Int64),
+        trading_date=pl.from_epoch("timestamp", time_unit="us").dt.date(),
+    )
+
+
+def _szse_cast(lf: pl.LazyFrame) -> pl.LazyFrame:
+    ts = pl.col("TransactTime").cast(pl.String).str.to_datetime("%Y%m%d%H%M%S%3f")
+    return lf.with_columns(
+        (pl.col("Price") * 1e9).round().cast(pl.Int64),
+        (pl.col("OrderQty") * 100_000_000).cast(pl.Int64),
+        exchange=pl.lit("szse"),
+        trading_date=ts.dt.date(),
+    )
+
+
+def floor(bronze: Path, out: Path, streaming: bool) -> int:
+    tardis = sorted((bronze / "tardis").glob("*.csv.gz")) if (bronze / "tardis").exists() else []
+    paths = tardis or sorted(bronze.glob("quant360/**/*.csv.gz"))
+    cast = _tardis_cast if tardis else _szse_cast
+    options = {"partition_by": ["exchange", "trading_date"]}
+    if streaming:
+        lf = cast(pl.scan_csv([str(p) for p in paths]))
+        lf.sink_delta(str(out), delta_write_options=options)
+    else:
+        frame = pl.concat([cast(pl.read_csv(p).lazy()).collect() for p in paths])
+        frame.write_delta(str(out), delta_write_options=options)
+    return pl.scan_delta(str(out)).select(pl.len()).collect().item()
+
+
+def child(root: Path, side: str) -> None:
+    """One timed side in this fresh process; prints one JSON line."""
+    out = root / f"out-{side}"
+    if side == "pointline":
+        from pointline_core import import_symbols, ingest
+
+        import_symbols(root / "symbols.csv", out, progress=False)
+        t0 = time.perf_counter()
+        report = ingest(root / "bronze", out, progress=False, workers=1)
+        wall = time.perf_counter() - t0
+        assert report.ok, [f.reason for f in report.files if f.reason][:3]
+        rows = sum(f.rows_written for f in report.files)
+    else:
+        t0 = time.perf_counter()
+        rows = floor(root / "bronze", out, streaming=side == "streaming")
+        wall = time.perf_counter() - t0
+    peak = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 1024
+    print(json.dumps({"wall": wall, "rows": rows, "peak_mb": peak}))
+
+
+def run_side(root: Path, side: str) -> dict:
+    subprocess.run([sys.executable, "-c", "b = b'\\x01' * (3 << 30)"], check=True)  # warm-up
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(root), side],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(name: str, root: Path) -> None:
+    results = {side: run_side(root, side) for side in SIDES}
+    rows = {r["rows"] for r in results.values()}
+    assert len(rows) == 1, f"{name}: sides wrote different row counts {results}"
+    ours = results["pointline"]["wall"]
+    for side, r in results.items():
+        ratio = "" if side == "pointline" else f"{r['wall'] / ours:6.2f}x"
+        print(
+            f"{name:14} {side:10} {r['wall']:7.2f} {r['rows'] / r['wall']:12,.0f} "
+            f"{r['peak_mb']:8.0f}  {ratio}",
+            flush=True,
         )
-    return big.parent, small.parent
 
 
-def baseline(bronze: Path, out: Path) -> int:
-    rows = 0
-    frames = []
-    for path in sorted((bronze / "tardis").glob("*.csv")):
-        df = pl.read_csv(path)
-        frames.append(
-            df.with_columns(
-                pl.col("is_snapshot") == "true",
-                (pl.col("price") * 1e9).round().cast(pl.Int64),
-                (pl.col("amount") * 1e8).round().cast(pl.Int64),
-                trading_date=pl.from_epoch("timestamp", time_unit="us").dt.date(),
-            )
-        )
-        rows += df.height
-    pl.concat(frames).write_delta(
-        str(out), delta_write_options={"partition_by": ["exchange", "trading_date"]}
-    )
-    return rows
-
-
-def symbols(lake: Path, names: list[str]) -> None:
-    DimSymbolStore(Lake(lake)).apply(
-        pl.DataFrame(
-            {
-                "exchange": [EXCHANGE] * len(names),
-                "exchange_symbol": names,
-                "valid_from_ts_us": [T0 - 86_400_000_000] * len(names),
-                "valid_until_ts_us": [None] * len(names),
-            },
-            schema_overrides={"valid_until_ts_us": pl.Int64},
-        )
-    )
-
-
-def measure(label: str, bronze: Path, work: Path, names: list[str]) -> None:
-    reset_peak()
-    lake = work / f"lake-{label.replace(' ', '-')}"
-    symbols(lake, names)
-    t = time.perf_counter()
-    report = ingest(bronze, lake, vendors=["tardis"], progress=False)
-    ingest_s = time.perf_counter() - t
-    ingest_rss = peak_rss_mb()
-    rows = sum(f.rows_written for f in report.files)
-    assert report.ok and rows == sum(f.rows_total for f in report.files), report.message
-    commits = sum(t.commits for t in report.tables)
-
-    reset_peak()
-    t = time.perf_counter()
-    base_rows = baseline(bronze, work / f"baseline-{label.replace(' ', '-')}")
-    base_s = time.perf_counter() - t
-    base_rss = peak_rss_mb()
-    assert base_rows == rows
-
-    print(f"\n== {label}: {len(report.files)} file(s), {rows:,} rows")
-    print(
-        f"baseline (read_csv, cast, write_delta): {base_s:7.2f}s {rows / base_s:12,.0f} rows/s"
-        f"  peak RSS {base_rss:7.0f} MB"
-    )
-    print(
-        f"pointline ingest (full pipeline):       {ingest_s:7.2f}s {rows / ingest_s:12,.0f} rows/s"
-        f"  peak RSS {ingest_rss:7.0f} MB  ({commits} table commits)"
-    )
-    print(f"ratio pointline/baseline throughput: {base_s / ingest_s:.2f}x")
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--small-files", type=int, default=2_000)
-    parser.add_argument("--small-rows", type=int, default=200)
-    parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--only", choices=["big", "small"], default=None)
-    parser.add_argument("--generate-into", type=Path, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.generate_into is not None:
-        small_files = args.small_files if args.only == "small" else 0
-        rows = args.rows if args.only == "big" else 10
-        write_inputs(args.generate_into, rows, small_files, args.small_rows)
-        return
-    if args.only is None:
-        # Each data set runs in a fresh process: RSS a previous phase left behind (allocator
-        # arenas are not returned to the OS) would otherwise inflate the next peak.
-        for only in ("big", "small"):
-            subprocess.run([sys.executable, __file__, *sys.argv[1:], "--only", only], check=True)
-        return
-    work = Path(tempfile.mkdtemp(prefix="pointline-bench-", dir=args.workdir))
-    try:
-        t = time.perf_counter()
-        # Inputs are generated in a child process: building a 10M-row frame here would leave
-        # gigabytes in this process's RSS (returned to the OS only slowly), and that memory
-        # would be counted in the peak of whatever ran next, growing with the file size.
-        subprocess.run(
-            [sys.executable, __file__, *sys.argv[1:], "--generate-into", str(work)], check=True
-        )
-        big, small = work / "big", work / "small"
-        print(f"generated inputs in {time.perf_counter() - t:.1f}s under {work}")
-        if args.only == "big":
-            measure("large file", big, work, ["BTCUSDT"])
-        else:
-            names = [f"S{n:05d}" for n in range(args.small_files)]
-            measure("small files", small, work, names)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    parser.add_argument("--only", help="comma-separated data sets (curve, small, day)")
+    parser.add_argument("--curve-rows", default="10,200000,2000000,5000000")
+    parser.add_argument("--small-files", type=int, default=2000)
+    parser.add_argument("--day-files", type=int, default=300)
+    parser.add_argument("--child", nargs=2, metavar=("ROOT", "SIDE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(Path(args.child[0]), args.child[1])
+        return 0
+    sizes = [int(n) for n in args.curve_rows.split(",")]
+    wanted = args.only.split(",") if args.only else ["curve", "small", "day"]
+    with tempfile.TemporaryDirectory(prefix="pointline-ingest-bench-") as tmp:
+        base = Path(tmp)
+        makers = {
+            "curve": ("make_curve", "ingest_bench", (sizes,)),
+            "small": ("make_small", "parallel_bench", (args.small_files,)),
+            "day": ("make_szse", "parallel_bench", (args.day_files, 5000)),
+        }
+        header = f"{'data set':14} {'side':10} {'wall s':>7} {'rows/s':>12} {'peak MB':>8}"
+        print(f"{header}  floor/ours")
+        for name in wanted:
+            make, module, params = makers[name]
+            root = base / name
+            code = (
+                f"import sys; sys.path.insert(0, {str(HERE)!r}); "
+                f"from {module} import {make} as make; "
+                f"from pathlib import Path; make(Path({str(root)!r}), *{params!r})"
+            )
+            subprocess.run([sys.executable, "-c", code], check=True)
+            if name == "curve":
+                for rows in sizes:
+                    measure(f"book {rows:,}", root / f"curve-{rows}")
+            else:
+                measure(name, root)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -68,11 +68,17 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
             f"schema_mismatch: plugin {vendor!r} canonicalize for table {spec.name!r}: "
             + "; ".join(problems)
         )
-    if DETAIL in schema:
-        # A detail only means something next to the plugin's reason.
-        keep = pl.col(REASON).is_not_null() if REASON in schema else pl.lit(False)
-        frame = frame.with_columns(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
     return frame
+
+
+def plugin_detail_with_reason(frame: pl.DataFrame) -> pl.DataFrame:
+    """A plugin's ``_reject_detail`` only means something next to its ``_reject_reason``:
+    null it elsewhere, before the core's rules add reasons of their own. (Run once per
+    batch or group of small files, not per file: each eager step is a polars query.)"""
+    if DETAIL not in frame.columns:
+        return frame
+    keep = pl.col(REASON).is_not_null() if REASON in frame.columns else pl.lit(False)
+    return frame.with_columns(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
 
 
 def canonicalize(

@@ -55,6 +55,7 @@ from pointline_core.ingest.report import (
     message_for,
     summarise,
 )
+from pointline_core.ingest.sizing import decoded_size
 from pointline_core.ingest.status import (
     duplicate_result,
     failed_result,
@@ -62,6 +63,7 @@ from pointline_core.ingest.status import (
     status_update,
     superseded_update,
 )
+from pointline_core.ingest.units import plan_units, several_units
 from pointline_core.ingest.work import IngestOptions, UnitTask, WorkFile
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
@@ -74,11 +76,6 @@ from pointline_core.storage.manifest import (
     manifest_entries,
 )
 from pointline_core.symbols import finish_pending
-
-#: With several workers, units of small files are never smaller than this (files, bytes):
-#: below it the per-unit commit costs more than spreading the work gains.
-MIN_UNIT_FILES = 25
-MIN_UNIT_BYTES = 4 << 20
 
 
 @attrs.frozen(slots=True)
@@ -393,31 +390,14 @@ class _Run:
             self.manifest.update(reopen)
         return ids
 
-    def _units(self, items: list[WorkItem]) -> Iterator[list[WorkItem]]:
-        """Large files alone; small files grouped up to the unit bounds. With several workers
-        small files are spread over about four units per worker (but never below
-        :data:`MIN_UNIT_FILES` files or :data:`MIN_UNIT_BYTES` a unit), so workers stay busy
-        to the end. Unit boundaries never change a row."""
-        small = [i for i in items if i.decision.size < self.opts.stream_file_bytes]
-        max_files, max_bytes = self.opts.unit_max_files, self.opts.unit_max_bytes
-        if self.workers > 1 and self.executor != "serial" and small:
-            share = 4 * self.workers
-            max_files = min(max_files, max(MIN_UNIT_FILES, -(-len(small) // share)))
-            total = sum(i.decision.size for i in small)
-            max_bytes = min(max_bytes, max(MIN_UNIT_BYTES, -(-total // share)))
-        unit: list[WorkItem] = []
-        unit_bytes = 0
-        for item in items:
-            if item.decision.size >= self.opts.stream_file_bytes:
-                yield [item]
-                continue
-            unit.append(item)
-            unit_bytes += item.decision.size
-            if unit_bytes >= max_bytes or len(unit) >= max_files:
-                yield unit
-                unit, unit_bytes = [], 0
-        if unit:
-            yield unit
+    def _units(self, items: list[WorkItem]) -> list[tuple[list[WorkItem], bool]]:
+        """Units and whether each streams (:func:`~pointline_core.ingest.units.plan_units`)."""
+        costs = [decoded_size(i.decision.file.path, i.decision.size) for i in items]
+        spread = self.workers if self.executor != "serial" else 1
+        return [
+            ([items[p] for p in unit.files], unit.stream)
+            for unit in plan_units(costs, self.opts, spread)
+        ]
 
     # -- per unit -----------------------------------------------------------------------
 
@@ -426,9 +406,10 @@ class _Run:
             self._dim = DimSymbolStore(self.lake).frame()
         return self._dim
 
-    def _task(self, index: int, unit: list[WorkItem], dim_version: int | None) -> UnitTask:
+    def _task(
+        self, index: int, unit: list[WorkItem], stream: bool, dim_version: int | None
+    ) -> UnitTask:
         files = tuple(WorkFile(i.decision.file, i.file_id, i.decision.size) for i in unit)
-        stream = len(unit) == 1 and unit[0].decision.size >= self.opts.stream_file_bytes
         return UnitTask(
             index=index,
             files=files,
@@ -446,15 +427,11 @@ class _Run:
         the driver and starts no pool)."""
         if self.executor != "process" or self.workers <= 1 or self.dry_run or not can_spawn():
             return
-        sizes = []
+        costs = []
         for f in new:
             with contextlib.suppress(OSError):
-                sizes.append(f.path.stat().st_size)
-        big = sum(size >= self.opts.stream_file_bytes for size in sizes)
-        small = len(sizes) - big
-        # several units: two large files, a large and a small one, or more small files than
-        # one unit takes when spread over workers
-        if big >= 2 or (big and small) or small > MIN_UNIT_FILES:
+                costs.append(decoded_size(f.path, f.path.stat().st_size))
+        if several_units(costs, self.opts, self.workers):
             self._pool = ProcessExecutor(self.workers)
             self._pool.warm()
 
@@ -478,11 +455,14 @@ class _Run:
 
     def _run_units(self, items: list[WorkItem]) -> list[FileResult]:
         """Hand the units to the executor; commit each result as it arrives."""
-        units = list(self._units(items))
-        if not units:
+        planned = self._units(items)
+        if not planned:
             return []
         dim_version = DimSymbolStore(self.lake).version()
-        tasks = [self._task(i, unit, dim_version) for i, unit in enumerate(units)]
+        units = [unit for unit, _ in planned]
+        tasks = [
+            self._task(i, unit, stream, dim_version) for i, (unit, stream) in enumerate(planned)
+        ]
         out: list[FileResult] = []
         try:
             self._collect(units, tasks, out)

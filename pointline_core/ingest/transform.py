@@ -20,7 +20,7 @@ from pointline_core.ingest.calendar import (
     unknown_exchanges,
     with_trading_date,
 )
-from pointline_core.ingest.canonicalize import canonicalize
+from pointline_core.ingest.canonicalize import canonicalize, plugin_detail_with_reason
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage
 from pointline_core.ingest.parse import parsed_batches
@@ -88,17 +88,25 @@ class Finished:
     failed: dict[int, str]
 
 
-def canonical_batches(
+def checked_batches(
     plugins: Plugins, ctx: FileContext, batch_rows: int
-) -> Iterator[pl.DataFrame]:
-    """parse -> canonicalize (checked) -> lineage, one batch at a time."""
+) -> Iterator[tuple[pl.DataFrame, int]]:
+    """parse -> canonicalize (checked), one batch at a time, with the batch's offset in the
+    file (rows before it) for lineage."""
     offset = 0
     for raw in parsed_batches(plugins, ctx.file, batch_rows):
         if raw.height == 0:
             continue
-        canon = canonicalize(plugins, ctx.file, ctx.spec, raw)
-        yield with_lineage(canon, ctx.file_id, offset)
+        yield canonicalize(plugins, ctx.file, ctx.spec, raw), offset
         offset += raw.height
+
+
+def canonical_batches(
+    plugins: Plugins, ctx: FileContext, batch_rows: int
+) -> Iterator[pl.DataFrame]:
+    """parse -> canonicalize (checked) -> lineage, one batch at a time."""
+    for canon, offset in checked_batches(plugins, ctx, batch_rows):
+        yield with_lineage(canon, ctx.file_id, offset)
 
 
 def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
@@ -109,6 +117,7 @@ def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
     rows name an undeclared exchange is returned in ``failed`` and its rows are dropped from
     both outputs (the file fails as a whole; nothing of it is written).
     """
+    frame = plugin_detail_with_reason(frame)
     failed = unknown_exchanges(frame, ctx.timezones)
     if failed:
         frame = frame.filter(~pl.col("file_id").is_in(list(failed)))

@@ -28,12 +28,13 @@ import polars as pl
 
 from pointline_core.errors import PointlineError
 from pointline_core.ingest.failure import FileFailed
+from pointline_core.ingest.lineage import with_lineage_of_parts
 from pointline_core.ingest.report import FileResult
 from pointline_core.ingest.status import failed_result, finished_result, validation_outcomes
 from pointline_core.ingest.transform import (
     FileContext,
     FileStats,
-    canonical_batches,
+    checked_batches,
     finish,
     transform_batches,
 )
@@ -62,10 +63,11 @@ class IngestOptions:
 
     #: rows per parsed batch (the streaming unit)
     batch_rows: int = 100_000
-    #: files at least this large (bytes on disk) stream alone in their own commit
-    stream_file_bytes: int = 32 << 20
-    #: a unit of small files closes at this many bytes on disk or this many files
-    unit_max_bytes: int = 64 << 20
+    #: files at least this large once decoded (estimated, see ingest/sizing.py) stream alone
+    #: in their own unit; processed whole, a file costs ~5x its decoded size in memory
+    stream_file_bytes: int = 48 << 20
+    #: a unit of small files closes before this many decoded bytes or at this many files
+    unit_max_bytes: int = 48 << 20
     unit_max_files: int = 2_000
     #: quarantine rows of a streamed file kept in memory before spilling to a temp file
     quarantine_spill_rows: int = 1_000_000
@@ -221,22 +223,25 @@ class _Unit:
     def batch(self) -> list[FileOutcome]:
         """Small files: canonicalize each, run the core stages once per table and rules."""
         results: dict[int, tuple[FileResult, FileStats]] = {}
-        groups: dict[tuple[str, str], tuple[FileContext, list[WorkFile], list[pl.DataFrame]]] = {}
+        groups: dict[tuple[str, str], _Group] = {}
         for item in self.task.files:
             try:
                 ctx = self.context(item)
-                frames = list(canonical_batches(self.plugins, ctx, self.opts.batch_rows))
+                batches = list(checked_batches(self.plugins, ctx, self.opts.batch_rows))
             except FileFailed as exc:
                 results[item.file_id] = (item.failed(exc.reason), FileStats())
                 continue
             # Files share one pass of the core stages only if their rules are the same.
             key = (ctx.spec.name, repr([(r.name, r.severity, str(r.bad)) for r in ctx.rules]))
-            group = groups.setdefault(key, (ctx, [], []))
-            group[1].append(item)
-            group[2].extend(frames)
+            group = groups.setdefault(key, _Group(ctx))
+            group.items.append(item)
+            for frame, offset in batches:
+                group.frames.append(frame)
+                group.parts.append((item.file_id, offset, frame.height))
         tables: dict[str, tuple[TableSpec, list[int], list[pl.DataFrame], list[pl.DataFrame]]] = {}
-        for (table, _), (ctx, items, frames) in groups.items():
-            done = finish(pl.concat(frames, how="diagonal_relaxed"), ctx) if frames else None
+        for (table, _), group in groups.items():
+            ctx, items = group.ctx, group.items
+            done = finish(group.rows(), ctx) if group.frames else None
             _, ids, goods, bads = tables.setdefault(table, (ctx.spec, [], [], []))
             for item in items:
                 if done is not None and item.file_id in done.failed:
@@ -279,6 +284,21 @@ class _Unit:
         finally:
             spill.close()
         return [_outcome(item.finished(ctx.spec.name, stats), stats)]
+
+
+@attrs.define
+class _Group:
+    """Small files of one table and rule set: their checked batches, lineage added once."""
+
+    ctx: FileContext
+    items: list[WorkFile] = attrs.field(factory=list)
+    frames: list[pl.DataFrame] = attrs.field(factory=list)
+    parts: list[tuple[int, int, int]] = attrs.field(factory=list)
+
+    def rows(self) -> pl.DataFrame:
+        frame = pl.concat(self.frames, how="diagonal_relaxed")
+        self.frames.clear()  # the concatenation holds the rows now
+        return with_lineage_of_parts(frame, self.parts)
 
 
 def _outcome(result: FileResult, stats: FileStats) -> FileOutcome:
