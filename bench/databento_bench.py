@@ -160,7 +160,7 @@ def _child(args: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=10_000_000)
-    parser.add_argument("--batch-rows", type=int, default=500_000)
+    parser.add_argument("--batch-rows", type=int, default=100_000)  # the ingest default
     parser.add_argument("--phase", choices=["decode", "floor", "ingest"])
     parser.add_argument("--path", type=Path)
     parser.add_argument("--out", type=Path)
