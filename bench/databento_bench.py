@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/databento_bench.py [--records 10000000]
 
-Generates a zstd DBN mbo file of ``--records`` records (one ESH1 instrument; a record
-encoded by ``databento-dbn`` is the template, numpy varies the fields; the first records are
-checked against the vendor decoder), then runs each phase in its own fresh process and
+Generates a zstd DBN mbo file of ``--records`` records
+(:func:`pointline_databento.encode.synthetic_mbo`: a record encoded by ``databento-dbn`` is
+the template, numpy varies the fields; the first records are checked against the vendor
+decoder), then runs each phase in its own fresh process and
 prints records/s and peak RSS (Linux VmHWM):
 
 * ``decode``:   pointline_databento's columnar parse -> polars frames (all batches);
@@ -32,18 +33,12 @@ import numpy as np
 import polars as pl
 import zstandard
 from pointline_databento.dbnfile import read_header, record_batches
-from pointline_databento.encode import metadata
+from pointline_databento.encode import synthetic_mbo
 from pointline_databento.parse import frame_of, read_batches
-from pointline_databento.records import record_dtype
 
 from pointline_core.models import BronzeFile
 
-DAY_NS = 1_609_113_600_000_000_000  # 2020-12-28T00:00:00Z
-START_NS = DAY_NS + 13 * 3_600_000_000_000
-ES = 5482
-CHUNK = 1_000_000
 NAME = "glbx-mdp3-20201228.mbo.dbn.zst"
-ACTIONS = np.frombuffer(b"AAACMAATFA", dtype="S1")  # mostly adds and cancels, some executions
 
 
 def peak_rss_mb() -> float:
@@ -53,46 +48,17 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def _template() -> np.ndarray:
-    rec = dbn.MBOMsg(1, ES, START_NS, 1, 3_702_250_000_000, 1, dbn.Action.ADD, dbn.Side.BID,
-                     START_NS + 80_000, flags=128, channel_id=1, sequence=1)  # fmt: skip
-    return np.frombuffer(bytes(rec), dtype=record_dtype("mbo"))
-
-
-def _chunk(first: int, n: int, template: np.ndarray) -> np.ndarray:
-    i = np.arange(first, first + n, dtype=np.int64)
-    arr = np.repeat(template, n)
-    arr["ts_event"] = START_NS + i * 2_137
-    arr["ts_recv"] = arr["ts_event"] + 80_000 + (i % 977)
-    arr["order_id"] = 1_000_000 + i // 2
-    arr["price"] = 3_702_250_000_000 + (i % 40 - 20) * 250_000_000
-    arr["size"] = 1 + i % 50
-    arr["action"] = ACTIONS[i % len(ACTIONS)]
-    arr["side"] = np.where(i % 2 == 0, b"B", b"A")
-    arr["sequence"] = 1 + i
-    return arr
-
-
 def generate(path: Path, records: int) -> None:
-    end = START_NS + records * 2_137 + 1
-    meta = metadata("GLBX.MDP3", "mbo", DAY_NS, DAY_NS + 86_400 * 10**9,
-                    {"ESH1": [(__import__("datetime").date(2020, 12, 28),
-                               __import__("datetime").date(2020, 12, 29), ES)]})  # fmt: skip
-    assert end < DAY_NS + 86_400 * 10**9
-    template = _template()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as raw, zstandard.ZstdCompressor(level=1).stream_writer(raw) as out:
-        out.write(bytes(meta))
-        for first in range(0, records, CHUNK):
-            out.write(_chunk(first, min(CHUNK, records - first), template).tobytes())
+    synthetic_mbo(path, records)
     # the generated records are what the vendor's decoder reads
-    head = zstandard.ZstdDecompressor().stream_reader(path.open("rb")).read(65_536)
+    with path.open("rb") as raw:
+        head = zstandard.ZstdDecompressor().stream_reader(raw).read(65_536)
     decoder = dbn.DBNDecoder()
     decoder.write(head)
     decoded = [r for r in decoder.decode() if isinstance(r, dbn.MBOMsg)]
-    expect = _chunk(0, len(decoded), template)
-    assert [r.order_id for r in decoded] == expect["order_id"].tolist()
-    assert [r.price for r in decoded] == expect["price"].tolist()
+    frames = [frame_of(arr) for _h, arr in record_batches(path, len(decoded))][:1]
+    assert [r.order_id for r in decoded] == frames[0]["order_id"].to_list()
+    assert [r.price for r in decoded] == frames[0]["price"].to_list()
 
 
 def phase_decode(path: Path, batch_rows: int) -> dict:

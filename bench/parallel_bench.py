@@ -12,8 +12,9 @@ Data sets (generated once, in a child process so its memory is not counted):
 does); ``ray(2) up`` connects to a Ray cluster started just before (``ray start --head``), as a
 user of a cluster would. Each (data set, configuration) runs in a fresh process after a 3 GiB
 memory warm-up (this VM charges ~0.7 s per GiB a process touches first), into a fresh lake
-with its symbols imported beforehand (not timed). Printed: wall time of ``ingest``, rows/s, the speed-up against one
-worker, the driver's peak RSS and every worker's peak RSS (from the run report).
+with its symbols imported beforehand (not timed). Printed: wall time of ``ingest``, rows/s,
+the speed-up against one worker, the driver's peak RSS and every worker's peak RSS (from the
+run report).
 """
 
 from __future__ import annotations
