@@ -140,24 +140,20 @@ def read_definitions(path: Path) -> pl.DataFrame:
         .then(pl.col("ts_event_ns"))
         .otherwise(pl.coalesce(pl.col("activation_ns"), day_start))
     )
-    ordered = (
+    # The next record ends the window (a delete ends it at the delete's own time), and the
+    # contract's expiration ends it at the latest. Computed over all records of the symbol
+    # before the deletes are dropped.
+    nxt = pl.col("ts_event_ns").shift(-1).over("exchange_symbol")
+    next_end = (
+        pl.when(pl.col("action").shift(-1).over("exchange_symbol") == "D")
+        .then(nxt)
+        .otherwise(pl.col("_start").shift(-1).over("exchange_symbol"))
+    )
+    windows = (
         frame.with_columns(_start=start_ns)
         .sort("exchange_symbol", "ts_event_ns", maintain_order=True)
-        .with_columns(
-            _next=pl.col("_start").shift(-1).over("exchange_symbol"),
-            _next_action=pl.col("action").shift(-1).over("exchange_symbol"),
-        )
-    )
-    # The next record ends the window (a delete ends it at the delete); a next add of a
-    # recycled symbol after this contract expired does not stretch this window past expiry.
-    next_end = (
-        pl.when(pl.col("_next_action") == "D")
-        .then(pl.col("ts_event_ns").shift(-1).over("exchange_symbol"))
-        .otherwise(pl.col("_next"))
-    )
-    until = pl.min_horizontal(next_end, pl.col("expiration_ns"))
-    windows = ordered.filter(pl.col("action") != "D").with_columns(
-        _until=until,
+        .with_columns(_until=pl.min_horizontal(next_end, pl.col("expiration_ns")))
+        .filter(pl.col("action") != "D")
     )
     return (
         windows.with_columns(

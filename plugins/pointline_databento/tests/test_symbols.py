@@ -124,3 +124,29 @@ def test_the_sample_definitions_import_with_tick_size_multiplier_and_class(tmp_p
 
     assert dec(es["tick_size"], 9) == Decimal("0.25")
     assert dec(es["contract_size"], 8) == Decimal(50)
+
+
+def test_modify_and_delete_actions_cut_the_windows(tmp_path: Path):
+    from pointline_databento.definitions import read_definitions
+
+    day = dt.date(2021, 1, 4)
+    add = _future(5482, "ESH1", day, dt.date(2021, 3, 19))
+    t_mod, t_del = _ns(day, 15), _ns(day + dt.timedelta(days=1), 15)
+    modify = dbn.InstrumentDefMsg(
+        1, 5482, t_mod, t_mod, 500_000_000, 1_000_000_000, "ESH1", "ES", "FUT",
+        dbn.InstrumentClass.FUTURE, dbn.SecurityUpdateAction.MODIFY,
+        expiration=_ns(dt.date(2021, 3, 19), 13), contract_multiplier=50,
+    )  # fmt: skip
+    delete = dbn.InstrumentDefMsg(
+        1, 5482, t_del, t_del, 500_000_000, 1_000_000_000, "ESH1", "ES", "FUT",
+        dbn.InstrumentClass.FUTURE, dbn.SecurityUpdateAction.DELETE,
+    )  # fmt: skip
+    meta = metadata("GLBX.MDP3", "definition", _ns(day, 0), _ns(day, 0) + 3 * 86_400 * NS)
+    path = write_dbn(tmp_path / "defs.dbn", meta, [add, modify, delete])
+    rows = read_definitions(path).select(
+        "valid_from_ts_us", "valid_until_ts_us", "tick_size"
+    ).rows()  # fmt: skip
+    assert rows == [
+        (_ns(day, 0) // 1000, t_mod // 1000, "0.25"),  # add: from activation
+        (t_mod // 1000, t_del // 1000, "0.5"),  # modify: from its time, until the delete
+    ]
