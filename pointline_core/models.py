@@ -53,8 +53,9 @@ class ExchangeInfo:
 
     ``trading_day_roll`` (plugin API 1.1; ``"HH:MM"`` exchange-local, empty = midnight) is for
     venues whose trading day starts the evening before: an event at or after that local time
-    belongs to the *next* calendar day's ``trading_date`` (CME Globex: ``"17:00"``, so Sunday
-    17:30 Chicago time is Monday's session). It is wall-clock time, so it follows DST.
+    belongs to the *next* calendar day's ``trading_date`` (a futures venue opening its
+    Monday session at 17:00 on Sunday declares ``"17:00"``: Sunday 17:30 local is Monday's).
+    It is wall-clock time, so it follows DST.
 
     Two plugins may declare the same exchange only if ``timezone``, ``asset_class`` and
     ``trading_day_roll`` are equal; ``description`` may differ (the first plugin loaded keeps
