@@ -15,11 +15,12 @@ driver: use ``serial`` for those.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -130,6 +131,26 @@ class SerialExecutor:
 
 # --- local processes ------------------------------------------------------------------------
 
+#: polars reads this once, when it is imported: a spawned worker must find it in its
+#: environment at start-up.
+POLARS_THREADS = "POLARS_MAX_THREADS"
+
+
+@contextlib.contextmanager
+def _worker_threads(workers: int) -> Iterator[None]:
+    """Workers spawned inside share the CPUs: each gets ``cpus // workers`` polars threads
+    instead of one per CPU (N workers x N threads oversubscribe the machine; at 64 cores, 4,096
+    threads). A POLARS_MAX_THREADS the user set is kept. The driver's own environment is
+    restored afterwards (its polars pool is already sized)."""
+    if POLARS_THREADS in os.environ:
+        yield
+        return
+    os.environ[POLARS_THREADS] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        yield
+    finally:
+        os.environ.pop(POLARS_THREADS, None)
+
 
 class ProcessExecutor:
     """A pool of ``workers`` spawned processes (spawn: no inherited threads or locks)."""
@@ -145,8 +166,9 @@ class ProcessExecutor:
         they get ready while the driver still hashes and plans."""
         if self._warm is None:
             self._warm = self._pool()
-            for _ in range(self.workers):
-                self._warm.submit(warm_worker)
+            with _worker_threads(self.workers):  # submit spawns the worker processes
+                for _ in range(self.workers):
+                    self._warm.submit(warm_worker)
 
     def close(self) -> None:
         if self._warm is not None:
@@ -165,42 +187,57 @@ class ProcessExecutor:
         queue = deque(tasks)
         suspects: deque[UnitTask] = deque()
         pool, self._warm = self._warm or self._pool(), None
-        try:
-            while queue or suspects:
-                # After a worker died, the units that were in flight run again one at a time,
-                # so only the unit that kills its worker again is reported.
-                alone = bool(suspects)
-                source, limit = (suspects, 1) if alone else (queue, 2 * self.workers)
-                running: dict[Future[UnitResult], UnitTask] = {}
-                broken = False
-                while (source and not broken) or running:
-                    while source and not broken and len(running) < limit:
-                        task = source.popleft()
-                        try:
-                            running[pool.submit(run_in_worker, task)] = task
-                        except BrokenProcessPool:
-                            source.appendleft(task)
-                            broken = True
-                    if not running:
-                        break
-                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = running.pop(future)
-                        try:
-                            result = future.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            if alone:
-                                yield UnitCrash(task.index, WORKER_DIED)
-                            else:
-                                suspects.append(task)
-                            continue
-                        yield result
-                if broken:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = self._pool()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        # pool.submit spawns the worker processes it needs (again after a worker died)
+        with _worker_threads(self.workers):
+            try:
+                while queue or suspects:
+                    # After a worker died, the units that were in flight run again one at a
+                    # time, so only the unit that kills its worker again is reported.
+                    alone = bool(suspects)
+                    source, limit = (suspects, 1) if alone else (queue, 2 * self.workers)
+                    if (yield from _drain(pool, source, limit, suspects)):
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        pool = self._pool()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(
+    pool: ProcessPoolExecutor,
+    source: deque[UnitTask],
+    limit: int,
+    suspects: deque[UnitTask],
+) -> Generator[Outcome, None, bool]:
+    """Run ``source``'s tasks with at most ``limit`` in flight, yielding outcomes; returns
+    whether the pool broke (a worker died). Units in flight then go to ``suspects``, or,
+    when they already ran alone (``limit`` 1 from ``suspects``), are reported crashed."""
+    alone = source is suspects
+    running: dict[Future[UnitResult], UnitTask] = {}
+    broken = False
+    while (source and not broken) or running:
+        while source and not broken and len(running) < limit:
+            task = source.popleft()
+            try:
+                running[pool.submit(run_in_worker, task)] = task
+            except BrokenProcessPool:
+                source.appendleft(task)
+                broken = True
+        if not running:
+            break
+        done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        for future in done:
+            task = running.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                if alone:
+                    yield UnitCrash(task.index, WORKER_DIED)
+                else:
+                    suspects.append(task)
+                continue
+            yield result
+    return broken
 
 
 # --- Ray ------------------------------------------------------------------------------------
@@ -246,7 +283,7 @@ class RayExecutor:
                     "--ray-address / RAY_ADDRESS, or use --executor process"
                 ) from None
             started = True
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_in_worker)
+        remote = ray.remote(**ray_task_options())(run_in_worker)
         try:
             queue = deque(tasks)
             running: dict[Any, UnitTask] = {}
@@ -266,6 +303,19 @@ class RayExecutor:
         finally:
             if started:
                 ray.shutdown()
+
+
+def ray_task_options() -> dict[str, Any]:
+    """A unit is a Ray task with one CPU, no Ray-level retry (the driver decides what a failure
+    means) and one polars thread (Ray places one task per CPU; polars would otherwise start
+    a thread per CPU of the node in every task), unless the driver's POLARS_MAX_THREADS says
+    otherwise."""
+    threads = os.environ.get(POLARS_THREADS, "1")
+    return {
+        "num_cpus": 1,
+        "max_retries": 0,
+        "runtime_env": {"env_vars": {POLARS_THREADS: threads}},
+    }
 
 
 def can_spawn() -> bool:

@@ -42,7 +42,6 @@ FLUSH_ROWS = 1_000_000
 #: Dates a partition value (and a Delta statistic) can hold: what every reader can parse.
 DATE_MIN = dt.date(1, 1, 1)
 DATE_MAX = dt.date(9999, 12, 31)
-_KEY = "__pointline_partition_{}"
 
 
 def _partition_text(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -174,14 +173,20 @@ class _Partitions:
 
     def add(self, frame: pl.DataFrame) -> None:
         _check_dates(frame, self.spec, self.keys)
-        names = [_KEY.format(i) for i in range(len(self.keys))]
-        keyed = frame.with_columns(
-            _partition_text(k, frame.schema[k]).alias(n)
-            for k, n in zip(self.keys, names, strict=True)
-        )
-        parts = keyed.partition_by(names, maintain_order=True, as_dict=True)
+        # Partition values as Delta's text, computed on the distinct keys only; a batch
+        # usually holds one partition (one exchange, one day) and is then not split at all.
+        distinct = frame.select(self.keys).unique(maintain_order=True)
+        texts = distinct.select(_partition_text(k, frame.schema[k]).alias(k) for k in self.keys)
+        text_of = {
+            values: tuple(None if v is None else str(v) for v in text)
+            for values, text in zip(distinct.iter_rows(), texts.iter_rows(), strict=True)
+        }
+        if distinct.height == 1:
+            parts = {next(iter(text_of)): frame}
+        else:
+            parts = frame.partition_by(self.keys, maintain_order=True, as_dict=True)
         for values, part in parts.items():
-            key = tuple(None if v is None else str(v) for v in values)
+            key = text_of[values]
             self.buffers.setdefault(key, []).append(part.select(self.data_columns))
             self.rows[key] = self.rows.get(key, 0) + part.height
             if self.rows[key] >= self.flush_rows:

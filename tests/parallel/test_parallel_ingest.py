@@ -22,9 +22,9 @@ from tests.parallel.conftest import (
     require_ray,
 )
 
-# Small bounds: the three largest sample files (> 4.2 kB gzip) stream alone in 500-row
-# batches, the rest form units of up to 5 files.
-OPTIONS = IngestOptions(stream_file_bytes=4_200, batch_rows=500, unit_max_files=5)
+# Small bounds: the four largest sample files (>= 26 kB decoded: a Tardis book and three
+# Quant360 symbols) stream alone in 500-row batches, the rest form units of up to 5 files.
+OPTIONS = IngestOptions(stream_file_bytes=26_000, batch_rows=500, unit_max_files=5)
 
 
 def run(source, lake, **kw):
@@ -260,3 +260,43 @@ def test_finished_units_are_committed_in_groups(tmp_path):
     assert trades.commits == 2  # two groups, Silver only (nothing quarantined)
     silver = pl.read_delta(str(lake / "silver" / "trades"))
     assert silver.height == 30 * len(names)
+
+
+def test_spawned_workers_share_the_cpus_between_their_polars_pools(monkeypatch):
+    """N workers x one polars thread per CPU would oversubscribe the machine: a worker
+    spawned by the process executor sizes its pool to cpus // workers, a POLARS_MAX_THREADS
+    the user set wins, and the driver's environment is left as it was."""
+    import multiprocessing
+    import os
+
+    from pointline_core.ingest.executors import POLARS_THREADS, _worker_threads
+
+    def pool_size() -> int:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(1) as pool:
+            return pool.apply(pl.thread_pool_size)
+
+    monkeypatch.delenv(POLARS_THREADS, raising=False)
+    cpus = os.cpu_count() or 1
+    with _worker_threads(cpus):
+        assert pool_size() == 1
+    assert POLARS_THREADS not in os.environ
+    monkeypatch.setenv(POLARS_THREADS, "3")
+    with _worker_threads(cpus):
+        assert pool_size() == 3
+    assert os.environ[POLARS_THREADS] == "3"
+
+
+def test_a_ray_unit_task_runs_one_polars_thread(monkeypatch):
+    require_ray()
+    import ray
+
+    from pointline_core.ingest.executors import POLARS_THREADS, ray_task_options
+
+    monkeypatch.delenv(POLARS_THREADS, raising=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        remote = ray.remote(**ray_task_options())(pl.thread_pool_size)
+        assert ray.get(remote.remote()) == 1
+    finally:
+        ray.shutdown()

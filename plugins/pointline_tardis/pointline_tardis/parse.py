@@ -1,6 +1,7 @@
 """Streaming CSV reading of Tardis files: bounded batches of String columns, in file order.
 
-The file is decompressed incrementally with :mod:`gzip` (plain ``.csv`` is read as is), cut
+The file is decompressed incrementally with ISA-L's gzip reader (:mod:`isal.igzip`, the
+format of :mod:`gzip`, inflated ~2.6x faster; plain ``.csv`` is read as is), cut
 into blocks at line boundaries, and each block is parsed by ``pl.read_csv`` with an explicit
 all-String schema built from the header *names*. At most one block plus one output batch is in
 memory, whatever the file size. (``pl.scan_csv(...).collect_batches()`` streams gzip too in
@@ -21,14 +22,13 @@ A zero-byte file, an empty gzip stream, or a header without rows yields no batch
 from __future__ import annotations
 
 import csv
-import gzip
 import io
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
+from isal import igzip, isal_zlib
 
 from pointline_core.errors import ParseError
 from pointline_tardis.formats import (
@@ -47,13 +47,19 @@ _GUESS_BYTES_PER_ROW = 128
 _NEWLINE_BYTES = frozenset(b"\r\n")
 
 
+#: What reading a truncated or corrupt (gzip) file raises.
+_READ_ERRORS = (EOFError, OSError, isal_zlib.error)
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open ``path`` for reading bytes, decompressing gzip (detected by its magic number)."""
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed by it
     magic = raw.read(2)
     raw.seek(0)
     if magic == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        # ISA-L inflates the same gzip ~2.6x faster than zlib (a 2M-row book file, 169 MB
+        # decoded: 0.60 s -> 0.23 s), and decompression is on every batch's critical path.
+        return igzip.IGzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     return raw
 
 
@@ -203,7 +209,7 @@ class _Blocks:
     def _read(self, whole_line: bool = False) -> bytes:
         try:
             return self.fh.readline() if whole_line else self.fh.read(self.size)
-        except (EOFError, OSError, zlib.error) as exc:
+        except _READ_ERRORS as exc:
             raise ParseError(
                 f"cannot decompress/read the file ({type(exc).__name__}: {exc}); the "
                 "download is probably truncated or corrupt: download it again",
@@ -252,7 +258,7 @@ def read_batches(
     with open_binary(path) as fh:
         try:
             header = _read_header(fh, where)
-        except (EOFError, OSError, zlib.error) as exc:
+        except _READ_ERRORS as exc:
             raise ParseError(
                 f"cannot decompress/read the file ({type(exc).__name__}: {exc}); download it again",
                 path=where,
