@@ -150,3 +150,22 @@ def test_modify_and_delete_actions_cut_the_windows(tmp_path: Path):
         (_ns(day, 0) // 1000, t_mod // 1000, "0.25"),  # add: from activation
         (t_mod // 1000, t_del // 1000, "0.5"),  # modify: from its time, until the delete
     ]
+
+
+def test_the_cli_imports_definition_files(tmp_path: Path, capsys):
+    from pointline_core.cli import main
+
+    write_sample(tmp_path)
+    lake = tmp_path / "lake"
+    for path in definition_files(tmp_path):
+        args = ["symbols", "import", str(path), str(lake), "--vendor", "databento"]
+        assert main(args) == 0
+    capsys.readouterr()
+    dim = pl.read_delta(str(lake / "silver" / "dim_symbol"))
+    assert sorted(dim["exchange_symbol"]) == ["ESH1", "MSFT", "NQH1"]
+    # a market-data file is not a definition file: one line, what to pass instead
+    trades = tmp_path / "databento" / "glbx-mdp3-20201228.trades.dbn.zst"
+    assert main(["symbols", "import", str(trades), str(lake), "--vendor", "databento"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("pointline: error:") and "not definition" in err
+    assert len(err.strip().splitlines()) == 1
