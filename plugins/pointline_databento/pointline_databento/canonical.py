@@ -142,10 +142,12 @@ def _order_ref(name: str = "order_id") -> pl.Expr:
 
 
 def _l3_ids() -> dict[str, pl.Expr]:
+    # biz_index: the record's position in the mbo file, shared by order events and
+    # executions, so l3_orders and l3_trades merge back into the feed's exact order.
     return {
         "channel_id": pl.col("channel_id").cast(pl.Int64),
         "channel_seq": pl.col("sequence").cast(pl.Int64),
-        "biz_index": pl.lit(None, pl.Int64),
+        "biz_index": pl.col("record"),
     }
 
 

@@ -66,14 +66,21 @@ def _keep(data_type: str) -> pl.Expr | None:
 def read_batches(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     """Typed frames of at most ``batch_rows`` records of ``file``, in file order, each with
     ``symbol`` resolved. An mbo file is read once per data type, each keeping its own events
-    (order events or executions) in file order."""
+    (order events or executions) in file order, with ``record``: the record's 0-based
+    position in the file."""
     lookup: pl.DataFrame | None = None
     keep = _keep(file.data_type)
+    offset = 0
     for header, arr in record_batches(file.path, batch_rows):
         if lookup is None:
             lookup = lookup_table(header)
         frame = frame_of(arr)
         if keep is not None:
-            frame = frame.filter(keep)
+            # The record's position in the file: after the split into order events and
+            # executions, it still traces each row to its record and merges the two back.
+            frame = frame.with_columns(
+                record=pl.int_range(offset, offset + frame.height, dtype=pl.Int64)
+            ).filter(keep)
+        offset += len(arr)
         if frame.height:
             yield with_symbol(frame, lookup)

@@ -39,6 +39,11 @@ def test_the_sample_day_lands_completely(tmp_path):
     fill = trades.filter(pl.col("event_kind") == "fill").to_dicts()[0]
     assert (fill["buy_order_ref"], fill["sell_order_ref"], fill["aggressor_side"]) == (
         101, None, "sell")  # fmt: skip
+    # biz_index is the record's position in the file: the two tables merge back into it
+    merged = pl.concat([orders.select("biz_index", "channel_seq"),
+                        trades.select("biz_index", "channel_seq")]).sort("biz_index")  # fmt: skip
+    assert merged["biz_index"].to_list() == list(range(10))
+    assert merged["channel_seq"].to_list() == list(range(7_000, 7_010))
     clear = orders.filter(pl.col("event_kind") == "clear").to_dicts()[0]
     assert (clear["price"], clear["order_ref"], clear["side"]) == (None, 0, "unknown")
     # the first CME trade is Sunday 17:30 Chicago: Monday's trading date; MSFT is on Monday
