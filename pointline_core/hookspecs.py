@@ -103,8 +103,11 @@ def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterable[BronzeF
     folder ``vendor_root = <bronze_root>/<vendor>/`` (which may not exist: return nothing).
     Yield one :class:`~pointline_core.models.BronzeFile` per ingestible file (``rel_path``
     relative to ``bronze_root``) and one :class:`~pointline_core.models.Unrecognised` per other
-    file under the folder, with the reason. Must not read file contents beyond what naming
-    needs; the runner hashes the files itself. ``BronzeFile.meta``: unique keys, sorted by
+    file under the folder, with the reason. A file whose rows belong in several tables (an
+    order-by-order feed holding order events and executions) may be listed once per data
+    type, one data type per table; ``pointline_parse`` then yields only that data type's
+    rows. Must not read file contents beyond what naming needs (a format's own small header
+    is fine); the runner hashes the files itself. ``BronzeFile.meta``: unique keys, sorted by
     key by convention (not checked, not part of the file's identity).
     """
 
@@ -115,7 +118,8 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
 
     Called by the ingest runner for each file that passed the manifest gate. Yield polars
     DataFrames of at most about ``batch_rows`` rows, in file order (the runner numbers rows
-    0.. across batches as ``file_seq``, so never reorder or drop rows here). A generator may
+    0.. across batches as ``file_seq``, so never reorder or drop rows here, except the rows
+    of a file's other data types when it is listed under several). A generator may
     keep state across the batches of one file, to add columns that depend on earlier rows
     (for example snapshot-block flags that ``pointline_canonicalize`` then maps). Never
     materialise a whole large file: for example

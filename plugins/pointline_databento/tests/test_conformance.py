@@ -2,9 +2,8 @@
 
 Samples: the deterministic sample day (CME futures and a Nasdaq stock, both Bronze layouts),
 each with the rows it holds; symbols: the sample's definition files read by the plugin's own
-reader. The mbo file is left out: discover lists it twice (order events -> l3_orders,
-executions -> l3_trades) and the suite, like the contract, still assumes one data type per
-file; test_real_files.py and test_sample_day.py cover it through the real ingest instead.
+reader. The mbo file is sampled twice, once per data type: discover lists it as order events
+(l3_orders) and as executions (l3_trades).
 DBN is binary, so the large copy, the poisoned tail and the corruption are written here:
 records repeated after the metadata header, a record cut short at the end, a zstd stream cut
 in half.
@@ -27,6 +26,7 @@ from pointline_core.testing import PluginConformance, Sample
 SAMPLE_ROWS = {
     "glbx-mdp3-20201228.trades.dbn.zst": {"trades": 26},
     "glbx-mdp3-20201228.tbbo.dbn.zst": {"tbbo": 6},
+    "glbx-mdp3-20201228.mbo.dbn.zst": {"mbo_orders": 8, "mbo_trades": 2},
     "glbx-mdp3-20201228.mbp-1.dbn.zst": {"mbp-1": 8},
     "glbx-mdp3-20201228.bbo-1s.dbn.zst": {"bbo-1s": 4},
     "glbx-mdp3-20201228.mbp-10.dbn.zst": {"mbp-10": 3},
@@ -56,7 +56,6 @@ class TestDatabentoConformance(PluginConformance):
 
     def make_samples(self, workdir: Path) -> list[Sample]:
         sample.write_sample(workdir)
-        (workdir / "databento" / "glbx-mdp3-20201228.mbo.dbn.zst").unlink()
         return [
             Sample(workdir / "databento" / rel, data_type, {TABLE_MAPPING[data_type]: rows})
             for rel, counts in SAMPLE_ROWS.items()
