@@ -75,8 +75,8 @@ def _symbols(root: Path, exchange: str, names: list[str], valid_from: str) -> No
 
 def _tardis_cast(lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf.with_columns(
-        (pl.col("price") * 1e9).round().cast(pl.Int64),
-        (pl.col("amount") * 1e8).round().cast(pl.Int64),
+        # the lake's types: exact Decimal(38, 18) prices and quantities (from the text)
+        pl.col("price", "amount").cast(pl.String).cast(pl.Decimal(38, 18)),
         trading_date=pl.from_epoch("timestamp", time_unit="us").dt.date(),
     )
 
@@ -84,8 +84,7 @@ def _tardis_cast(lf: pl.LazyFrame) -> pl.LazyFrame:
 def _szse_cast(lf: pl.LazyFrame) -> pl.LazyFrame:
     ts = pl.col("TransactTime").cast(pl.String).str.to_datetime("%Y%m%d%H%M%S%3f")
     return lf.with_columns(
-        (pl.col("Price") * 1e9).round().cast(pl.Int64),
-        (pl.col("OrderQty") * 100_000_000).cast(pl.Int64),
+        pl.col("Price", "OrderQty").cast(pl.String).cast(pl.Decimal(38, 18)),
         exchange=pl.lit("szse"),
         trading_date=ts.dt.date(),
     )

@@ -1,9 +1,11 @@
-"""Fixed-point encoding of decimal columns, with overflow detection.
+"""Exact decimal encoding of price, quantity and amount columns, with overflow detection.
 
-Prices and quantities are stored as Int64 ``round(value * 10**scale)``. Decimal text is parsed
-exactly through polars' Decimal type (which also accepts exponent notation and rounds extra
-digits instead of truncating them), so ``"0.1"`` never becomes ``9999999``. A value too large
-for Int64 becomes null and is reported as ``overflow:<column>``: never a wrapped number.
+Prices and quantities are stored as ``Decimal(38, scale)`` (scale 18; amounts 8): the number
+itself, exact, which every reader (polars, DuckDB, deltalake) sees without a decode step.
+Decimal text is parsed exactly through polars' Decimal type (which also accepts exponent
+notation and rounds extra digits instead of truncating them), so ``"0.1"`` never becomes
+``0.0999...``. A value with more integer digits than the type holds (20 at scale 18) becomes
+null and is reported as ``overflow:<column>``: never a wrapped number.
 """
 
 from __future__ import annotations
@@ -26,13 +28,9 @@ def _text(expr: pl.Expr) -> pl.Expr:
 
 
 def encode(value: pl.Expr | str, scale: int) -> pl.Expr:
-    """Int64 fixed-point of ``value`` (String, float or integer); null if invalid or overflowing.
-
-    The Decimal's physical Int128 *is* the scaled integer; narrowing it to Int64 yields null
-    (not a wrapped value) when it does not fit.
-    """
-    dec = _text(_as_expr(value)).cast(pl.Decimal(_PRECISION, scale), strict=False)
-    return dec.to_physical().cast(pl.Int64, strict=False)
+    """``Decimal(38, scale)`` of ``value`` (String, float or integer); null if invalid or
+    overflowing (more than ``38 - scale`` integer digits)."""
+    return _text(_as_expr(value)).cast(pl.Decimal(_PRECISION, scale), strict=False)
 
 
 def encode_reason(value: pl.Expr | str, scale: int, column: str) -> pl.Expr:
@@ -55,24 +53,27 @@ def encode_list(value: pl.Expr | str, scale: int) -> pl.Expr:
 
 
 def decode(value: pl.Expr | str, scale: int, *, exact: bool = False) -> pl.Expr:
-    """The number a fixed-point Int64 column stands for: Float64, or ``Decimal(38, scale)``
-    with ``exact=True``.
+    """The number a stored decimal column holds: Float64, or ``Decimal(38, scale)`` with
+    ``exact=True`` (the stored value itself: a cast that changes nothing).
 
-    Goes through Decimal on purpose: ``int / 10**scale`` in polars multiplies by the
-    reciprocal and is one ulp off for many values (``10_200_000_000 / 10**9`` gives
-    10.200000000000001), whereas the Decimal -> Float64 cast rounds correctly, so a decoded
-    price equals ``float(text)`` of the vendor's text.
+    polars' Decimal -> Float64 cast rounds correctly, so a decoded price equals
+    ``float(text)`` of the vendor's text.
     """
-    unit = pl.lit(Decimal(1).scaleb(-scale), pl.Decimal(_PRECISION, scale))
-    value_exact = _as_expr(value).cast(pl.Decimal(_PRECISION, 0)) * unit
-    if exact:
-        return value_exact.cast(pl.Decimal(_PRECISION, scale))
-    return value_exact.cast(pl.Float64)
+    target = pl.Decimal(_PRECISION, scale) if exact else pl.Float64()
+    return _as_expr(value).cast(target)
 
 
 def decode_list(value: pl.Expr | str, scale: int, *, exact: bool = False) -> pl.Expr:
-    """Per-element :func:`decode` of a ``List[Int64]`` column."""
+    """Per-element :func:`decode` of a ``List[Decimal(38, scale)]`` column."""
     return _as_expr(value).list.eval(decode(pl.element(), scale, exact=exact))
+
+
+def from_int64(value: pl.Expr | str, legacy_scale: int, scale: int) -> pl.Expr:
+    """``Decimal(38, scale)`` of an Int64 fixed-point value ``n`` (``n * 10**-legacy_scale``,
+    the storage of plugin API 1.x), exactly: integer arithmetic in Decimal, no float."""
+    unit = pl.lit(Decimal(1).scaleb(-legacy_scale), pl.Decimal(_PRECISION, legacy_scale))
+    exact = _as_expr(value).cast(pl.Decimal(_PRECISION, 0)) * unit
+    return exact.cast(pl.Decimal(_PRECISION, scale))
 
 
 def first_reason(*reasons: pl.Expr) -> pl.Expr:

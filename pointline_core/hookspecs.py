@@ -39,8 +39,11 @@ from pointline_core.validation_rules import Rule
 PROJECT = "pointline"
 #: Version of this contract. A plugin whose ``VendorInfo.api_version`` has another major
 #: number is refused at load; minor versions only ever add hooks or hook arguments.
-#: 1.1: ``ExchangeInfo.trading_day_roll`` (trading days that start the evening before).
-PLUGIN_API_VERSION = "1.1"
+#: 2.0: price, quantity and amount columns are exact ``Decimal(38, scale)`` instead of Int64
+#: fixed point (a plugin built for 1.x would hand Int64 to a Decimal column).
+#: 2.1: ``ExchangeInfo.trading_day_roll`` (trading days that start the evening before), the
+#: optional ``ts_event_ns``/``ts_local_ns`` columns, a file listed once per data type.
+PLUGIN_API_VERSION = "2.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

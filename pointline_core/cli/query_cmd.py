@@ -136,10 +136,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="read a table: filtered, point-in-time, decoded, in replay order",
         description="Read rows of a lake table sorted by its tie-break keys. The window "
         "[--start, --end) is half-open on ts_event_us; times are ISO dates/datetimes "
-        "(no offset = UTC, or --tz) or integer microseconds. Fixed-point columns are decoded "
-        "to floats unless --raw. The table format shows *_us time columns as ISO times in "
-        "--tz (default UTC); csv does with --iso-times. Only the partitions the filters can "
-        "touch are read.",
+        "(no offset = UTC, or --tz) or integer microseconds. Prices and quantities (exact "
+        "decimals) are shown as floats unless --decimal or --raw. The table format shows *_us "
+        "time columns as ISO times in --tz (default UTC); csv does with --iso-times. Only the "
+        "partitions the filters can touch are read.",
     )
     p.add_argument("lake", help="lake root")
     p.add_argument("table", help="table name, e.g. trades (see `pointline tables`)")
@@ -163,7 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--limit", type=int, help="at most N rows (in replay order)")
     p.add_argument("--output", help="write to FILE instead of stdout (required for parquet)")
-    p.add_argument("--raw", action="store_true", help="keep stored fixed-point integers")
+    p.add_argument("--raw", action="store_true", help="keep the stored exact decimals")
     p.add_argument(
         "--iso-times",
         action=argparse.BooleanOptionalAction,
@@ -171,7 +171,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="show *_us time columns as ISO times in --tz (default UTC): on for table, "
         "off for csv; parquet always keeps integer microseconds",
     )
-    p.add_argument("--decimal", action="store_true", help="decode to exact decimals")
+    p.add_argument("--decimal", action="store_true", help="exact decimals (as stored)")
     p.add_argument("--version", type=int, help="read this Delta version of the table")
     p.add_argument(
         "--explain", action="store_true", help="list the files the read may touch, read none"

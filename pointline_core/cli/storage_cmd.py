@@ -106,9 +106,24 @@ def _vacuum(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rewrite_decimals(args: argparse.Namespace) -> int:
+    from pointline_core.storage.decimal_rewrite import rewrite_decimals
+
+    report = rewrite_decimals(Path(args.lake))
+    if args.json:
+        print_json(report)
+        return 0
+    for label in report.rewritten:
+        print(f"rewrote {label}: Int64 fixed point -> exact decimals")
+    print(f"{len(report.rewritten)} table(s) rewritten, {len(report.unchanged)} already decimal")
+    return 0
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from pointline_core.storage.migrate import migrate_lake
 
+    if args.rewrite_decimals:
+        return _rewrite_decimals(args)
     report = migrate_lake(Path(args.lake))
     if args.json:
         print_json(report)
@@ -172,8 +187,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="add the nullable columns newer specs define to a lake's existing tables",
         description="Additive only: each event and quarantine table lacking nullable columns "
         "its spec gained gets them at the end (older rows read as null). Idempotent. Ingest "
-        "does this itself before appending; compaction needs it done first.",
+        "does this itself before appending; compaction needs it done first. "
+        "--rewrite-decimals instead rewrites tables written with Int64 fixed point (before "
+        "plugin API 2.0) to exact decimals, one commit per table.",
     )
     p.add_argument("lake", help="lake root")
+    p.add_argument(
+        "--rewrite-decimals",
+        action="store_true",
+        help="rewrite Int64 fixed-point price/quantity columns as exact decimals (idempotent)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_migrate)

@@ -1,18 +1,16 @@
-"""Fixed-point columns -> numbers, by the scales the table spec declares.
+"""Decimal columns -> the number type a reader asks for, by the scales the table spec declares.
 
-A fixed-point column stores ``round(value * 10**scale)`` as Int64 (``List[Int64]``: per
-element). Decoding is one vectorised expression per column:
+Prices and quantities are stored as exact ``Decimal(38, 18)`` (amounts ``Decimal(38, 8)``;
+list columns per element), so the stored value already is the number. Decoding is one cast
+per column:
 
-* ``"float"`` -- Float64, the double nearest to the exact decimal value: the same number
-  ``float("61000.5")`` gives from the Bronze text, for every Int64;
-* ``"decimal"`` -- ``Decimal(38, scale)``: the exact value, for accounting-grade sums.
+* ``"float"`` -- Float64, the double nearest to the exact decimal value (polars' Decimal ->
+  Float64 cast rounds correctly): the same number ``float("61000.5")`` gives from the Bronze
+  text;
+* ``"decimal"`` -- ``Decimal(38, scale)``: the stored value itself, for accounting-grade sums.
 
-Both go through polars' Decimal type: ``Decimal(38, 0) * 10**-scale`` is exact integer
-arithmetic, and polars' Decimal -> Float64 cast rounds correctly. Plain ``int / 10**scale``
-does not: polars divides by a scalar by multiplying with its reciprocal, which is one ulp
-off for about 40% of random prices (``10_200_000_000 / 10**9`` gives 10.200000000000001),
-so decoded values would not equal the vendor's text. Nulls stay null; list columns keep
-their lengths and null elements.
+``decoded=False`` returns the stored decimals, which are exact too. Nulls stay null; list
+columns keep their lengths and null elements.
 """
 
 from __future__ import annotations
@@ -39,13 +37,13 @@ def decode_mode(decoded: Decoded) -> DecodeMode | None:
     if decoded == "decimal":
         return "decimal"
     raise QueryError(
-        f"decoded={decoded!r}: use False (stored integers), True or 'float' (Float64), "
+        f"decoded={decoded!r}: use False (stored decimals), True or 'float' (Float64), "
         "or 'decimal' (exact Decimal)"
     )
 
 
 def decode_expr(name: str, dtype: str, scale: int, mode: DecodeMode) -> pl.Expr:
-    """The decoded value of fixed-point column ``name`` (spec dtype ``Int64``/``List[Int64]``)."""
+    """The decoded value of decimal column ``name`` (``Decimal(38,s)`` or a list of it)."""
     exact = mode == "decimal"
     if dtype.startswith("List["):
         return fixedpoint.decode_list(name, scale, exact=exact).alias(name)
@@ -55,7 +53,7 @@ def decode_expr(name: str, dtype: str, scale: int, mode: DecodeMode) -> pl.Expr:
 def decode_exprs(
     spec: TableSpec, mode: DecodeMode, columns: list[str] | None = None
 ) -> list[pl.Expr]:
-    """One expression per fixed-point column of ``spec`` (among ``columns``, if given)."""
+    """One expression per decimal column of ``spec`` (among ``columns``, if given)."""
     wanted = None if columns is None else set(columns)
     return [
         decode_expr(c.name, c.dtype, c.scale, mode)
@@ -67,9 +65,9 @@ def decode_exprs(
 def decode_frame(
     frame: pl.LazyFrame | pl.DataFrame, spec: TableSpec, decoded: Decoded = True
 ) -> pl.LazyFrame | pl.DataFrame:
-    """``frame`` with every fixed-point column of ``spec`` it carries decoded.
+    """``frame`` with every decimal column of ``spec`` it carries decoded.
 
-    Works on frames read by any engine, as long as they carry the spec's stored integers.
+    Works on frames read by any engine, as long as they carry the spec's stored decimals.
     """
     mode = decode_mode(decoded)
     if mode is None:

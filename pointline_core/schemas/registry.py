@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from pointline_core.errors import TableSpecError, UnknownTableError
-from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, ColumnSpec, TableSpec
+from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, ColumnSpec, TableSpec, decimal_dtype
 from pointline_core.schemas.tables import CORE_TABLES
 
 #: The owner recorded for core tables.
@@ -66,8 +66,20 @@ def validate_table_spec(spec: TableSpec, owner: str) -> None:
         if tuple(spec.partition_by) != ("exchange", "trading_date"):
             raise TableSpecError(f"{where}: event tables partition by (exchange, trading_date)")
     for col in spec.columns:
-        if col.scale is not None and col.dtype not in ("Int64", "List[Int64]"):
-            raise TableSpecError(f"{where}: fixed-point column {col.name!r} must be Int64")
+        if col.scale is not None and col.dtype not in (
+            decimal_dtype(col.scale),
+            f"List[{decimal_dtype(col.scale)}]",
+        ):
+            raise TableSpecError(
+                f"{where}: decimal column {col.name!r} (scale {col.scale}) must be "
+                f"{decimal_dtype(col.scale)!r} or 'List[{decimal_dtype(col.scale)}]', not "
+                f"{col.dtype!r} (Int64 fixed point was plugin API 1.x; see "
+                "docs/numeric-representation.md)"
+            )
+        if col.scale is None and "Decimal(" in col.dtype:
+            raise TableSpecError(
+                f"{where}: decimal column {col.name!r} must set scale= to its decimal places"
+            )
         if col.signed_classes and not col.positive:
             raise TableSpecError(
                 f"{where}: column {col.name!r} names signed_classes but is not positive; "

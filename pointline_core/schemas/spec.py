@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import attrs
@@ -22,6 +23,17 @@ _DTYPES: dict[str, pl.DataType] = {
     "Date": pl.Date(),
     "Datetime": pl.Datetime("us", "UTC"),
 }
+#: Exact decimals are ``Decimal(38,<scale>)``: the core uses scale 18 for prices and
+#: quantities and 8 for currency amounts (docs/numeric-representation.md); a plugin table
+#: may choose another scale (0..38).
+DECIMAL_PRECISION = 38
+_DECIMAL = re.compile(r"Decimal\(38,(\d{1,2})\)")
+
+
+def decimal_dtype(scale: int) -> str:
+    """The spec dtype name of an exact decimal column with ``scale`` fractional digits."""
+    return f"Decimal({DECIMAL_PRECISION},{scale})"
+
 
 #: Instrument classes (``dim_symbol.asset_class``) whose prices may be zero or negative: a
 #: spread or combo is priced as a difference of legs. The core tables' trade, book-update,
@@ -44,14 +56,19 @@ CORE_DERIVED_COLUMNS = ("trading_date", "symbol_id", "file_id", "file_seq")
 
 
 def polars_dtype(name: str) -> pl.DataType:
-    """Polars dtype for a spec dtype name such as ``Int64`` or ``List[Int64]``."""
+    """Polars dtype for a spec dtype name such as ``Int64``, ``Decimal(38,18)`` or
+    ``List[Decimal(38,18)]``."""
     if name.startswith("List[") and name.endswith("]"):
         return pl.List(polars_dtype(name[5:-1]))
+    decimal = _DECIMAL.fullmatch(name)
+    if decimal and int(decimal.group(1)) <= DECIMAL_PRECISION:
+        return pl.Decimal(DECIMAL_PRECISION, int(decimal.group(1)))
     try:
         return _DTYPES[name]
     except KeyError:
         raise ValueError(
-            f"unknown dtype {name!r}; use one of {sorted(_DTYPES)} or List[<dtype>]"
+            f"unknown dtype {name!r}; use one of {sorted(_DTYPES)}, Decimal(38,<scale 0..38>) "
+            "or List[<dtype>]"
         ) from None
 
 
@@ -63,10 +80,11 @@ def _check_dtype(_instance: object, _attribute: object, value: str) -> None:
 class ColumnSpec:
     """One column of a canonical table.
 
-    ``scale`` marks a fixed-point decimal column: the stored Int64 is ``round(value *
-    10**scale)`` (for ``List[Int64]`` columns, per element). ``allowed`` restricts a String
-    column to a closed set; ``positive`` requires values > 0 where not null. The core
-    validation rules enforce nullability, ``allowed`` and ``positive``.
+    ``scale`` marks an exact decimal column: its dtype is ``Decimal(38,<scale>)`` (or
+    ``List[Decimal(38,<scale>)]``, per element) and ``scale`` is its number of decimal
+    places; plugins fill it with :func:`pointline_core.fixedpoint.encode`. ``allowed``
+    restricts a String column to a closed set; ``positive`` requires values > 0 where not
+    null. The core validation rules enforce nullability, ``allowed`` and ``positive``.
 
     ``signed_classes`` waives ``positive`` per row: a row whose instrument's point-in-time
     ``dim_symbol.asset_class`` is one of these classes may hold a value <= 0 (spreads and
@@ -90,6 +108,10 @@ class ColumnSpec:
     #: Derived tables that append columns of their own (quarantine: ``reason``, ``detail``)
     #: place such columns after theirs, so every table only ever grows at its end.
     added_later: bool = False
+    #: The scale this column had when it was stored as Int64 fixed point (plugin API 1.x:
+    #: ``round(value * 10**legacy_int64_scale)``); ``pointline migrate --rewrite-decimals``
+    #: uses it to rewrite a lake written then. None for columns that were never Int64.
+    legacy_int64_scale: int | None = None
     #: A nullable fact only some sources have (nanosecond clocks): ``pointline_canonicalize``
     #: may return it or leave it out (the core fills null), so plugins that never have it
     #: need not know it exists. Not part of :meth:`TableSpec.vendor_columns`.

@@ -1,18 +1,32 @@
 """The core canonical tables. Named for what they hold, never for a vendor or a country.
 
-Fixed-point scales: prices carry 9 decimal places (Int64 holds prices up to ~9.2e9 and
-sub-satoshi tick sizes); quantities 8 (up to ~9.2e10 units, enough for the largest token
-supplies a single trade moves); notional amounts 4. A value that does not fit is a
-validation failure, never a wrapped number (see :mod:`pointline_core.fixedpoint`).
+Prices and quantities are exact ``Decimal(38,18)``: 20 integer digits (below 1e20) and 18
+fractional digits (a 1e-10 price keeps 9 significant digits); notional amounts
+``Decimal(38,8)`` (30 integer digits). A value that does not fit is a validation failure
+(``overflow:<column>``), never a wrapped number (see :mod:`pointline_core.fixedpoint` and
+docs/numeric-representation.md).
 """
 
 from __future__ import annotations
 
-from pointline_core.schemas.spec import SIGNED_PRICE_CLASSES, ColumnSpec, TableSpec
+from pointline_core.schemas.spec import (
+    SIGNED_PRICE_CLASSES,
+    ColumnSpec,
+    TableSpec,
+    decimal_dtype,
+)
 
-PRICE_SCALE = 9
-QTY_SCALE = 8
-NOTIONAL_SCALE = 4
+PRICE_SCALE = 18
+QTY_SCALE = 18
+NOTIONAL_SCALE = 8
+PRICE = decimal_dtype(PRICE_SCALE)
+QTY = decimal_dtype(QTY_SCALE)
+NOTIONAL = decimal_dtype(NOTIONAL_SCALE)
+#: Scales of the Int64 fixed point these columns had before (lakes written by plugin API
+#: 1.x); ``pointline migrate --rewrite-decimals`` reads them.
+LEGACY_PRICE_SCALE = 9
+LEGACY_QTY_SCALE = 8
+LEGACY_NOTIONAL_SCALE = 4
 
 EVENT_PARTITION = ("exchange", "trading_date")
 
@@ -39,12 +53,13 @@ def _price(
 ) -> ColumnSpec:
     return ColumnSpec(
         name,
-        "Int64",
+        PRICE,
         nullable,
         PRICE_SCALE,
         positive=positive,
         description=desc,
         signed_classes=signed_classes,
+        legacy_int64_scale=LEGACY_PRICE_SCALE,
     )
 
 
@@ -60,7 +75,26 @@ def _traded_price() -> ColumnSpec:
 
 
 def _qty(name: str, nullable: bool = True, positive: bool = False, desc: str = "") -> ColumnSpec:
-    return ColumnSpec(name, "Int64", nullable, QTY_SCALE, positive=positive, description=desc)
+    return ColumnSpec(
+        name,
+        QTY,
+        nullable,
+        QTY_SCALE,
+        positive=positive,
+        description=desc,
+        legacy_int64_scale=LEGACY_QTY_SCALE,
+    )
+
+
+def _notional(name: str, desc: str) -> ColumnSpec:
+    return ColumnSpec(
+        name,
+        NOTIONAL,
+        True,
+        NOTIONAL_SCALE,
+        description=desc,
+        legacy_int64_scale=LEGACY_NOTIONAL_SCALE,
+    )
 
 
 def _levels(side: str, positive: bool = False) -> tuple[ColumnSpec, ...]:
@@ -69,19 +103,21 @@ def _levels(side: str, positive: bool = False) -> tuple[ColumnSpec, ...]:
     return (
         ColumnSpec(
             f"{side}_prices",
-            "List[Int64]",
+            f"List[{PRICE}]",
             False,
             PRICE_SCALE,
             positive=positive,
             signed_classes=SIGNED_PRICE_CLASSES if positive else (),
             description=f"{side} level prices, best first; null element = empty level",
+            legacy_int64_scale=LEGACY_PRICE_SCALE,
         ),
         ColumnSpec(
             f"{side}_qtys",
-            "List[Int64]",
+            f"List[{QTY}]",
             False,
             QTY_SCALE,
             description=f"{side} level quantities, same length as {side}_prices",
+            legacy_int64_scale=LEGACY_QTY_SCALE,
         ),
     )
 
@@ -325,9 +361,7 @@ L3_TRADES = _event(
         ColumnSpec("aggressor_side", "String", False, allowed=("buy", "sell", "unknown")),
         _price("price", desc="execution price; null on cancels"),
         _qty("qty", False, True, "executed or cancelled size"),
-        ColumnSpec(
-            "notional", "Int64", True, NOTIONAL_SCALE, description="price × qty as reported"
-        ),
+        _notional("notional", "price × qty as reported"),
     ),
     _SEQUENCED,
     "Order-by-order (L3) executions (aggressor trades, resting fills) and cancels.",
@@ -344,7 +378,7 @@ L2_SNAPSHOTS = _event(
         _price("upper_limit"),
         _price("lower_limit"),
         _qty("volume", desc="cumulative volume"),
-        ColumnSpec("turnover", "Int64", True, NOTIONAL_SCALE, description="cumulative turnover"),
+        _notional("turnover", "cumulative turnover"),
         *_levels("bid"),
         *_levels("ask"),
     ),
@@ -384,9 +418,9 @@ DIM_SYMBOL = TableSpec(
         ColumnSpec("asset_class", "String", True),
         ColumnSpec("base_asset", "String", True),
         ColumnSpec("quote_asset", "String", True),
-        ColumnSpec("tick_size", "Int64", True, PRICE_SCALE),
-        ColumnSpec("lot_size", "Int64", True, QTY_SCALE),
-        ColumnSpec("contract_size", "Int64", True, QTY_SCALE),
+        _price("tick_size"),
+        _qty("lot_size"),
+        _qty("contract_size"),
     ),
     (),
     ("exchange", "exchange_symbol", "valid_from_ts_us"),
@@ -410,9 +444,9 @@ SYMBOL_OBSERVATIONS = TableSpec(
         ColumnSpec("asset_class", "String", True),
         ColumnSpec("base_asset", "String", True),
         ColumnSpec("quote_asset", "String", True),
-        ColumnSpec("tick_size", "Int64", True, PRICE_SCALE),
-        ColumnSpec("lot_size", "Int64", True, QTY_SCALE),
-        ColumnSpec("contract_size", "Int64", True, QTY_SCALE),
+        _price("tick_size"),
+        _qty("lot_size"),
+        _qty("contract_size"),
     ),
     (),
     ("exchange", "exchange_symbol", "ts_us", "kind"),

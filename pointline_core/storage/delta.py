@@ -167,6 +167,13 @@ def check_table_schema(
             f"unexpected {extra}, order {on_disk}. Point the lake at the right root or "
             "migrate the table; Pointline never alters a table's schema implicitly."
         )
+    legacy = legacy_int64_columns(table, spec)
+    if legacy:
+        raise SchemaMismatchError(
+            f"Delta table at {path} stores {legacy} as Int64 fixed point (written before "
+            f"plugin API 2.0); spec {spec.name!r} stores exact decimals. Rewrite the lake "
+            "once: `pointline migrate --rewrite-decimals LAKE` (exact, idempotent)."
+        )
     expected = {f.name: f for f in DeltaSchema.from_arrow(spec.arrow_schema()).fields}
     wrong = [
         f"{f.name} is {_delta_type(f.type)} (expected {_delta_type(expected[f.name].type)})"
@@ -185,6 +192,23 @@ def check_table_schema(
             "Point the lake at the right root or migrate the table; Pointline never casts "
             "a table's columns implicitly."
         )
+
+
+def legacy_int64_columns(table: DeltaTable, spec: TableSpec) -> list[str]:
+    """Decimal columns of ``spec`` that ``table`` still stores as Int64 fixed point
+    (``long`` or ``array<long>``): a lake written before plugin API 2.0."""
+    specced = {c.name: c for c in spec.columns if c.legacy_int64_scale is not None}
+    legacy = []
+    for field in table.schema().fields:
+        col = specced.get(field.name)
+        if col is None:
+            continue
+        dtype = field.type
+        element = getattr(dtype, "element_type", None)
+        inner = element if col.dtype.startswith("List[") and element is not None else dtype
+        if isinstance(inner, PrimitiveType) and inner.type == "long":
+            legacy.append(field.name)
+    return legacy
 
 
 def _delta_type(dtype: object) -> str:
@@ -276,8 +300,12 @@ def write_stream(
     commit_properties: CommitProperties | None = None,
     partition_by: Sequence[str] | None = None,
     on_frame: Callable[[pl.DataFrame], None] | None = None,
+    schema_mode: str | None = None,
 ) -> int:
     """Stream ``frames`` into one Delta commit; returns the rows written.
+
+    ``schema_mode="overwrite"`` (with ``mode="overwrite"``) replaces the table's schema in
+    the same commit: only the decimal rewrite of an old lake uses it.
 
     A failing frame aborts the whole write: nothing is committed (Parquet files already
     written become orphans that ``vacuum_table(remove_orphans=True)`` removes).
@@ -291,6 +319,7 @@ def write_stream(
             mode=mode,
             partition_by=parts or None,
             predicate=predicate,
+            schema_mode=schema_mode,
             commit_properties=commit_properties,
             post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
             configuration=TABLE_CONFIGURATION,

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -81,6 +83,29 @@ def _stat_value(value: Any) -> Any:
     return value
 
 
+def _dumps_exact(stats: dict[str, Any]) -> str:
+    """``stats`` as compact JSON, Decimal values as JSON numbers with every digit.
+
+    Delta stores decimal statistics as JSON numbers; a float would round a 38-digit bound
+    and could prune a file that holds a match. json cannot emit a Decimal, so each is
+    emitted as a one-off placeholder string whose quotes are then replaced by the digits.
+    """
+    token = uuid.uuid4().hex
+    digits: list[str] = []
+
+    def placeholder(value: Decimal) -> str:
+        digits.append(f"{value:f}")
+        return f"{token}:{len(digits) - 1}"
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        return placeholder(node) if isinstance(node, Decimal) else node
+
+    text = json.dumps(walk(stats), separators=(",", ":"))
+    return re.sub(f'"{token}:(\\d+)"', lambda m: digits[int(m.group(1))], text)
+
+
 def _storable_temporal(frame: pl.DataFrame, name: str) -> bool:
     """A temporal column's min and max lie in years 1..9999 (else its statistics are
     left out: a Delta statistic must be a value every reader can parse)."""
@@ -123,7 +148,7 @@ def file_stats(frame: pl.DataFrame) -> str:
         },
         "nullCount": {c: int(n) for c, n in nulls.items()},
     }
-    return json.dumps(stats, separators=(",", ":"))
+    return _dumps_exact(stats)
 
 
 @attrs.frozen(slots=True)

@@ -511,11 +511,26 @@ def _canonical_fix(spec: TableSpec, out: object) -> str:
             )
         if missing:
             steps.append(f"add {missing}")
+        legacy = [
+            c
+            for c in want
+            if c in out.schema
+            and spec.column(c).scale is not None
+            and out.schema[c] in (pl.Int64, pl.List(pl.Int64))
+        ]
+        if legacy:
+            steps.append(
+                f"{legacy} are Int64 fixed point (plugin API 1.x); since API 2.0 they are "
+                "exact decimals: build them with pointline_core.fixedpoint.encode(text, "
+                "spec.column(name).scale), which gives Decimal(38, scale), instead of "
+                "integers (and set api_version to the core's PLUGIN_API_VERSION)"
+            )
+            wrong = [w for w in wrong if w.split(" to ")[0] not in legacy]
         if wrong:
             steps.append(
                 f"cast {', '.join(wrong)} (pl.col(name).cast(spec.column(name).polars_dtype()); "
-                "fixed-point columns come from pointline_core.fixedpoint.encode, which gives "
-                "Int64)"
+                "decimal columns come from pointline_core.fixedpoint.encode, which gives "
+                "Decimal(38, scale))"
             )
         if out.height and not (extra or missing or wrong):
             steps.append("return one output row per parsed row, in the same order")

@@ -157,7 +157,7 @@ from pointline_core.errors import ParseError
 from pointline_core.fixedpoint import encode, encode_reason, first_reason
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
 from pointline_core.schemas.spec import ColumnSpec, TableSpec
-from pointline_core.schemas.tables import PRICE_SCALE, QTY_SCALE
+from pointline_core.schemas.tables import PRICE, PRICE_SCALE, QTY, QTY_SCALE
 from pointline_core.validation_rules import Rule
 
 VENDOR = "__VENDOR__"
@@ -185,8 +185,8 @@ BARS_1M = TableSpec(
         ColumnSpec("ts_local_us", "Int64", True, description="not delivered for bars"),
         ColumnSpec("file_id", "Int64", False, description="ingest_manifest id of the file"),
         ColumnSpec("file_seq", "Int64", False, description="0-based row number in the file"),
-        *(ColumnSpec(p, "Int64", False, PRICE_SCALE, positive=True) for p in PRICES),
-        ColumnSpec("volume", "Int64", False, QTY_SCALE, description="quantity traded in the bar"),
+        *(ColumnSpec(p, PRICE, False, PRICE_SCALE, positive=True) for p in PRICES),
+        ColumnSpec("volume", QTY, False, QTY_SCALE, description="quantity traded in the bar"),
         ColumnSpec("trade_count", "Int64", True, description="number of trades in the bar"),
     ),
     partition_by=("exchange", "trading_date"),

@@ -69,12 +69,12 @@ def test_strict_mode_raises_naming_every_failure(plugin_dir, monkeypatch):
 
 
 def test_incompatible_api_version_is_refused_with_both_versions(plugin_dir):
-    make_plugin(plugin_dir, "old-plugin", "oldie", "plg_oldie", api="0.9")
+    # 1.x: prices and quantities were Int64 fixed point; 2.0 made them exact decimals
+    make_plugin(plugin_dir, "old-plugin", "oldie", "plg_oldie", api="1.0")
     plugins = load_plugins(entry_points=entry_points_in(plugin_dir))
     assert plugins.names() == []
     (failure,) = plugins.failures
-    assert "oldie" in failure.error and "0.9" in failure.error
-    assert PLUGIN_API_VERSION in failure.error
+    assert "oldie" in failure.error and "1.0" in failure.error and "2.0" in failure.error
 
 
 def test_env_limits_which_plugins_load(plugin_dir, monkeypatch):

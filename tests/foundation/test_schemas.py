@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 import pytest
 
@@ -51,7 +53,9 @@ def _event(name, columns, **kw):
 
 
 def test_valid_plugin_table_is_accepted():
-    reg = TableRegistry({"plugin x": [_event("bars_1m", (ColumnSpec("close", "Int64", scale=9),))]})
+    reg = TableRegistry(
+        {"plugin x": [_event("bars_1m", (ColumnSpec("close", "Decimal(38,9)", scale=9),))]}
+    )
     assert "bars_1m" in reg and reg.owner("bars_1m") == "plugin x"
 
 
@@ -62,7 +66,12 @@ def test_valid_plugin_table_is_accepted():
         (_event("x_bars", (), tie_break=("nope",)), "tie_break names unknown columns"),
         (TableSpec("x_bars", "event", (ColumnSpec("exchange", "String"),)), "common event columns"),
         (_event("Bad-Name", ()), "lower_snake_case"),
-        (_event("x_bars", (ColumnSpec("px", "Float64", scale=2),)), "must be Int64"),
+        (_event("x_bars", (ColumnSpec("px", "Float64", scale=2),)), r"must be 'Decimal\(38,2\)'"),
+        (
+            _event("x_bars", (ColumnSpec("px", "Int64", scale=9),)),
+            "Int64 fixed point was plugin API 1.x",
+        ),
+        (_event("x_bars", (ColumnSpec("px", "Decimal(38,2)"),)), "must set scale= to its decimal"),
         (_event("x_bars", (ColumnSpec("exchange", "String"),)), "duplicate columns"),
         (
             _event("x_bars", (ColumnSpec("px", "Int64", signed_classes=("spread",)),)),
@@ -91,12 +100,23 @@ def test_unknown_dtype_is_rejected_at_construction():
         ColumnSpec("x", "Int65")
 
 
-def test_fixed_point_overflow_is_detected_never_wrapped():
-    df = pl.DataFrame({"qty": ["35000000000", "350000000000", "0.1", "1e-7", "abc", None]})
-    out = df.select(v=encode("qty", 8), why=encode_reason("qty", 8, "qty"))
-    assert out["v"].to_list() == [3_500_000_000_000_000_000, None, 10_000_000, 10, None, None]
-    assert out["why"].to_list() == [None, "overflow:qty", None, None, "not_a_number:qty", None]
-    assert out.select(decode("v", 8))["v"].to_list()[:4] == [35e9, None, 0.1, 1e-7]
+def test_decimal_overflow_is_detected_never_wrapped():
+    big = "123456789012345678901"  # 21 integer digits: beyond Decimal(38, 18)
+    df = pl.DataFrame({"qty": ["35000000000", "500000000000", "1e-10", "0.1", "abc", None, big]})
+    out = df.select(v=encode("qty", 18), why=encode_reason("qty", 18, "qty"))
+    assert out.schema["v"] == pl.Decimal(38, 18)
+    assert out["v"].to_list() == [
+        Decimal("35000000000"),
+        Decimal("500000000000"),  # 5e11: overflowed the Int64 fixed point (scale 8)
+        Decimal("1E-10"),  # rounded to 0 at scale 9
+        Decimal("0.1"),
+        None,
+        None,
+        None,
+    ]
+    assert out["why"].to_list() == [None] * 4 + ["not_a_number:qty", None, "overflow:qty"]
+    assert out.select(decode("v", 18))["v"].to_list()[:4] == [35e9, 5e11, 1e-10, 0.1]
+    assert out.select(decode("v", 18, exact=True))["v"].equals(out["v"])
 
 
 def test_spec_difference_names_every_column_field():

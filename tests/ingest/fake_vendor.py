@@ -116,7 +116,7 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
 @hookimpl
 def pointline_validation_rules(file: BronzeFile, table: str) -> list[Rule]:
     return [
-        Rule("price_above_1000", pl.col("price") > 1000 * 10**PRICE_SCALE, "warn"),
+        Rule("price_above_1000", pl.col("price") > 1000, "warn"),
         Rule("test_trade", pl.col("trade_id") == "reject-me", "reject", "test rows"),
     ]
 

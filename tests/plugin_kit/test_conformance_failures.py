@@ -66,8 +66,26 @@ def test_canonicalize_with_a_wrong_dtype_fails(suite_for, variant, hooks):
         return out.with_columns(pl.col("volume").cast(pl.Float64))
 
     message = failure(suite_for(variant(pointline_canonicalize=canonicalize)), CANONICALIZE)
-    assert "wrong dtype ['volume: Float64 (spec Int64)']" in message
-    assert "How to fix: cast volume to Int64" in message
+    assert "wrong dtype ['volume: Float64 (spec Decimal(38,18))']" in message
+    assert "How to fix: cast volume to Decimal(38,18)" in message
+
+
+def test_canonicalize_still_emitting_int64_fixed_point_fails_naming_the_change(
+    suite_for, variant, hooks
+):
+    # a plugin written for API 1.x built the scaled integers itself
+    def canonicalize(file, table, frame):
+        out = hooks.pointline_canonicalize(file, table, frame)
+        return out.with_columns(
+            pl.col("volume", "close").mul(10**8).cast(pl.Int64)  # old scales, any
+        )
+
+    message = failure(suite_for(variant(pointline_canonicalize=canonicalize)), CANONICALIZE)
+    assert "close: Int64 (spec Decimal(38,18))" in message
+    assert "volume: Int64 (spec Decimal(38,18))" in message
+    assert "['close', 'volume'] are Int64 fixed point (plugin API 1.x)" in message
+    assert "pointline_core.fixedpoint.encode(text, spec.column(name).scale)" in message
+    assert "gives Decimal(38, scale)" in message
 
 
 def test_parse_that_materialises_the_whole_file_fails(suite_for, variant, hooks):
@@ -183,8 +201,8 @@ def test_missing_required_hook_fails(suite_for, variant):
         ({"name": "other"}, "VendorInfo.name is 'other'"),
         ({"description": ""}, "VendorInfo.description is ''"),
         ({"data_types": ()}, "VendorInfo.data_types is ()"),
-        ({"api_version": "2.0"}, "was built for plugin API 2.0"),
-        ({"api_version": "1.99"}, "newer than this core's"),
+        ({"api_version": "3.0"}, "was built for plugin API 3.0"),
+        ({"api_version": "2.99"}, "newer than this core's"),
         ({"api_version": "latest"}, "not 'MAJOR.MINOR'"),
     ],
 )

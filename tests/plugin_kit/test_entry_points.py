@@ -72,11 +72,11 @@ def test_missing_entry_point_fails_or_skips(suite_for, hooks):
 
 
 def test_entry_point_built_for_another_api_major_fails(install, variant, hooks, monkeypatch):
-    info = attrs.evolve(hooks.pointline_vendor_info(), api_version="2.0")
+    info = attrs.evolve(hooks.pointline_vendor_info(), api_version="3.0")
     monkeypatch.setitem(sys.modules, "barsco_v2", variant(pointline_vendor_info=lambda: info))
     install("barsco", "barsco_v2")
     with pytest.raises(AssertionError) as failure:
         checks.check_entry_point("barsco")
     message = str(failure.value)
     assert "the installed plugin does not load: PluginAPIVersionError" in message
-    assert "built for plugin API 2.0" in message
+    assert "built for plugin API 3.0" in message

@@ -78,7 +78,7 @@ def test_wrong_dtype_is_reported_once(suite_for, variant, hooks, tmp_path):
         return out.with_columns(pl.col("volume").cast(pl.Float64))
 
     results = run_all(suite_for(variant(pointline_canonicalize=canonicalize)), tmp_path)
-    assert_one_root(results, CANONICALIZE, "wrong dtype ['volume: Float64 (spec Int64)']")
+    assert_one_root(results, CANONICALIZE, "wrong dtype ['volume: Float64 (spec Decimal(38,18))']")
     for name in ("test_rerun_writes_nothing", "test_ingest_is_deterministic"):
         assert results[name] is not None and f"prerequisite {CANONICALIZE}" in results[name]
 

@@ -57,7 +57,8 @@ def test_a_different_spec_under_a_taken_name_names_both_plugins_and_the_differen
     message = str(info.value)
     assert message.startswith(
         f"plugin 'zeta': table '{spec.name}' is already contributed by plugin 'barsco' "
-        "with a different spec (first difference: column 'volume': dtype 'Int64' vs 'Float64')"
+        "with a different spec (first difference: column 'volume': dtype 'Decimal(38,18)' vs "
+        "'Float64')"
     )
     assert f"name the table after the vendor (e.g. 'zeta_{spec.name}')" in message
     assert "zeta" not in plugins.vendors and plugins.tables.owner(spec.name) == "plugin 'barsco'"
@@ -68,7 +69,9 @@ def test_a_different_spec_under_a_taken_name_names_both_plugins_and_the_differen
 def test_spec_difference_names_the_first_difference(hooks):
     spec = hooks.BARS_1M
     assert spec_difference(spec, spec) is None
-    extra = attrs.evolve(spec, columns=(*spec.columns, ColumnSpec("vwap", "Int64", scale=9)))
+    extra = attrs.evolve(
+        spec, columns=(*spec.columns, ColumnSpec("vwap", "Decimal(38,18)", scale=18))
+    )
     n = len(spec.columns)
     assert spec_difference(spec, extra) == f"{n} vs {n + 1} columns (first extra: 'vwap')"
     described = attrs.evolve(spec, description="other")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -84,10 +85,10 @@ def book_rows() -> pl.DataFrame:
             "file_id": [1],
             "file_seq": [0],
             "depth": [2],
-            "bid_prices": [[61_000_500_000_000, None]],  # 61000.5, an empty level
-            "bid_qtys": [[10_000_000, None]],  # 0.1
-            "ask_prices": [[61_001_000_000_000, 61_001_100_000_000]],
-            "ask_qtys": [[1, 123_456_789]],  # 1e-8, 1.23456789
+            "bid_prices": [[Decimal("61000.5"), None]],  # an empty level
+            "bid_qtys": [[Decimal("0.1"), None]],
+            "ask_prices": [[Decimal("61001"), Decimal("61001.1")]],
+            "ask_qtys": [[Decimal("1E-8"), Decimal("1.23456789")]],
             # no nanosecond clock in this source
             "ts_event_ns": [None] * 1,
             "ts_local_ns": [None] * 1,

@@ -82,7 +82,7 @@ def test_read_table_limits_and_says_so(cli_lake, capsys):
         "--columns",
         "ts_event_us,price",
     )
-    assert "101250000000" not in out and "100250000000" in out and "side" not in out
+    assert "101.25" not in out and "100.250000000000000000" in out and "side" not in out
 
 
 def test_read_parquet_needs_output_and_round_trips(cli_lake, tmp_path, capsys):
@@ -104,7 +104,7 @@ def test_read_parquet_needs_output_and_round_trips(cli_lake, tmp_path, capsys):
     )
     assert code == 0
     frame = pl.read_parquet(target)
-    assert frame.height == 90 and frame.schema["price"] == pl.Decimal(38, 9)
+    assert frame.height == 90 and frame.schema["price"] == pl.Decimal(38, 18)
     assert frame.equals(query.load(cli_lake, "trades", symbol="AAA", decoded="decimal").collect())
     csv = tmp_path / "aaa.csv"
     code, _, _ = _run(

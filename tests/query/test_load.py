@@ -4,6 +4,7 @@ and errors that say what to do."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -97,15 +98,15 @@ def test_rows_come_in_tie_break_order_across_exchanges(zoned):
 def test_decoding_modes_on_list_columns(lake):
     EventStore(lake, BOOK_SNAPSHOTS).append([book_rows()], file_ids=[1])
     raw = query.load(lake, "book_snapshots").collect()
-    assert raw["bid_prices"].to_list() == [[61_000_500_000_000, None]]
+    assert raw["bid_prices"].to_list() == [[Decimal("61000.5"), None]]  # stored: exact
     floats = query.load(lake, "book_snapshots", decoded=True).collect()
     assert floats.schema == decoded_schema(BOOK_SNAPSHOTS, True)
     assert floats["bid_prices"].to_list() == [[61000.5, None]]
     assert floats["ask_qtys"].to_list() == [[1e-8, 1.23456789]]
     assert floats["depth"].to_list() == [2]  # not fixed point: untouched
     exact = query.load(lake, "book_snapshots", decoded="decimal").collect()
-    assert exact.schema["ask_qtys"] == pl.List(pl.Decimal(38, 8))
-    assert [str(v) for v in exact["ask_qtys"][0]] == ["1E-8", "1.23456789"]
+    assert exact.schema["ask_qtys"] == pl.List(pl.Decimal(38, 18))
+    assert exact["ask_qtys"][0].to_list() == [Decimal("1E-8"), Decimal("1.23456789")]
     # the same decoding applies to frames read by any other engine
     assert decode_frame(raw, BOOK_SNAPSHOTS).equals(floats)
     with pytest.raises(QueryError, match="decoded='yes'"):
@@ -157,7 +158,7 @@ def test_errors_name_the_problem(tmp_path):
 TICKS = TableSpec(
     "ticks",
     "event",
-    (*TRADES.columns[:8], ColumnSpec("level", "Int64", False, 2)),  # the common columns
+    (*TRADES.columns[:8], ColumnSpec("level", "Decimal(38,2)", False, 2)),  # the common columns
     ("exchange", "trading_date"),
     ("ts_event_us", "file_id", "file_seq"),
 )
@@ -188,7 +189,7 @@ def test_plugin_tables_by_spec_or_through_plugins(lake):
             "ts_local_us": [None, None],
             "file_id": [1] * 2,
             "file_seq": [0, 1],
-            "level": [12_345, -5],
+            "level": [Decimal("123.45"), Decimal("-0.05")],
         },
         schema=TICKS.polars_schema(),
     )
@@ -202,7 +203,7 @@ def test_plugin_tables_by_spec_or_through_plugins(lake):
 
 
 def test_a_table_whose_column_types_differ_from_the_spec_is_refused_not_cast(lake):
-    """A double ``price`` read as the spec's Int64 would silently truncate 100.5 to 100."""
+    """A double ``price`` read as the spec's Decimal would silently round binary fractions."""
     from deltalake import write_deltalake
 
     from pointline_core.errors import SchemaMismatchError
@@ -211,11 +212,14 @@ def test_a_table_whose_column_types_differ_from_the_spec_is_refused_not_cast(lak
         book_rows()
         .select(TRADES.column_names[:8])
         .with_columns(
-            trade_id=pl.lit("t"), side=pl.lit("buy"), price=pl.lit(100.5), qty=pl.lit(1, pl.Int64)
+            trade_id=pl.lit("t"),
+            side=pl.lit("buy"),
+            price=pl.lit(100.5),
+            qty=pl.lit(Decimal(1), pl.Decimal(38, 18)),
         )
     )
     path = lake.table_path("trades", "silver")
     path.parent.mkdir(parents=True)
     write_deltalake(str(path), frame, partition_by=list(TRADES.partition_by))
-    with pytest.raises(SchemaMismatchError, match=r"price is double \(expected long\)"):
+    with pytest.raises(SchemaMismatchError, match=r"price is double \(expected decimal\(38,18\)\)"):
         query.load(lake, "trades")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -61,8 +62,8 @@ def test_apply_creates_open_windows_and_reapplying_is_a_no_op(lake):
     assert rows.schema == DIM_SYMBOL.polars_schema()
     assert rows["valid_until_ts_us"].to_list() == [OPEN_END_US] * 2
     assert rows["is_current"].all()
-    assert rows["tick_size"].to_list() == [10_000_000, 500_000_000]  # scale 9
-    assert rows["lot_size"].to_list() == [100_000] * 2  # scale 8
+    assert rows["tick_size"].to_list() == [Decimal("0.01"), Decimal("0.5")]
+    assert rows["lot_size"].to_list() == [Decimal("0.001")] * 2
     assert rows["symbol_id"].to_list() == [
         symbol_id("exa", "AAA", D1),
         symbol_id("exa", "BBB", D1),
@@ -83,10 +84,10 @@ def test_changed_tick_size_closes_old_window_and_opens_new(lake):
     assert (report.windows_closed, report.windows_opened, report.windows_unchanged) == (1, 1, 1)
     assert report.version == 1
     assert windows(store, "BBB") == [
-        (D1, D5, False, 500_000_000),
-        (D5, OPEN_END_US, True, 250_000_000),
+        (D1, D5, False, Decimal("0.5")),
+        (D5, OPEN_END_US, True, Decimal("0.25")),
     ]
-    assert windows(store, "AAA") == [(D1, OPEN_END_US, True, 10_000_000)]
+    assert windows(store, "AAA") == [(D1, OPEN_END_US, True, Decimal("0.01"))]
     # re-applying either snapshot, in any order, is a no-op
     for day, tick in (("2024-01-05", "0.25"), ("2024-01-01", "0.5"), ("2024-01-05", "0.25")):
         assert store.apply(snapshot(day, {"AAA": "0.01", "BBB": tick})).version is None
@@ -125,7 +126,10 @@ def test_explicit_valid_until_delists_and_late_snapshot_stays_inside_its_window(
     )
     report = store.apply(history)
     assert report.windows_opened == 2
-    assert windows(store, "OLD") == [(D1, D5, False, 10**9), (D9, OPEN_END_US, True, 2 * 10**9)]
+    assert windows(store, "OLD") == [
+        (D1, D5, False, Decimal(1)),
+        (D9, OPEN_END_US, True, Decimal(2)),
+    ]
     # a snapshot taken while listed describes only up to the known delisting
     mid = pl.DataFrame(
         {
@@ -156,7 +160,7 @@ def test_backfill_with_equal_attributes_moves_the_window_start(lake):
     store.apply(snapshot("2024-01-05", {"AAA": "0.01"}))
     report = store.apply(snapshot("2024-01-01", {"AAA": "0.01"}))
     assert (report.windows_opened, report.windows_removed) == (1, 1)
-    assert windows(store, "AAA") == [(D1, OPEN_END_US, True, 10_000_000)]
+    assert windows(store, "AAA") == [(D1, OPEN_END_US, True, Decimal("0.01"))]
     # the same two imports in the other order give the same dimension
     other = DimSymbolStore(Lake(lake.root.parent / "other"))
     other.apply(snapshot("2024-01-01", {"AAA": "0.01"}))
@@ -171,7 +175,7 @@ def test_other_exchanges_and_symbols_are_untouched(lake):
     store.apply(snapshot("2024-01-05", {"BBB": "2"}))
     frame = store.frame()
     assert frame.filter(pl.col("exchange") == "exb").height == 1
-    assert windows(store, "AAA") == [(D1, OPEN_END_US, True, 10**9)] * 2  # exa and exb
+    assert windows(store, "AAA") == [(D1, OPEN_END_US, True, Decimal(1))] * 2  # exa and exb
     assert store.frame(["exb"]).height == 1
 
 
@@ -190,8 +194,8 @@ def test_import_generic_csv_with_mixed_time_formats(lake, tmp_path):
     assert rows["exchange_symbol"].to_list() == ["000001", "600000", "BTC"]  # zeros kept
     assert rows["valid_from_ts_us"].to_list() == [D1, D1, D1]
     assert rows["valid_until_ts_us"].to_list() == [OPEN_END_US, D5, OPEN_END_US]
-    assert rows["tick_size"].to_list() == [10_000_000] * 3
-    assert rows["lot_size"].to_list() == [10_000_000_000, 10_000_000_000, 1]
+    assert rows["tick_size"].to_list() == [Decimal("0.01")] * 3
+    assert rows["lot_size"].to_list() == [Decimal(100), Decimal(100), Decimal("1E-8")]
     assert DimSymbolStore(lake).import_file(path).version is None
 
 
@@ -211,8 +215,8 @@ def test_import_parquet_with_typed_columns(lake, tmp_path):
     assert report.windows_opened == 2
     rows = DimSymbolStore(lake).frame()
     assert rows["valid_until_ts_us"].to_list() == [D5, OPEN_END_US]
-    assert rows["tick_size"].to_list() == [100_000_000, 250_000_000]
-    assert rows["contract_size"].to_list() == [10**8, 10**9]
+    assert rows["tick_size"].to_list() == [Decimal("0.1"), Decimal("0.25")]
+    assert rows["contract_size"].to_list() == [Decimal(1), Decimal(10)]
 
 
 @pytest.mark.parametrize(

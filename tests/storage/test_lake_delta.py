@@ -48,7 +48,7 @@ def test_check_frame_names_table_and_each_problem(trades):
 
 
 def test_check_frame_rejects_nulls_in_non_nullable_columns(trades):
-    frame = trades(1, 3).with_columns(price=pl.lit(None, pl.Int64))
+    frame = trades(1, 3).with_columns(price=pl.lit(None, pl.Decimal(38, 18)))
     with pytest.raises(
         SchemaMismatchError, match=r"nulls in non-nullable columns \['price \(3\)'\]"
     ):

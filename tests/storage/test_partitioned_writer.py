@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -72,3 +73,30 @@ def test_a_failing_stream_commits_nothing_and_leaves_no_files(lake):
         write_partitioned(table, store.path, TRADES, frames(), flush_rows=60)
     assert DeltaTable(str(store.path)).version() == version
     assert _data_files(store.path) == before_files, "files of the aborted write were removed"
+
+
+def test_decimal_stats_keep_every_digit_and_prune_on_price(lake):
+    # Two files of one partition; 38-digit bounds that a float statistic would round
+    # (1.2345678901234567e19 < the true max would prune the file a `>=` filter needs).
+    high = Decimal("12345678901234567890.123456789012345678")
+    store = EventStore(lake, TRADES)
+    store.append(
+        [make_trades(1, 3).with_columns(price=pl.lit(Decimal("1E-10"), pl.Decimal(38, 18)))], [1]
+    )
+    store.append([make_trades(2, 2).with_columns(price=pl.lit(high, pl.Decimal(38, 18)))], [2])
+    stats = [
+        json.loads(json.loads(line)["add"]["stats"], parse_float=Decimal)
+        for f in sorted((store.path / "_delta_log").glob("*.json"))
+        for line in f.open()
+        if '"add"' in line
+    ]
+    assert [(s["minValues"]["price"], s["maxValues"]["price"]) for s in stats] == [
+        (Decimal("1E-10"), Decimal("1E-10")),
+        (high, high),
+    ]
+    table = DeltaTable(str(store.path))
+    assert len(table.file_uris()) == 2
+    assert len(table.file_uris(file_pruning_predicate=f"price >= {high}")) == 1
+    assert len(table.file_uris(file_pruning_predicate="price < 0.000000001")) == 1
+    read = pl.scan_delta(str(store.path)).filter(pl.col("price") >= high).collect()
+    assert read["file_id"].to_list() == [2, 2]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -176,4 +177,4 @@ def test_a_contradiction_names_the_symbol_and_the_instant_in_iso():
     obs = apply_rows([first])
     with pytest.raises(SymbolDataError, match=r"x:AAA \(ts_us=2024-01-10T00:00:00Z\).*--replace"):
         apply(obs, second)
-    assert windows(apply(obs, second, replace=True))["tick_size"].to_list() == [200_000_000]
+    assert windows(apply(obs, second, replace=True))["tick_size"].to_list() == [Decimal("0.2")]

@@ -23,7 +23,7 @@ VENDOR = naming.VENDOR
 #: The plugin API version this plugin was written and tested against. A literal on purpose:
 #: reading ``pointline_core.PLUGIN_API_VERSION`` here would always echo the installed core's
 #: version, so the core's major-version check could never refuse this plugin.
-BUILT_FOR_API_VERSION = "1.0"
+BUILT_FOR_API_VERSION = "2.0"
 TABLE_MAPPING = {
     "order_new": "l3_orders",
     "tick_new": "l3_trades",

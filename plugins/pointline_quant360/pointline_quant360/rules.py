@@ -32,16 +32,20 @@ Local time is UTC+8 (Asia/Shanghai has had no daylight saving time since 1991).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 
 from pointline_core.models import BronzeFile
-from pointline_core.schemas.tables import NOTIONAL_SCALE, PRICE_SCALE, QTY_SCALE
+from pointline_core.schemas.tables import PRICE_SCALE, QTY_SCALE
 from pointline_core.validation_rules import Rule
 from pointline_quant360.naming import instrument_kind
 
 _DAY_US = 86_400_000_000
 _UTC_OFFSET_US = 8 * 3_600_000_000
-_UNIT = 10**QTY_SCALE
+# Prices and quantities are exact decimals: remainders are exact Decimal arithmetic.
+_ONE_UNIT = pl.lit(Decimal(1), pl.Decimal(38, QTY_SCALE))
+_ROUND_LOT = pl.lit(Decimal(100), pl.Decimal(38, QTY_SCALE))
 
 
 def _hms(h: int, m: int, s: int = 0, ms: int = 0) -> int:
@@ -62,8 +66,8 @@ def tick_size(exchange: str, symbol: str) -> str:
     return "0.001" if instrument_kind(exchange, symbol) in ("fund", "bond") else "0.01"
 
 
-def _tick_scaled(exchange: str, symbol: str) -> int:
-    return 10**PRICE_SCALE // (1000 if tick_size(exchange, symbol) == "0.001" else 100)
+def _tick(exchange: str, symbol: str) -> pl.Expr:
+    return pl.lit(Decimal(tick_size(exchange, symbol)), pl.Decimal(38, PRICE_SCALE))
 
 
 def rules_for(file: BronzeFile, table: str) -> list[Rule]:
@@ -71,7 +75,7 @@ def rules_for(file: BronzeFile, table: str) -> list[Rule]:
     meta = file.meta_dict()
     exchange, symbol = meta.get("exchange", ""), meta.get("symbol", "")
     kind = instrument_kind(exchange, symbol)
-    tick = _tick_scaled(exchange, symbol)
+    tick = _tick(exchange, symbol)
     t = local_time_us()
     out: list[Rule] = []
     if table in ("l3_orders", "l3_trades"):
@@ -81,7 +85,7 @@ def rules_for(file: BronzeFile, table: str) -> list[Rule]:
         out += [
             Rule(
                 "quant360.qty_not_integral",
-                (pl.col("qty") % _UNIT) != 0,
+                (pl.col("qty") % _ONE_UNIT) != 0,
                 "reject",
                 "quantities are whole shares / units",
             ),
@@ -111,18 +115,14 @@ def rules_for(file: BronzeFile, table: str) -> list[Rule]:
                 "quant360.buy_not_round_lot",
                 (pl.col("event_kind") == "add")
                 & (pl.col("side") == "buy")
-                & ((pl.col("qty") % (100 * _UNIT)) != 0),
+                & ((pl.col("qty") % _ROUND_LOT) != 0),
                 "warn",
                 "buy orders are multiples of 100 shares",
             )
         )
     if table == "l3_trades":
         trade = pl.col("event_kind") == "trade"
-        implied = (
-            pl.col("price").cast(pl.Float64)
-            / 10**PRICE_SCALE
-            * (pl.col("qty").cast(pl.Float64) / _UNIT)
-        )
+        implied = pl.col("price").cast(pl.Float64) * pl.col("qty").cast(pl.Float64)
         out += [
             Rule(
                 "quant360.trade_price_not_positive",
@@ -140,10 +140,7 @@ def rules_for(file: BronzeFile, table: str) -> list[Rule]:
                 "quant360.notional_mismatch",
                 trade
                 & pl.col("notional").is_not_null()
-                & (
-                    (pl.col("notional").cast(pl.Float64) / 10**NOTIONAL_SCALE - implied).abs()
-                    > 0.01
-                ),
+                & ((pl.col("notional").cast(pl.Float64) - implied).abs() > 0.01),
                 "warn",
                 "notional differs from price x qty",
             ),

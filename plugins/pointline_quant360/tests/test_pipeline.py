@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -65,8 +66,7 @@ SendingTime,MsgSeqNum,ImageStatus,QuotTime,PreClosePx,LastPx,Volume,Amount,BidPr
     },
 }
 
-P = 10**9  # price scale
-Q = 10**8  # qty scale
+Q = 1  # quantities are exact decimals: N shares == N
 
 
 def test_doc_timestamp_examples_convert_exactly():
@@ -106,7 +106,7 @@ def test_doc_sample_rows_end_to_end(tmp_path, write_archives, run_extract, to_ca
     assert o["channel_seq"].to_list() == o["order_ref"].to_list()
     assert o["side"].to_list() == ["buy", "sell", "buy", "sell"]
     assert o["order_type"].to_list() == ["limit", "limit", "market", "best_own"]
-    assert o["price"].to_list() == [9_420_000_000, 9_410_000_000, None, None]
+    assert o["price"].to_list() == [Decimal("9.42"), Decimal("9.41"), None, None]
     assert o["qty"].to_list() == [1000 * Q, 500 * Q, 2000 * Q, 300 * Q]
     assert set(o["event_kind"]) == {"add"} and set(o["channel_id"]) == {2011}
 
@@ -117,8 +117,8 @@ def test_doc_sample_rows_end_to_end(tmp_path, write_archives, run_extract, to_ca
     assert t["sell_order_ref"].to_list() == [877, 1827364, 1827364]
     # auction print: no aggressor; continuous: the later order (the seller) aggressed
     assert t["aggressor_side"].to_list() == ["unknown", "sell", "unknown"]
-    assert t["price"].to_list() == [9_410_000_000, 9_410_000_000, None]
-    assert t["notional"].to_list() == [9410_0000, 2823_0000, None]
+    assert t["price"].to_list() == [Decimal("9.41"), Decimal("9.41"), None]
+    assert t["notional"].to_list() == [9410, 2823, None]
     assert t["qty"][2] == 200 * Q
 
     so = rows[("sse", "order_new", "600000")]
@@ -126,7 +126,7 @@ def test_doc_sample_rows_end_to_end(tmp_path, write_archives, run_extract, to_ca
     assert so["order_ref"].to_list() == [2034, 4410782, 4410782]
     assert so["channel_seq"].to_list() == [2031, 3905510, 3907021]  # OrderIndex
     assert so["biz_index"].to_list() == [2031, 6301442, 6303390]
-    assert so["price"][2] == 7_040_000_000 and so["qty"][2] == 800 * Q
+    assert so["price"][2] == Decimal("7.04") and so["qty"][2] == 800 * Q
     assert so["side"].to_list() == ["buy", "sell", "sell"]
     assert set(so["order_type"]) == {"unknown"} and so["ts_local_us"].null_count() == 3
 
@@ -134,7 +134,7 @@ def test_doc_sample_rows_end_to_end(tmp_path, write_archives, run_extract, to_ca
     assert st["aggressor_side"].to_list() == ["unknown", "buy"]
     assert st["channel_seq"].to_list() == [19719, 152337]
     assert st["biz_index"].to_list() == [1204551, 6301590]
-    assert st["notional"].to_list() == [70500_0000, 8448_0000]
+    assert st["notional"].to_list() == [70500, 8448]
     assert st["ts_event_us"][0] == 1704158700940000
 
     snap = rows[("szse", "L2_new", "000001")]
@@ -143,10 +143,10 @@ def test_doc_sample_rows_end_to_end(tmp_path, write_archives, run_extract, to_ca
     assert r["_reject_reason"] is None
     assert r["ts_event_us"] == 1704159003000000 and r["ts_local_us"] == 1704159003020000
     assert r["channel_seq"] == 88123 and r["trading_phase"] == "T0"
-    assert r["bid_prices"][0] == 9_410_000_000 and r["ask_prices"][-1] == 9_510_000_000
+    assert r["bid_prices"][0] == Decimal("9.41") and r["ask_prices"][-1] == Decimal("9.51")
     assert r["bid_qtys"][1] == 452100 * Q and len(r["ask_qtys"]) == 10
-    assert (r["upper_limit"], r["lower_limit"]) == (10_330_000_000, 8_450_000_000)
-    assert r["volume"] == 4182300 * Q and r["turnover"] == 39338212_0000
+    assert (r["upper_limit"], r["lower_limit"]) == (Decimal("10.33"), Decimal("8.45"))
+    assert r["volume"] == 4182300 * Q and r["turnover"] == 39338212
 
     for key, frame in rows.items():
         # trading date: the Shanghai calendar day of every event is the archive's day
@@ -353,8 +353,8 @@ QuotTime,BidPrice,BidOrderQty,OfferPrice,OfferOrderQty,LastPx
     f = _bronze_file(tmp_path, "szse", "L2_new", "000001", text)
     out = pl.concat([canonicalize(f, "l2_snapshots", b) for b in read_batches(f, 10)])
     r0, r1 = out.rows(named=True)
-    assert r0["bid_prices"] == [9_410_000_000, 9_400_000_000] + [None] * 8
+    assert r0["bid_prices"] == [Decimal("9.41"), Decimal("9.4")] + [None] * 8
     assert r0["ask_prices"] == [None] * 10 and r0["last_price"] is None
     assert r0["_reject_reason"] is None
-    assert r1["bid_prices"] == [9_410_000_000] + [None] * 9
+    assert r1["bid_prices"] == [Decimal("9.41")] + [None] * 9
     assert r1["_reject_reason"] == "level_count_mismatch:ask"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -119,7 +120,7 @@ def _bad(plugins, file, table, frame):
 
 
 def test_exchange_rules_flag_what_the_exchanges_forbid(plugins):
-    P, Q = 10**9, 10**8
+    P, Q, TICK = Decimal(1), Decimal(1), Decimal("0.01")
     day = 1704124800000000  # local midnight 2024-01-02 (UTC+8) as µs UTC
 
     def at(h, m, s=0):
@@ -130,8 +131,8 @@ def test_exchange_rules_flag_what_the_exchanges_forbid(plugins):
             "ts_event_us": [at(9, 30), at(9, 22), at(12, 0), at(10, 0)],
             "event_kind": ["add", "cancel", "add", "add"],
             "side": ["buy", "sell", "buy", "buy"],
-            "price": [9_410_000_000, 9_415_000_000, 9_400_000_000, None],
-            "qty": [150 * Q, 100 * Q, 100 * Q, 100 * Q + 5],
+            "price": [Decimal("9.41"), Decimal("9.415"), Decimal("9.4"), None],
+            "qty": [150 * Q, 100 * Q, 100 * Q, 100 * Q + Decimal("5E-8")],
         }
     )
     bad = _bad(plugins, _file("szse", "000001", "order_new"), "l3_orders", orders)
@@ -153,9 +154,9 @@ def test_exchange_rules_flag_what_the_exchanges_forbid(plugins):
             "event_kind": ["trade", "trade", "cancel", "trade"],
             "buy_order_ref": [5, 7, 9, None],
             "sell_order_ref": [6, 8, 10, 4],
-            "price": [9 * P, 9 * P, None, 0],
+            "price": [9 * P, 9 * P, None, Decimal(0)],
             "qty": [100 * Q] * 4,
-            "notional": [900_0000, 900_0000, None, 0],
+            "notional": [Decimal(900), Decimal(900), None, Decimal(0)],
         }
     )
     bad = _bad(plugins, _file("szse", "000001", "tick_new"), "l3_trades", trades)
@@ -171,13 +172,13 @@ def test_exchange_rules_flag_what_the_exchanges_forbid(plugins):
             "last_price": [9 * P, 9 * P, 12 * P],
             "upper_limit": [10 * P] * 3,
             "lower_limit": [8 * P] * 3,
-            "bid_prices": [[9 * P], [9 * P + 10**7], [9 * P]],
-            "ask_prices": [[9 * P + 10**7], [9 * P], [9 * P + 10**7]],
+            "bid_prices": [[9 * P], [9 * P + TICK], [9 * P]],
+            "ask_prices": [[9 * P + TICK], [9 * P], [9 * P + TICK]],
         }
     )
     bad = _bad(plugins, _file("szse", "000001", "L2_new"), "l2_snapshots", snaps)
     assert bad["quant360.crossed_book"] == [False, False, False]
     assert bad["quant360.last_outside_limits"] == [False, False, True]
-    snaps2 = snaps.with_columns(pl.lit([9 * P + 10**7]).alias("bid_prices"))
+    snaps2 = snaps.with_columns(pl.lit([9 * P + TICK]).alias("bid_prices"))
     crossed = _bad(plugins, _file("szse", "000001", "L2_new"), "l2_snapshots", snaps2)
     assert crossed["quant360.crossed_book"] == [True, False, True]

@@ -331,7 +331,7 @@ def _level_columns(
             ):
                 name = level_column(side, level, field)
                 if name not in columns:
-                    exprs.append(pl.lit(None, pl.Int64))
+                    exprs.append(pl.lit(None, pl.Decimal(38, scale)))
                     present[field] = pl.lit(False)
                     continue
                 tmp = f"__tardis_cell__{name}"

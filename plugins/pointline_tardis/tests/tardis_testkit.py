@@ -66,10 +66,11 @@ def run_file(
     return batches, pl.DataFrame()
 
 
-def _units(text: str | None, scale: int) -> int | None:
+def _exact(text: str | None, scale: int) -> Decimal | None:
+    """The stored Decimal(38, scale) of a vendor's decimal text."""
     if text is None:
         return None
-    return int(Decimal(text).scaleb(scale).to_integral_value())
+    return Decimal(text).quantize(Decimal(1).scaleb(-scale))
 
 
 def assert_round_trip(data_type: str, raw: pl.DataFrame, out: pl.DataFrame) -> None:
@@ -83,7 +84,7 @@ def assert_round_trip(data_type: str, raw: pl.DataFrame, out: pl.DataFrame) -> N
         cells = raw[col.source].to_list()
         if col.kind in ("price", "qty"):
             scale = spec.column(col.target).scale
-            assert got == [_units(c, scale) for c in cells], col.target
+            assert got == [_exact(c, scale) for c in cells], col.target
         elif col.kind in ("ts", "int"):
             assert got == [None if c is None else int(c) for c in cells], col.target
         elif col.kind == "float":
@@ -96,10 +97,10 @@ def assert_round_trip(data_type: str, raw: pl.DataFrame, out: pl.DataFrame) -> N
         depth = SNAPSHOT_DEPTH[data_type]
         assert out["depth"].unique().to_list() == [depth]
         for side, prefix in (("asks", "ask"), ("bids", "bid")):
-            for field, target, scale in (("price", "prices", 9), ("amount", "qtys", 8)):
+            for field, target, scale in (("price", "prices", 18), ("amount", "qtys", 18)):
                 lists = out[f"{prefix}_{target}"].to_list()
                 assert all(len(v) == depth for v in lists)
                 for level in range(depth):
                     name = level_column(side, level, field)
-                    expected = [_units(c, scale) for c in raw[name].to_list()]
+                    expected = [_exact(c, scale) for c in raw[name].to_list()]
                     assert [v[level] for v in lists] == expected, name

@@ -16,6 +16,7 @@ Flags must not depend on how the parser cut the file into batches: ingested with
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -119,7 +120,7 @@ def rebuild(rows: pl.DataFrame) -> dict[str, dict[str, str]]:
     """A consumer's book rebuild from lake rows of one symbol, in replay order, using only
     the flags: skip before_first_snapshot, clear at book_reset, amount 0 deletes.
     (A reference loop over a few rows: the test's oracle, not product code.)"""
-    book: dict[str, dict[int, int]] = {"ask": {}, "bid": {}}
+    book: dict[str, dict[Decimal, Decimal]] = {"ask": {}, "bid": {}}
     for r in rows.sort("ts_local_us", "ts_event_us", "file_id", "file_seq").iter_rows(named=True):
         if r["before_first_snapshot"]:
             continue
@@ -129,12 +130,11 @@ def rebuild(rows: pl.DataFrame) -> dict[str, dict[str, str]]:
             book[r["side"]].pop(r["price"], None)
         else:
             book[r["side"]][r["price"]] = r["qty"]
-    from decimal import Decimal
 
-    def text(v: int, scale: int) -> str:
-        return format(Decimal(v).scaleb(-scale).normalize(), "f")
+    def text(v: Decimal) -> str:
+        return format(v.normalize(), "f")
 
-    return {s: {text(p, 9): text(q, 8) for p, q in levels.items()} for s, levels in book.items()}
+    return {s: {text(p): text(q) for p, q in levels.items()} for s, levels in book.items()}
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -71,7 +72,7 @@ def test_grouped_options_chain_file(sample_root, plugins):
     first = out.row(0, named=True)
     assert first["symbol"] == "BTC-29MAR24-60000-C"
     assert first["option_type"] == "call"
-    assert first["strike_price"] == 60_000 * 10**9
+    assert first["strike_price"] == Decimal(60_000)
     assert first["expiration_ts_us"] == 1_711_699_200_000_000
     assert first["last_price"] is None  # empty cell
     assert first["underlying_index"] == "BTC-29MAR24"
@@ -105,7 +106,7 @@ def test_trade_ids_stay_text(tmp_path, plugins):
         "007",
         None,
     ]
-    assert out["price"].to_list() == [8531_500_000_000, 6422 * 10**9, 6422 * 10**9, 1_234_500_000]
+    assert out["price"].to_list() == [Decimal("8531.5"), 6422, 6422, Decimal("1.2345")]
     assert out["side"].to_list() == ["sell", "buy", "buy", "unknown"]
     assert out["_reject_reason"].null_count() == 4
 
@@ -272,10 +273,10 @@ def test_truncated_asks_only_snapshot_file_works(tmp_path, plugins):
     assert out["_reject_reason"].null_count() == 2
     assert out["depth"].to_list() == [25, 25]
     first = out.row(0, named=True)
-    assert first["ask_prices"][:4] == [6421_500_000_000, 6422 * 10**9, 6422_500_000_000, None]
-    assert first["ask_qtys"][:3] == [18640 * 10**8, 1190 * 10**8, 1080 * 10**8]
+    assert first["ask_prices"][:4] == [Decimal("6421.5"), 6422, Decimal("6422.5"), None]
+    assert first["ask_qtys"][:3] == [18640, 1190, 1080]
     assert first["bid_prices"] == [None] * 25 and first["bid_qtys"] == [None] * 25
-    assert out.row(1, named=True)["ask_prices"][:2] == [6421_500_000_000, None]
+    assert out.row(1, named=True)["ask_prices"][:2] == [Decimal("6421.5"), None]
 
 
 @pytest.mark.parametrize(
@@ -318,8 +319,8 @@ def test_whole_numbers_and_exponent_notation_encode_exactly(tmp_path, plugins):
         "binance,BTCUSDT,1709251200003000,1709251200005129,3,buy,6.4215e+3,1E-8\n"
     )
     _, out = run_file(plugins, bronze(write_csv(tmp_path / "t.csv.gz", text), "trades"))
-    assert out["price"].to_list() == [6422 * 10**9, 100, 6421_500_000_000]
-    assert out["qty"].to_list() == [10**8, 2500 * 10**8, 1]
+    assert out["price"].to_list() == [6422, Decimal("1E-7"), Decimal("6421.5")]
+    assert out["qty"].to_list() == [1, 2500, Decimal("1E-8")]
     assert out["_reject_reason"].null_count() == 3
 
 
@@ -505,7 +506,7 @@ def test_half_empty_quote_sides_are_incomplete_levels(tmp_path, data_type):
         "incomplete_level:ask",  # amount without price
         None,  # both sides empty
     ]
-    assert out["bid_qty"].to_list()[:2] == [340_000_000, 340_000_000]
+    assert out["bid_qty"].to_list()[:2] == [Decimal("3.4"), Decimal("3.4")]
 
 
 def test_half_empty_option_sides_are_incomplete_levels(tmp_path):

@@ -44,17 +44,17 @@ def test_every_exchange_id_in_the_format_doc_is_declared():
 
 
 def test_api_version_is_the_literal_the_plugin_was_built_for(monkeypatch):
-    # Load a fresh copy of the hooks module while the core claims plugin API 2.0: a plugin
-    # that echoes the core's PLUGIN_API_VERSION (at import or at call time) would report 2.0
+    # Load a fresh copy of the hooks module while the core claims plugin API 3.0: a plugin
+    # that echoes the core's PLUGIN_API_VERSION (at import or at call time) would report 3.0
     # and slip past the core's major-version check.
-    monkeypatch.setattr(pointline_core, "PLUGIN_API_VERSION", "2.0")
-    monkeypatch.setattr(pointline_core.hookspecs, "PLUGIN_API_VERSION", "2.0")
+    monkeypatch.setattr(pointline_core, "PLUGIN_API_VERSION", "3.0")
+    monkeypatch.setattr(pointline_core.hookspecs, "PLUGIN_API_VERSION", "3.0")
     spec = importlib.util.spec_from_file_location(
         "_tardis_hooks_copy", pointline_tardis.hooks.__file__
     )
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
-    assert copy.pointline_vendor_info().api_version == "1.0"
-    with pytest.raises(PluginAPIVersionError, match=r"'tardis' was built for plugin API 1\.0"):
+    assert copy.pointline_vendor_info().api_version == "2.0"
+    with pytest.raises(PluginAPIVersionError, match=r"'tardis' was built for plugin API 2\.0"):
         Plugins().register(copy, name="tardis")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -70,12 +71,12 @@ def test_negative_combo_price_lands_and_a_perpetual_one_is_quarantined(tmp_path)
     assert (result.rows_total, result.rows_written, result.rows_quarantined) == (4, 3, 1)
     good = _table(lake, "trades").sort("file_seq")
     assert good.select("symbol", "price").rows() == [
-        ("BTC-FS-29MAR24_PERP", -12_500_000_000),
+        ("BTC-FS-29MAR24_PERP", Decimal("-12.5")),
         ("BTC-FS-29MAR24_PERP", 0),
-        ("BTC-PERPETUAL", 61_175_500_000_000),
+        ("BTC-PERPETUAL", Decimal("61175.5")),
     ]
     decoded = query.load(lake, "trades", symbol="BTC-FS-29MAR24_PERP", decoded="decimal")
-    assert [str(p) for p in decoded.collect()["price"]] == ["-12.500000000", "0E-9"]
+    assert [str(p) for p in decoded.collect()["price"]] == ["-12.500000000000000000", "0E-18"]
     bad = _table(lake, "trades", "quarantine")
     assert bad.select("symbol", "file_seq", "reason").rows() == [
         ("BTC-PERPETUAL", 2, "not_positive:price")
@@ -166,4 +167,4 @@ def test_negative_combo_book_levels_land(tmp_path):
     assert by_exchange["okex-spreads"].rows_written == 1
     assert by_exchange["okex"].quarantine_reasons == {"not_positive:bid_prices": 1}
     book = _table(lake, "book_snapshots")
-    assert book["bid_prices"].to_list() == [[-500_000_000, -1_000_000_000, None, None, None]]
+    assert book["bid_prices"].to_list() == [[Decimal("-0.5"), Decimal(-1), None, None, None]]
