@@ -51,7 +51,7 @@ class ExchangeInfo:
     describing the exchange; use one of :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an
     exchange listing several classes).
 
-    ``trading_day_roll`` (plugin API 1.1; ``"HH:MM"`` exchange-local, empty = midnight) is for
+    ``trading_day_roll`` (plugin API 2.1; ``"HH:MM"`` exchange-local, empty = midnight) is for
     venues whose trading day starts the evening before: an event at or after that local time
     belongs to the *next* calendar day's ``trading_date`` (a futures venue opening its
     Monday session at 17:00 on Sunday declares ``"17:00"``: Sunday 17:30 local is Monday's).

@@ -9,6 +9,8 @@ docs/numeric-representation.md).
 
 from __future__ import annotations
 
+import attrs
+
 from pointline_core.schemas.spec import (
     SIGNED_PRICE_CLASSES,
     ColumnSpec,
@@ -395,11 +397,17 @@ BARS = _event(
             False,
             description="bar length as <count><unit>, unit s, m, h or d (e.g. 1s, 1m, 1h, 1d)",
         ),
-        _price("open", False, True, signed_classes=SIGNED_PRICE_CLASSES),
-        _price("high", False, True, signed_classes=SIGNED_PRICE_CLASSES),
-        _price("low", False, True, signed_classes=SIGNED_PRICE_CLASSES),
-        _price("close", False, True, signed_classes=SIGNED_PRICE_CLASSES),
-        _qty("volume", False, False, "traded size in the bar, venue units"),
+        # New in API 2.1, so never stored as Int64: nothing for --rewrite-decimals to do.
+        *(
+            attrs.evolve(col, legacy_int64_scale=None)
+            for col in (
+                _price("open", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _price("high", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _price("low", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _price("close", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _qty("volume", False, False, "traded size in the bar, venue units"),
+            )
+        ),
     ),
     ("ts_event_us", "interval", "file_id", "file_seq"),
     "Vendor-published OHLCV bars; ts_event_us is the bar's open time (start of the interval).",

@@ -17,7 +17,7 @@ import polars as pl
 
 from pointline_core.ingest.canonicalize import check_canonical
 from pointline_core.ingest.failure import FileFailed
-from pointline_core.ingest.validate import REASON
+from pointline_core.ingest.validate import DETAIL, REASON
 from pointline_core.models import BronzeFile, Unrecognised
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
@@ -497,7 +497,8 @@ def _canonical_fix(spec: TableSpec, out: object) -> str:
     want = spec.vendor_columns()
     steps = []
     if isinstance(out, pl.DataFrame):
-        extra = [c for c in out.columns if c not in want and c != REASON]
+        allowed = {*want, *spec.optional_columns(), REASON, DETAIL}
+        extra = [c for c in out.columns if c not in allowed]
         missing = [c for c in want if c not in out.columns]
         wrong = [
             f"{c} to {spec.column(c).dtype}"

@@ -1,9 +1,9 @@
-"""ExchangeInfo.trading_day_roll (plugin API 1.1): trading days that start the evening before.
+"""ExchangeInfo.trading_day_roll (plugin API 2.1): trading days that start the evening before.
 
 CME Globex's trading day starts at 17:00 America/Chicago on the previous calendar day. The
 roll is wall-clock time, so it holds on both sides of the two DST changes; a Sunday open
 belongs to Monday. Exchanges without a roll keep the local calendar day, and the shipped
-plugins (built for API 1.0, no roll) still load. A time-window read of a lake finds rows
+plugins (built for API 2.0, no roll) still load. A time-window read of a lake finds rows
 filed under the next day's partition.
 """
 
@@ -103,9 +103,9 @@ def test_two_plugins_must_agree_on_the_roll():
     assert registry.day_rolls() == {"cme": "17:00"}
 
 
-def test_the_shipped_plugins_load_unchanged_under_api_1_1():
+def test_the_shipped_plugins_load_unchanged_under_api_2_1():
     plugins = load_plugins()
-    assert PLUGIN_API_VERSION == "1.1"
+    assert PLUGIN_API_VERSION == "2.1"
     assert {"tardis", "quant360", "databento"} <= set(plugins.names())
     assert not plugins.failures
     rolls = plugins.exchanges.day_rolls()

@@ -195,7 +195,7 @@ def _l3_trades(spec: TableSpec, _data_type: str) -> tuple[dict, list]:
         "buy_order_ref": pl.when(side == _B).then(ref),
         "sell_order_ref": pl.when(side == _A).then(ref),
         "aggressor_side": aggressor,
-        "notional": pl.lit(None, pl.Int64),
+        "notional": pl.lit(None, spec.column("notional").polars_dtype()),
     }
     return {**cols, **values}, reasons
 

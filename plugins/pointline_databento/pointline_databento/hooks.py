@@ -16,8 +16,8 @@ from pointline_databento import __version__, canonical, definitions, exchanges, 
 from pointline_databento.formats import TABLE_MAPPING
 
 VENDOR = naming.VENDOR
-#: The plugin API this plugin was built against: 1.1 for ExchangeInfo.trading_day_roll.
-API_VERSION = "1.1"
+#: The plugin API this plugin was built against: 2.1 (Decimal columns, trading_day_roll).
+API_VERSION = "2.1"
 
 
 @hookimpl
