@@ -10,7 +10,8 @@ prints records/s and peak RSS (Linux VmHWM):
 
 * ``decode``:   pointline_databento's columnar parse -> polars frames (all batches);
 * ``floor``:    plain polars over the same records: numpy view -> polars -> cast to the
-  l3 columns -> ``write_delta`` partitioned like the lake, one batch at a time;
+  l3 columns (exact Decimal(38,18) price and size, like the lake) -> ``write_delta``
+  partitioned like the lake, one batch at a time;
 * ``ingest``:   ``pointline_core.ingest`` (discover with header check, hash, parse twice:
   order events and executions, canonicalize, validate, PIT symbol ids, write, manifest),
   serial executor.
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import databento_dbn as dbn
@@ -39,6 +41,8 @@ from pointline_databento.parse import frame_of, read_batches
 from pointline_core.models import BronzeFile
 
 NAME = "glbx-mdp3-20201228.mbo.dbn.zst"
+DEC = pl.Decimal(38, 18)
+NANO = pl.lit(Decimal("1e-9"), pl.Decimal(38, 9))
 
 
 def peak_rss_mb() -> float:
@@ -82,11 +86,14 @@ def phase_floor(path: Path, batch_rows: int, out: Path) -> dict:
             "ts_event_ns": pl.Series(arr["ts_event"]).cast(pl.Int64),
             "order_ref": pl.Series(arr["order_id"]).cast(pl.Int64),
             "price": pl.Series(arr["price"]),
-            "qty": pl.Series(arr["size"]).cast(pl.Int64) * 10**8,
+            "qty": pl.Series(arr["size"]),
             "channel_seq": pl.Series(arr["sequence"]).cast(pl.Int64),
             "action": pl.Series(arr["action"].view(np.uint8)),
         }).with_columns(
-            trading_date=pl.from_epoch("ts_event_us", time_unit="us").dt.date()
+            trading_date=pl.from_epoch("ts_event_us", time_unit="us").dt.date(),
+            # the lake's dtypes: exact Decimal(38,18) price and size
+            price=(pl.col("price").cast(pl.Decimal(38, 0)) * NANO).cast(DEC),
+            qty=pl.col("qty").cast(DEC),
         )  # fmt: skip
         frame.write_delta(
             str(out), mode="append",
