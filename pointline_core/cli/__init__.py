@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "pointline_core.cli.storage_cmd",
     "pointline_core.cli.upstream_cmd",
     "pointline_core.cli.query_cmd",
+    "pointline_core.cli.research_cmd",
     "pointline_core.cli.plugin_kit_cmd",
 )
 

@@ -33,10 +33,10 @@ def parse_partition(text: str) -> dict[str, str | None]:
 
 
 def _compact(args: argparse.Namespace) -> int:
-    from pointline_core.plugins import load_plugins
+    from pointline_core.query.specs import table_spec
     from pointline_core.storage.maintenance import DEFAULT_MIN_FILES, compact_partitions
 
-    spec = load_plugins().tables.get(args.table)
+    spec = table_spec(args.table)  # core, Gold, then the installed plugins' tables
     partitions = [parse_partition(p) for p in args.partition or []]
     if not partitions:
         if spec.partition_by and args.zone != "control":

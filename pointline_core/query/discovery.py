@@ -11,6 +11,7 @@ import polars as pl
 from deltalake import DeltaTable
 
 from pointline_core.errors import QueryError
+from pointline_core.gold.specs import GOLD_TABLES
 from pointline_core.query.decode import decode_exprs
 from pointline_core.query.loader import LakeLike, as_lake
 from pointline_core.query.pit import as_tuple
@@ -25,7 +26,7 @@ from pointline_core.storage.lake import ZONES, Lake
 if TYPE_CHECKING:
     from pointline_core.plugins import Plugins
 
-_CORE_KIND = {spec.name: spec.kind for spec in CORE_TABLES}
+_CORE_KIND = {spec.name: spec.kind for spec in (*CORE_TABLES, *GOLD_TABLES.values())}
 
 TABLES_SCHEMA = pl.Schema(
     {

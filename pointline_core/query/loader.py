@@ -22,7 +22,7 @@ from pointline_core.query.scan import (
     time_filters,
 )
 from pointline_core.query.specs import table_spec
-from pointline_core.query.time import TimeLike, parse_window
+from pointline_core.query.time import TimeLike, TimeWindow, parse_window
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.lake import Lake
 
@@ -100,7 +100,40 @@ def load(
     spec = table_spec(table, spec=spec, plugins=plugins)
     wanted = _check_columns(spec, columns)
     mode = decode_mode(decoded)
-    window = parse_window(start, end, tz=tz)
+    lazy = filtered_scan(
+        lake,
+        spec,
+        exchange=exchange,
+        symbol=symbol,
+        symbol_id=symbol_id,
+        window=parse_window(start, end, tz=tz),
+        version=version,
+    )
+    keys = sort_keys(spec)
+    if keys:
+        lazy = lazy.sort(keys)
+    if wanted is not None:
+        lazy = lazy.select(wanted)
+    if mode is not None:
+        exprs = decode_exprs(spec, mode, wanted)
+        if exprs:
+            lazy = lazy.with_columns(exprs)
+    return lazy
+
+
+def filtered_scan(
+    lake: Lake,
+    spec: TableSpec,
+    *,
+    exchange: str | Sequence[str] | None = None,
+    symbol: str | Sequence[str] | None = None,
+    symbol_id: int | Sequence[int] | None = None,
+    window: TimeWindow | None = None,
+    version: int | None = None,
+) -> pl.LazyFrame:
+    """The rows :func:`load` selects, in stored dtypes and NOT sorted (callers that sort by
+    other keys, such as ``query.replay``, sort once instead of twice)."""
+    window = window or TimeWindow()
     delta = open_delta(lake, spec, version)
     lazy = scan_table(delta, spec)
     if spec.kind == "event":
@@ -118,15 +151,6 @@ def load(
         check_exchanges(delta, spec, as_tuple(exchange, "exchange"), version)
     if filters:
         lazy = lazy.filter(*filters)
-    keys = sort_keys(spec)
-    if keys:
-        lazy = lazy.sort(keys)
-    if wanted is not None:
-        lazy = lazy.select(wanted)
-    if mode is not None:
-        exprs = decode_exprs(spec, mode, wanted)
-        if exprs:
-            lazy = lazy.with_columns(exprs)
     return lazy
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pointline_core.errors import QueryError
+from pointline_core.gold.specs import GOLD_TABLES
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.schemas.tables import CORE_TABLES
 from pointline_core.storage.lake import Zone
@@ -33,6 +34,8 @@ def table_spec(
         return spec
     if plugins is None and table in _CORE:
         return _CORE[table]
+    if table in GOLD_TABLES:
+        return GOLD_TABLES[table]
     if plugins is None:
         from pointline_core.plugins import load_plugins
 
@@ -41,5 +44,8 @@ def table_spec(
 
 
 def table_zone(spec: TableSpec) -> Zone:
-    """Control tables live in ``control/``; event tables and dimensions in ``silver/``."""
+    """Control tables live in ``control/``, Gold tables (bars) in ``gold/``; event tables and
+    dimensions in ``silver/``."""
+    if GOLD_TABLES.get(spec.name) == spec:
+        return "gold"
     return "control" if spec.kind == "control" else "silver"

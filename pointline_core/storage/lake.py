@@ -5,6 +5,7 @@ The layout is part of the product's contract (other engines read these paths)::
     <root>/silver/<table>/        canonical event tables and dim_symbol
     <root>/quarantine/<table>/    rejected rows of an event table
     <root>/control/<table>/       ingest_manifest, validation_log, upstream_ledger
+    <root>/gold/<table>/          tables derived from silver for research (bars_1m ...)
     <root>/_locks/<name>.lock     filelock files (not data; safe to delete when idle)
 """
 
@@ -22,7 +23,7 @@ import filelock
 
 from pointline_core.errors import LakePathError
 
-Zone = Literal["silver", "quarantine", "control"]
+Zone = Literal["silver", "quarantine", "control", "gold"]
 ZONES: tuple[str, ...] = get_args(Zone)
 LOCK_DIR = "_locks"
 

@@ -125,7 +125,7 @@ def _open(lake: Lake, table: str, zone: Zone) -> tuple[DeltaTable, str]:
     if delta is None:
         raise StorageError(
             f"no Delta table {table!r} at {path}; check the lake root and --zone "
-            "(silver, quarantine or control)"
+            "(silver, quarantine, control or gold)"
         )
     return delta, str(path)
 

@@ -15,8 +15,9 @@ def test_table_paths_follow_the_documented_layout(tmp_path):
     assert lake.table_path("trades", "quarantine") == tmp_path / "quarantine" / "trades"
     assert lake.table_path("ingest_manifest", "control") == tmp_path / "control" / "ingest_manifest"
     assert lake.table_path("dim_symbol", "silver") == tmp_path / "silver" / "dim_symbol"
+    assert lake.table_path("bars_1m", "gold") == tmp_path / "gold" / "bars_1m"
     with pytest.raises(ValueError, match="zone"):
-        lake.table_path("trades", "gold")  # type: ignore[arg-type]
+        lake.table_path("trades", "platinum")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="invalid table name"):
         lake.table_path("../x", "silver")
 

@@ -52,6 +52,8 @@ get a ``_reject_reason``: ``missing:<col>``, ``bad_timestamp:<col>``, ``not_an_i
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import polars as pl
 
 from pointline_core.errors import CanonicalizeError
@@ -89,32 +91,34 @@ def _text(col: str) -> pl.Expr:
     return pl.col(col)
 
 
-def _prepared(frame: pl.DataFrame) -> pl.LazyFrame:
-    """Every text column stripped, empty -> null, once, before the mapping reads them.
+def _prepared(frame: pl.DataFrame, columns: set[str]) -> pl.LazyFrame:
+    """The text ``columns`` stripped, empty -> null, once, before the mapping reads them.
 
     Why not in each expression: a column is read by its value and by its reason, several
     times; normalising it at every read made each file's query a large expression tree whose
     planning cost ~18 ms a file, more than evaluating a 5,000-row file. Quant360 days are
-    hundreds of such files per stream: this stage cut szse_orders from ~28 to ~10 ms a file."""
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    return frame.lazy().with_columns(
-        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c)
-        for c in text
+    hundreds of such files per stream. Only the columns the mapping reads are prepared, in
+    two steps (strip, then test the stripped text): ``when(strip != "").then(strip)`` strips
+    twice."""
+    text = [c for c, dtype in frame.schema.items() if dtype == pl.String and c in columns]
+    return (
+        frame.lazy()
+        .with_columns(pl.col(text).str.strip_chars())
+        .with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in text)
     )
 
 
 def timestamp_us(col: str) -> pl.Expr:
     """µs since the epoch (UTC) of a 17-digit Asia/Shanghai ``YYYYMMDDHHMMSSmmm`` column."""
     text = _text(col)
-    return (
-        pl.when(text.str.contains(_STAMP))
-        .then(text)
-        .otherwise(pl.lit(None, pl.String))
-        .str.to_datetime("%Y%m%d%H%M%S%3f", time_unit="us", strict=False)
+    parsed = (
+        text.str.to_datetime("%Y%m%d%H%M%S%3f", time_unit="us", strict=False)
         .dt.replace_time_zone(TIMEZONE, ambiguous="earliest", non_existent="null")
         .dt.convert_time_zone("UTC")
         .dt.epoch("us")
     )
+    # Masking the parsed integers is cheaper than masking the text before parsing.
+    return pl.when(text.str.contains(_STAMP)).then(parsed)
 
 
 def local_hms(col: str) -> pl.Expr:
@@ -122,51 +126,73 @@ def local_hms(col: str) -> pl.Expr:
     return _text(col).str.slice(8, 9).cast(pl.Int64, strict=False)
 
 
-def _ts_reason(col: str) -> pl.Expr:
+class _Check(NamedTuple):
+    """A rejection reason and a cheap ``flag`` that holds wherever the reason may be set.
+
+    A batch computes its values and the flags in one query; only a batch where a flag holds
+    pays for the reasons (string-valued when/then chains and number regexes: about half of
+    the mapping's time on a clean file)."""
+
+    flag: pl.Expr
+    reason: pl.Expr
+
+
+def _check(reason: pl.Expr) -> _Check:
+    """A reason that is its own flag (already cheap, or rare)."""
+    return _Check(reason.is_not_null(), reason)
+
+
+def _ts_reason(col: str) -> _Check:
     text = _text(col)
-    return (
+    reason = (
         pl.when(text.is_null())
         .then(pl.lit(f"missing:{col}"))
         .when(timestamp_us(col).is_null())
         .then(pl.lit(f"bad_timestamp:{col}"))
     )
+    return _Check(timestamp_us(col).is_null(), reason)
 
 
 def _int(col: str) -> pl.Expr:
     return _text(col).cast(pl.Int64, strict=False)
 
 
-def _int_reason(col: str, required: bool = True) -> pl.Expr:
+def _int_reason(col: str, required: bool = True) -> _Check:
     text = _text(col)
     expr = pl.when(text.is_not_null() & _int(col).is_null()).then(pl.lit(f"not_an_integer:{col}"))
     if required:
         expr = expr.when(text.is_null()).then(pl.lit(f"missing:{col}"))
-    return expr
+        return _Check(_int(col).is_null(), expr)
+    return _Check(_int(col).is_null() & text.is_not_null(), expr)
 
 
-def _num_reason(col: str, scale: int, required: bool = True) -> pl.Expr:
+def _num_reason(col: str, scale: int, required: bool = True) -> _Check:
     reason = encode_reason(_text(col), scale, col)
+    invalid = encode(_text(col), scale).is_null()
     if not required:
-        return reason
-    return pl.when(_text(col).is_null()).then(pl.lit(f"missing:{col}")).otherwise(reason)
+        return _Check(invalid & _text(col).is_not_null(), reason)
+    missing = pl.when(_text(col).is_null()).then(pl.lit(f"missing:{col}"))
+    return _Check(invalid, missing.otherwise(reason))
 
 
 def _code(col: str, mapping: dict[str, str]) -> pl.Expr:
     return _text(col).replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
-def _code_reason(col: str, mapping: dict[str, str]) -> pl.Expr:
-    return pl.when(_code(col, mapping).is_null()).then(pl.lit(f"invalid_value:{col}"))
+def _code_reason(col: str, mapping: dict[str, str]) -> _Check:
+    invalid = _code(col, mapping).is_null()
+    return _Check(invalid, pl.when(invalid).then(pl.lit(f"invalid_value:{col}")))
 
 
 def _nonzero(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr != 0).then(expr).otherwise(pl.lit(None, pl.Int64))
 
 
-def _symbol_reason(symbol: str) -> pl.Expr:
+def _symbol_reason(symbol: str) -> _Check:
     # SSE rows repeat the code; it must equal the member name (left-pad numeric codes).
     sec = _text("SecurityID").str.zfill(6)
-    return pl.when(sec.is_not_null() & (sec != symbol)).then(pl.lit("symbol_mismatch:SecurityID"))
+    mismatch = sec.is_not_null() & (sec != symbol)
+    return _Check(mismatch, pl.when(mismatch).then(pl.lit("symbol_mismatch:SecurityID")))
 
 
 def _with_optional(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
@@ -176,19 +202,29 @@ def _with_optional(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFram
     return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
 
 
+_FLAG = "__quant360_flag"
+
+
 def _finish(
-    frame: pl.DataFrame, table: str, exprs: dict[str, pl.Expr], reasons: list[pl.Expr]
+    frame: pl.DataFrame, table: str, exprs: dict[str, pl.Expr], checks: list[_Check]
 ) -> pl.DataFrame:
     spec = SPECS[table]
-    exprs = {**exprs, REJECT: first_reason(*reasons)}
-    return (
-        _prepared(frame)
-        .select(
-            *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
-            exprs[REJECT].cast(pl.String).alias(REJECT),
-        )
-        .collect()
-    )
+    flag = pl.any_horizontal([c.flag.fill_null(False) for c in checks])
+    read = {
+        name
+        for e in (*exprs.values(), *(e for c in checks for e in c))
+        for name in e.meta.root_names()
+    }
+    work = _prepared(frame, read)
+    out = work.select(
+        *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
+        pl.lit(None, pl.String).alias(REJECT),
+        flag.alias(_FLAG),
+    ).collect()
+    if out.drop_in_place(_FLAG).any():
+        reasons = work.select(first_reason(*(c.reason for c in checks)).cast(pl.String)).collect()
+        out = out.with_columns(reasons.to_series().alias(REJECT))
+    return out
 
 
 def _common(meta: dict[str, str], ts: str, local: str | None) -> dict[str, pl.Expr]:
@@ -247,7 +283,7 @@ def szse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         "price": pl.when(unpriced).then(pl.lit(None, price_dtype)).otherwise(price),
         "qty": _qty(_text("OrderQty")),
     }
-    reasons = [
+    checks = [
         _ts_reason("TransactTime"),
         _int_reason("ChannelNo"),
         _int_reason("ApplSeqNum"),
@@ -256,7 +292,7 @@ def szse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("Price", PRICE_SCALE, required=False),
         _num_reason("OrderQty", QTY_SCALE),
     ]
-    return _finish(frame, "l3_orders", exprs, reasons)
+    return _finish(frame, "l3_orders", exprs, checks)
 
 
 def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
@@ -273,7 +309,7 @@ def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         "price": _price(_text("Price")),
         "qty": _qty(_text("Balance")),
     }
-    reasons = [
+    checks = [
         _ts_reason("TransactTime"),
         _symbol_reason(meta["symbol"]),
         _int_reason("ChannelNo"),
@@ -285,7 +321,7 @@ def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("Price", PRICE_SCALE, required=False),
         _num_reason("Balance", QTY_SCALE),
     ]
-    return _finish(frame, "l3_orders", exprs, reasons)
+    return _finish(frame, "l3_orders", exprs, checks)
 
 
 # -- l3_trades --------------------------------------------------------------------------------
@@ -319,7 +355,7 @@ def szse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         "qty": _qty(_text("Qty")),
         "notional": pl.when(is_trade).then(_amount(_text("Amt"))),
     }
-    reasons = [
+    checks = [
         _ts_reason("TransactTime"),
         _int_reason("ChannelNo"),
         _int_reason("ApplSeqNum"),
@@ -330,7 +366,7 @@ def szse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("Qty", QTY_SCALE),
         _num_reason("Amt", NOTIONAL_SCALE, required=False),
     ]
-    return _finish(frame, "l3_trades", exprs, reasons)
+    return _finish(frame, "l3_trades", exprs, checks)
 
 
 def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
@@ -348,7 +384,7 @@ def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         "qty": _qty(_text("TradeQty")),
         "notional": _amount(_text("TradeAmount")),
     }
-    reasons = [
+    checks = [
         _ts_reason("TradeTime"),
         _symbol_reason(meta["symbol"]),
         _int_reason("ChannelNo"),
@@ -361,7 +397,7 @@ def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("TradeQty", QTY_SCALE),
         _num_reason("TradeAmount", NOTIONAL_SCALE, required=False),
     ]
-    return _finish(frame, "l3_trades", exprs, reasons)
+    return _finish(frame, "l3_trades", exprs, checks)
 
 
 # -- l2_snapshots -----------------------------------------------------------------------------
@@ -441,15 +477,17 @@ def szse_snapshots(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         "ask_qtys": _levels("OfferOrderQty", QTY_SCALE, QTY_PLACES),
     }
     count_mismatch = [
-        pl.when(_items(p).list.len() != _items(q).list.len()).then(
-            pl.lit(f"level_count_mismatch:{side}")
+        _check(
+            pl.when(_items(p).list.len() != _items(q).list.len()).then(
+                pl.lit(f"level_count_mismatch:{side}")
+            )
         )
         for side, p, q in (
             ("bid", "BidPrice", "BidOrderQty"),
             ("ask", "OfferPrice", "OfferOrderQty"),
         )
     ]
-    reasons = [
+    checks = [
         _ts_reason("QuotTime"),
         _int_reason("ChannelNo", required=False),
         _int_reason("MsgSeqNum", required=False),
@@ -464,13 +502,13 @@ def szse_snapshots(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
                 ("Amount", NOTIONAL_SCALE),
             )
         ),
-        _levels_reason("BidPrice", PRICE_SCALE),
-        _levels_reason("BidOrderQty", QTY_SCALE),
-        _levels_reason("OfferPrice", PRICE_SCALE),
-        _levels_reason("OfferOrderQty", QTY_SCALE),
+        _check(_levels_reason("BidPrice", PRICE_SCALE)),
+        _check(_levels_reason("BidOrderQty", QTY_SCALE)),
+        _check(_levels_reason("OfferPrice", PRICE_SCALE)),
+        _check(_levels_reason("OfferOrderQty", QTY_SCALE)),
         *count_mismatch,
     ]
-    return _finish(frame, "l2_snapshots", exprs, reasons)
+    return _finish(frame, "l2_snapshots", exprs, checks)
 
 
 _DISPATCH = {

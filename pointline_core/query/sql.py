@@ -1,0 +1,110 @@
+"""``query.sql``: DuckDB SQL over every table of the lake (optional extra ``[sql]``).
+
+Each Delta table (Silver, Gold, dimension, control) is registered under its table name
+(quarantined rows as ``quarantine_<table>``) as a pyarrow dataset of its current snapshot, so
+DuckDB pushes filters and projections into the Parquet scan. Prices and quantities are
+stored as exact decimals, so DuckDB sees them as ``DECIMAL(38, 18)`` (amounts
+``DECIMAL(38, 8)``) and sums them exactly (an overflow is an error, never a wrapped number).
+Tables with ``*_us`` time columns also get ``<table>_decoded``, the same rows with every such
+column as ISO 8601 text in UTC (values out of calendar range, such as an open window end, as
+their integer), like ``pointline read`` shows them. Nothing is written: the connection is in
+memory and closed after the query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from pointline_core.errors import QueryError
+from pointline_core.query.discovery import tables as lake_tables
+from pointline_core.query.loader import LakeLike, as_lake
+
+#: What to tell a user whose environment lacks DuckDB.
+INSTALL_HINT = (
+    "pointline sql needs DuckDB and pyarrow, which are not installed: "
+    "pip install 'pointline-core[sql]'"
+)
+# the ISO range of query.time.iso_time: values outside stay integers
+_ISO_MIN_US = -62_135_510_400_000_000
+_ISO_MAX_US = 253_402_128_000_000_000
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+        import pyarrow  # noqa: F401  (DuckDB reads the registered datasets through it)
+    except ImportError:
+        raise QueryError(INSTALL_HINT) from None
+    return duckdb
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _decoded_column(name: str, dtype: pl.DataType) -> str:
+    """The SQL of one column of a decoded view: ``*_us`` times as ISO text, others as is."""
+    quoted = _ident(name)
+    if name.endswith("_us") and dtype == pl.Int64():
+        return (
+            f"CASE WHEN {quoted} >= {_ISO_MIN_US} AND {quoted} < {_ISO_MAX_US} "
+            f"THEN strftime(make_timestamp({quoted}), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00' "
+            f"ELSE CAST({quoted} AS VARCHAR) END AS {quoted}"
+        )
+    return quoted
+
+
+def _decoded_view(table: str, schema: pl.Schema) -> str | None:
+    columns = [_decoded_column(n, d) for n, d in schema.items()]
+    if all(c == _ident(n) for c, n in zip(columns, schema, strict=True)):
+        return None
+    view = _ident(table + "_decoded")
+    return f"CREATE VIEW {view} AS SELECT {', '.join(columns)} FROM {_ident(table)}"
+
+
+def connect(lake: LakeLike) -> Any:
+    """An in-memory DuckDB connection with every lake table (and decoded view) registered.
+
+    Raises :class:`QueryError` with the install hint when DuckDB is missing.
+    """
+    duckdb = _duckdb()
+    from deltalake import DeltaTable
+
+    lake = as_lake(lake)
+    if not lake.root.is_dir():
+        raise QueryError(
+            f"lake root {lake.root} does not exist or is not a directory; pass the directory "
+            "that holds silver/ (the LAKE argument of `pointline ingest`)"
+        )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table, zone, path in lake_tables(lake).select("table", "zone", "path").rows():
+        # quarantine/<table> shares its event table's name: prefix it
+        name = f"quarantine_{table}" if zone == "quarantine" else table
+        con.register(name, DeltaTable(path).to_pyarrow_dataset())
+        view = _decoded_view(name, pl.scan_delta(path).collect_schema())
+        if view is not None:
+            con.execute(view)
+    return con
+
+
+def sql(lake: LakeLike, query: str) -> pl.DataFrame:
+    """Run ``query`` (DuckDB SQL) over the lake's tables and decoded views; a DataFrame.
+
+    Example::
+
+        query.sql(lake, "SELECT symbol, count(*) AS n FROM trades GROUP BY symbol")
+    """
+    con = connect(lake)
+    try:
+        try:
+            relation = con.sql(query)
+        except Exception as exc:  # duckdb raises its own Error classes; keep the message
+            raise QueryError(f"SQL failed: {str(exc).splitlines()[0]}") from exc
+        if relation is None:
+            return pl.DataFrame()
+        return relation.pl()
+    finally:
+        con.close()

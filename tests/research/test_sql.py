@@ -1,0 +1,119 @@
+"""query.sql / pointline sql on the demo lake: every table is a view whose count equals
+polars' count, decoded views are exact, and a missing DuckDB says how to install it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pointline_core import query
+from pointline_core.cli import main
+from pointline_core.errors import QueryError
+from pointline_core.gold.derive import derive_bars
+from pointline_core.query.sql import connect
+from pointline_core.schemas.tables import TRADES
+from pointline_core.storage.lake import Lake
+from pointline_core.storage.quarantine import QuarantineStore, quarantine_spec
+from tests.research.streams import write_streams
+
+
+@pytest.fixture(scope="module")
+def lake(demo_lake: Path) -> Path:
+    derive_bars(demo_lake, "1m")
+    derive_bars(demo_lake, "1d", table="l3_trades")
+    return demo_lake
+
+
+def test_sql_counts_equal_polars_counts_for_every_table(lake: Path) -> None:
+    tables = query.tables(lake)
+    assert {"silver", "control", "gold"} <= set(tables["zone"])
+    assert {"trades", "dim_symbol", "ingest_manifest", "bars_1m", "bars_1d"} <= set(tables["table"])
+    # query.sql is connect + one query; one connection serves the whole loop
+    con = connect(lake)
+    for name, path in tables.select("table", "path").rows():
+        polars_count = pl.scan_delta(path).select(pl.len()).collect().item()
+        sql_count = con.sql(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+        assert sql_count == polars_count > 0, name
+        # every table has *_us time columns, so every one has a decoded view
+        decoded = con.sql(f'SELECT count(*) FROM "{name}_decoded"').fetchall()[0][0]
+        assert decoded == polars_count, name
+    con.close()
+    assert query.sql(lake, "SELECT count(*) AS n FROM trades")["n"].item() == 560
+
+
+def test_decoded_views_are_exact_and_show_iso_times(lake: Path) -> None:
+    want = query.load(lake, "trades", exchange="deribit", decoded="decimal").collect()
+    got = query.sql(
+        lake,
+        "SELECT ts_event_us, price, qty FROM trades_decoded WHERE exchange = 'deribit' "
+        "ORDER BY ts_local_us NULLS FIRST, ts_event_us, file_id, file_seq",
+    )
+    assert got["price"].to_list() == want["price"].to_list()
+    assert got["qty"].to_list() == want["qty"].to_list()
+    assert got["ts_event_us"][0].startswith("2024-03-01T") and got["ts_event_us"][0].endswith(
+        "+00:00"
+    )
+    # an open window end is not a calendar time: it stays an integer
+    ends = query.sql(lake, "SELECT DISTINCT valid_until_ts_us FROM dim_symbol_decoded")
+    assert "9223372036854775807" in ends["valid_until_ts_us"].to_list()
+
+
+def test_sql_errors_are_query_errors(lake: Path) -> None:
+    with pytest.raises(QueryError, match="SQL failed: Catalog Error"):
+        query.sql(lake, "SELECT * FROM no_such_table")
+
+
+def test_cli_sql_formats(lake: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["sql", str(lake), "SELECT count(*) AS n FROM l3_trades", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "n\n560\n"
+    assert main(["sql", str(lake), "SELECT 1 AS one", "--format", "json"]) == 0
+    assert '"one":1' in capsys.readouterr().out.replace(" ", "")
+    out = tmp_path / "q.parquet"
+    assert (
+        main(
+            ["sql", str(lake), "SELECT * FROM trades", "--format", "parquet", "--output", str(out)]
+        )
+        == 0
+    )
+    assert pl.read_parquet(out).height == 560
+    assert main(["sql", str(lake), "SELECT * FROM nope"]) == 2
+    assert capsys.readouterr().err.startswith("pointline: error: SQL failed: Catalog Error")
+
+
+def test_without_duckdb_the_command_says_how_to_install_it(lake: Path) -> None:
+    """A real interpreter in which `import duckdb` fails, as in a core-only install."""
+    code = (
+        "import sys; sys.modules['duckdb'] = None\n"
+        "from pointline_core.cli import main\n"
+        f"sys.exit(main(['sql', {str(lake)!r}, 'SELECT 1']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "pointline: error: pointline sql needs DuckDB and pyarrow, which are not installed: "
+        "pip install 'pointline-core[sql]'"
+    )
+
+
+def test_quarantined_rows_are_their_own_view(tmp_path: Path) -> None:
+    """quarantine/trades must not shadow silver/trades: it is quarantine_trades."""
+    lake = Lake(tmp_path / "lake")
+    write_streams(lake, rows=20, files=1)
+    good = query.load(lake, "trades").collect()
+    bad = (
+        good.head(3)
+        .with_columns(reason=pl.lit("non_positive:price"), detail=pl.lit("-1"))
+        .cast(dict(quarantine_spec(TRADES).polars_schema()))
+        .select(quarantine_spec(TRADES).column_names)
+    )
+    QuarantineStore(lake, TRADES).append([bad], [good["file_id"][0]])
+    con = connect(lake)
+    assert con.sql("SELECT count(*) FROM trades").fetchall() == [(20,)]
+    assert con.sql("SELECT count(*) FROM quarantine_trades").fetchall() == [(3,)]
+    reasons = con.sql("SELECT DISTINCT reason FROM quarantine_trades_decoded").fetchall()
+    assert reasons == [("non_positive:price",)]
+    con.close()
