@@ -48,9 +48,14 @@ def setup() -> None:
     if STAMP.exists() and STAMP.read_text() == _fingerprint():
         return
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    # The core with its dev extra (pytest, ruff, build tools) and the ray extra (the Ray
-    # executor is tested), then the plugins, all editable.
-    editable = ["-e", f"{ROOT}[dev,ray]", *(arg for p in PROJECTS[1:] for arg in ("-e", str(p)))]
+    # The core with its dev extra (pytest, ruff, build tools), the ray extra (the Ray
+    # executor is tested) and the calendars extra (exchange sessions for `pointline
+    # calendar` / `completeness` are tested), then the plugins, all editable.
+    editable = [
+        "-e",
+        f"{ROOT}[dev,ray,calendars]",
+        *(arg for p in PROJECTS[1:] for arg in ("-e", str(p))),
+    ]
     run(PY, "-m", "pip", "install", "--quiet", *editable)
     STAMP.write_text(_fingerprint())
 

@@ -101,6 +101,16 @@ class RootLayoutError(PointlineError):
     own folder was passed instead of the folder that holds one sub-folder per vendor."""
 
 
+class SelectionError(PointlineError):
+    """A targeted ingest's filters cannot select anything (a date range that ends before it
+    starts)."""
+
+
+class CalendarError(PointlineError):
+    """Trading sessions cannot be resolved: an exchange declares no calendar code, the code is
+    unknown, or the optional ``exchange-calendars`` package is not installed."""
+
+
 class ArchiveError(UpstreamError):
     """An upstream archive cannot be read or extracted (corrupt, truncated, unknown format)."""
 

@@ -69,7 +69,9 @@ def pointline_exchanges() -> list[ExchangeInfo]:
     may declare the same exchange only if they agree on ``timezone`` and ``asset_class``
     (``description`` may differ; the first plugin loaded keeps its own); a disagreement is an
     ``ExchangeConflictError`` naming both plugins. Use a conventional ``asset_class``
-    (:data:`~pointline_core.models.CONVENTIONAL_ASSET_CLASSES`).
+    (:data:`~pointline_core.models.CONVENTIONAL_ASSET_CLASSES`). Set ``calendar`` (``24/7`` or
+    an ``exchange-calendars`` name) so ``pointline calendar``/``completeness`` know the
+    exchange's sessions.
     """
 
 

@@ -61,12 +61,18 @@ class ExchangeInfo:
     ``trading_day_roll`` are equal; ``description`` may differ (the first plugin loaded keeps
     its own). Otherwise the later plugin fails to load with an ``ExchangeConflictError``
     naming both.
+
+    ``calendar`` is the exchange's trading-calendar code: a calendar name the
+    ``exchange-calendars`` package knows, or ``24/7`` (every calendar day is a session, from
+    local midnight to midnight). ``None`` means unknown: ``pointline calendar`` and
+    ``completeness`` then say so instead of guessing.
     """
 
     name: str
     timezone: str
     asset_class: str
     description: str = ""
+    calendar: str | None = None
     trading_day_roll: str = ""
 
 

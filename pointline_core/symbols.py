@@ -201,15 +201,35 @@ def restamp_lake(
     dry_run: bool = False,
     plugins: Plugins | None = None,
     progress: bool = True,
+    table: str | None = None,
+    exchange: str | None = None,
+    symbol: str | None = None,
 ) -> tuple[TableRestamp, ...]:
     """Check every stored row of every event table against dim_symbol and fix the ones whose
     id is not the window covering them (restamp or quarantine). Finishes interrupted imports
-    first. One aggregation per table finds the stale rows; only those are rewritten."""
+    first. One aggregation per table finds the stale rows; only those are rewritten.
+
+    ``table``, ``exchange`` and ``symbol`` (an exchange symbol) limit the check to those
+    rows; interrupted imports are still finished whole (their journal names the symbols).
+    """
     lake = Lake(Path(lake))
     store = DimSymbolStore(lake)
+    specs = _specs(lake, plugins)
+    if table is not None and table not in specs:
+        raise UnknownTableError(
+            f"no event table {table!r} in {lake.root / 'silver'}; its event tables: "
+            f"{', '.join(sorted(specs)) or 'none'}"
+        )
+    only = [table] if table is not None else None
+    where = _row_filter(exchange, symbol)
     if dry_run:
-        return restamp(lake, _specs(lake, plugins), store.frame(), dry_run=True)
+        return restamp(lake, specs, store.frame(), dry_run=True, tables=only, where=where)
     with writer_lock(lake, "restamp", progress=progress):
         finish_pending(lake, plugins)
         with lake.lock(LOCK_NAME):
-            return restamp(lake, _specs(lake, plugins), store.frame())
+            return restamp(lake, specs, store.frame(), tables=only, where=where)
+
+
+def _row_filter(exchange: str | None, symbol: str | None) -> pl.Expr | None:
+    terms = [pl.col(c) == v for c, v in (("exchange", exchange), ("symbol", symbol)) if v]
+    return pl.all_horizontal(terms) if terms else None

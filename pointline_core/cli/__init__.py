@@ -23,6 +23,8 @@ _COMMAND_MODULES = (
     "pointline_core.cli.ingest_cmd",
     "pointline_core.cli.symbols_cmd",
     "pointline_core.cli.storage_cmd",
+    "pointline_core.cli.stats_cmd",
+    "pointline_core.cli.calendar_cmd",
     "pointline_core.cli.upstream_cmd",
     "pointline_core.cli.query_cmd",
     "pointline_core.cli.research_cmd",

@@ -6,7 +6,8 @@
       others landed
  2    usage or environment error: bad arguments, a missing/unwritable/full lake,
       a corrupt table; one ``pointline: error: ...`` line says what and where
- 3    ingest: rows were quarantined (the report lists the reasons) but no file failed
+ 3    ingest: rows were quarantined (the report lists the reasons) but no file failed;
+      completeness: missing sessions, rows on non-sessions or outlier days were found
  70   internal error: an unexpected exception (a bug); rerun with ``--debug`` and
       report the traceback
  130  interrupted (Ctrl-C); a rerun finishes the work, nothing is doubled
@@ -19,6 +20,7 @@ OK = 0
 FILES_FAILED = 1
 USAGE_OR_ENVIRONMENT = 2
 ROWS_QUARANTINED = 3
+GAPS_FOUND = 3
 INTERNAL_ERROR = 70
 INTERRUPTED = 130
 
@@ -27,7 +29,7 @@ MEANINGS = {
     OK: "done",
     FILES_FAILED: "some files failed",
     USAGE_OR_ENVIRONMENT: "usage or environment error",
-    ROWS_QUARANTINED: "rows quarantined (ingest)",
+    ROWS_QUARANTINED: "rows quarantined (ingest) or gaps found (completeness)",
     INTERNAL_ERROR: "internal error",
     INTERRUPTED: "interrupted",
 }

@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from pointline_core.cli import exit_codes
+from pointline_core.cli.arguments import iso_date, require_lake
 from pointline_core.cli.output import print_json, print_table
-from pointline_core.errors import StorageError
 from pointline_core.ingest.report import IngestReport
+from pointline_core.ingest.select import FileSelection
 from pointline_core.storage.manifest import STATUSES
 
 
@@ -57,6 +58,17 @@ def print_report(report: IngestReport) -> None:
             print(f"  ... and {len(report.unrecognised) - 20} more (see --json)")
     for e in report.vendor_errors:
         print(f"\nvendor {e.vendor} failed at {e.stage}: {e.error}")
+    if report.selection is not None:
+        _print_selected(report)
+
+
+def _print_selected(report: IngestReport) -> None:
+    """A targeted run lists its files (a dry run: the files it would re-ingest)."""
+    chosen = [f for f in report.files if f.status != "skipped"]
+    verb = "would be ingested" if report.dry_run else "ingested"
+    print(f"\nselected files ({len(report.files)}; {len(chosen)} {verb}):")
+    for f in report.files:
+        print(f"  {f.rel_path}  {f.status}  {f.table or ''}")
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -75,6 +87,13 @@ def _ingest(args: argparse.Namespace) -> int:
         workers=args.workers,
         executor=args.executor,
         ray_address=args.ray_address,
+        selection=FileSelection(
+            table=args.table,
+            exchange=args.exchange,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            path_glob=args.path,
+        ),
     )
     if args.json:
         print_json(report)
@@ -101,12 +120,7 @@ def _manifest(args: argparse.Namespace) -> int:
     from pointline_core.storage.lake import Lake
     from pointline_core.storage.manifest import ManifestStore
 
-    if not Path(args.lake).is_dir():
-        raise StorageError(
-            f"lake root {args.lake} does not exist or is not a directory; pass the LAKE "
-            "argument of `pointline ingest`"
-        )
-    entries = ManifestStore(Lake(Path(args.lake))).entries(status=args.status)
+    entries = ManifestStore(Lake(require_lake(args.lake))).entries(status=args.status)
     if args.json:
         print_json(entries)
         return 0
@@ -141,6 +155,31 @@ def _manifest(args: argparse.Namespace) -> int:
         ],
     )
     return 0
+
+
+def add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """Filters of a targeted backfill (docs/operations.md)."""
+    p.add_argument("--table", help="only files whose rows go to this table")
+    p.add_argument("--exchange", help="only files that wrote rows of this exchange")
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=iso_date,
+        metavar="DATE",
+        help="only files with rows on or after this trading date (YYYY-MM-DD)",
+    )
+    p.add_argument(
+        "--to",
+        dest="date_to",
+        type=iso_date,
+        metavar="DATE",
+        help="only files with rows on or before this trading date (YYYY-MM-DD)",
+    )
+    p.add_argument(
+        "--path",
+        metavar="GLOB",
+        help="only files whose path relative to BRONZE matches this glob (* also matches /)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -182,6 +221,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ADDR",
         help="Ray cluster to use with --executor ray (default: RAY_ADDRESS, else a local Ray)",
     )
+    add_selection_arguments(p)
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=_ingest)
     p = sub.add_parser("manifest", help="list ingested files and why any failed")

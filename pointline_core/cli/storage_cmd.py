@@ -106,6 +106,39 @@ def _vacuum(args: argparse.Namespace) -> int:
     return 0
 
 
+def _maintain(args: argparse.Namespace) -> int:
+    from pointline_core.cli.arguments import require_lake
+    from pointline_core.storage.maintain import maintain
+
+    report = maintain(require_lake(args.lake), dry_run=args.dry_run)
+    if args.json:
+        print_json(report)
+        return 0
+    mode = " (dry run: nothing written)" if report.dry_run else ""
+    p = report.policy
+    print(
+        f"maintain {report.lake_root}{mode}: compact partitions older than "
+        f"{p.compact.older_than_days} day(s) with more than {p.compact.max_files} files; "
+        f"checkpoint {'on' if p.checkpoint.enabled else 'off'}; vacuum "
+        + (f"past {p.vacuum.retention_hours} h" if p.vacuum.enabled else "off")
+    )
+    print_table(
+        ["zone/table", "partitions compacted", "files", "checkpoint", "files vacuumed", "note"],
+        [
+            [
+                f"{t.zone}/{t.table}",
+                t.partitions_compacted,
+                f"{t.files_before} -> {t.files_after}" if t.partitions_compacted else "",
+                t.checkpoint,
+                t.files_vacuumed,
+                t.skipped,
+            ]
+            for t in report.tables
+        ],
+    )
+    return 0
+
+
 def _rewrite_decimals(args: argparse.Namespace) -> int:
     from pointline_core.storage.decimal_rewrite import rewrite_decimals
 
@@ -181,6 +214,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_vacuum)
+
+    p = sub.add_parser(
+        "maintain",
+        help="apply the lake's maintenance policy: compact, checkpoint, vacuum",
+        description="Apply LAKE/control/policy.toml (defaults when absent; see "
+        "docs/operations.md) to every table: compact closed partitions with too many files, "
+        "checkpoint, vacuum past the retention. Idempotent; safe next to a running ingest.",
+    )
+    p.add_argument("lake", help="lake root")
+    p.add_argument("--dry-run", action="store_true", help="report the plan, change nothing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_maintain)
 
     p = sub.add_parser(
         "migrate",

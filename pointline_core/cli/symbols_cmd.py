@@ -13,17 +13,33 @@ from pointline_core.symbols import import_symbols, restamp_lake
 __all__ = ["import_symbols", "register"]
 
 
+#: Partitions listed per table before "... and N more" (--json lists them all).
+SHOWN_PARTITIONS = 10
+
+
 def print_restamp(results: Sequence[TableRestamp], dry_run: bool) -> None:
-    """Rows affected per table, and what to do about quarantined rows now covered."""
+    """Rows and partitions affected per table, and what to do about quarantined rows now
+    covered."""
     if not any(r.rows_restamped or r.rows_quarantined for r in results):
         print("stored rows: every row already carries the id of the window covering it")
     else:
         verb = "would be" if dry_run else "were"
         print(f"stored rows that {verb} fixed:")
         print_table(
-            ["table", "rows restamped", "rows moved to quarantine"],
-            [[r.table, f"{r.rows_restamped:,}", f"{r.rows_quarantined:,}"] for r in results],
+            ["table", "rows restamped", "rows moved to quarantine", "partitions"],
+            [
+                [r.table, f"{r.rows_restamped:,}", f"{r.rows_quarantined:,}", len(r.partitions)]
+                for r in results
+            ],
         )
+        need = "need" if dry_run else "needed"
+        for r in results:
+            if not r.partitions:
+                continue
+            shown = [f"{p.exchange}/{p.trading_date}" for p in r.partitions[:SHOWN_PARTITIONS]]
+            more = len(r.partitions) - len(shown)
+            tail = f" ... and {more} more" if more > 0 else ""
+            print(f"partitions of {r.table} that {need} a re-stamp: {', '.join(shown)}{tail}")
     covered = sum(r.quarantined_now_covered for r in results)
     if covered:
         print(
@@ -80,7 +96,14 @@ def _symbols_import(args: argparse.Namespace) -> int:
 
 
 def _restamp(args: argparse.Namespace) -> int:
-    results = restamp_lake(Path(args.lake), dry_run=args.dry_run, progress=not args.json)
+    results = restamp_lake(
+        Path(args.lake),
+        dry_run=args.dry_run,
+        progress=not args.json,
+        table=args.table,
+        exchange=args.exchange,
+        symbol=args.symbol,
+    )
     if args.json:
         print_json(list(results))
     else:
@@ -123,6 +146,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "move to quarantine (symbol_not_covered). Finishes an interrupted symbols import.",
     )
     p.add_argument("lake", help="lake root")
+    p.add_argument("--table", help="only this event table")
+    p.add_argument("--exchange", help="only rows of this exchange")
+    p.add_argument("--symbol", help="only rows of this exchange symbol")
     p.add_argument("--dry-run", action="store_true", help="count only; write nothing")
     p.add_argument("--json", action="store_true", help="print per-table counts as JSON")
     p.set_defaults(func=_restamp)

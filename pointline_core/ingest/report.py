@@ -7,6 +7,7 @@ from collections import Counter
 
 import attrs
 
+from pointline_core.ingest.select import FileSelection
 from pointline_core.models import Unrecognised
 
 
@@ -81,6 +82,8 @@ class IngestReport:
     executor: str = "serial"
     workers: int = 1
     worker_peak_rss_mb: tuple[WorkerPeak, ...] = ()
+    #: the filters of a targeted run (``None``: every discovered file was considered)
+    selection: FileSelection | None = None
 
     def by_status(self) -> dict[str, int]:
         return dict(sorted(Counter(f.status for f in self.files).items()))

@@ -55,6 +55,7 @@ from pointline_core.ingest.report import (
     message_for,
     summarise,
 )
+from pointline_core.ingest.select import FileSelection, select_files
 from pointline_core.ingest.sizing import decoded_size
 from pointline_core.ingest.status import (
     duplicate_result,
@@ -103,6 +104,7 @@ def ingest(
     workers: int | None = None,
     executor: str | None = None,
     ray_address: str | None = None,
+    selection: FileSelection | None = None,
 ) -> IngestReport:
     """Ingest every new Bronze file under ``bronze_root`` into the lake at ``lake_root``.
 
@@ -122,8 +124,11 @@ def ingest(
     ``"serial"`` (in this process), ``"process"`` (a local pool; the default when workers > 1)
     or ``"ray"`` (``ray_address`` or ``RAY_ADDRESS``, else a local Ray). With ``plugins``
     given (in-process registrations) the default is ``"serial"``: pool workers load the
-    installed plugins only. Content is the same for any choice (docs/scaling.md). Returns an
-    :class:`IngestReport`.
+    installed plugins only. Content is the same for any choice (docs/scaling.md).
+
+    ``selection`` limits the run to the discovered files matching its filters (table,
+    exchange, trading dates, path glob; :mod:`pointline_core.ingest.select`): with ``force``
+    it is a targeted backfill. Returns an :class:`IngestReport`.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -139,6 +144,8 @@ def ingest(
         raise ExecutorError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     if workers < 1:
         raise ExecutorError(f"--workers {workers}: give at least 1 worker")
+    selection = selection or FileSelection()
+    selection.check()
     selected = list(vendors) if vendors else plugins.names()
     for name in selected:
         plugins.vendor(name)  # unknown vendor -> UnknownVendorError before touching anything
@@ -171,8 +178,11 @@ def ingest(
         found = discover(plugins, bronze, selected)
         if not found.files:
             _refuse_vendor_folder(bronze, selected)
+        files = found.files
+        if selection.active:
+            files = select_files(files, selection, run.manifest.frame(), lake, plugins)
         try:
-            results = run.process(found.files)
+            results = run.process(files)
         finally:
             run.close()
 
@@ -187,7 +197,8 @@ def ingest(
         unrecognised=found.unrecognised,
         vendor_errors=found.errors,
         tables=summarise(results, run.commits),
-        message=message_for(results, dry_run),
+        message=_selection_message(results, selection) or message_for(results, dry_run),
+        selection=selection if selection.active else None,
         executor=executor,
         workers=workers,
         worker_peak_rss_mb=tuple(
@@ -195,6 +206,13 @@ def ingest(
             for name, peak in sorted(run.worker_peaks.items())
         ),
     )
+
+
+def _selection_message(results: list[FileResult], selection: FileSelection) -> str | None:
+    """A targeted run that matched nothing says so (not "no Bronze files found")."""
+    if not selection.active or results:
+        return None
+    return "no discovered Bronze file matches the selection; nothing written"
 
 
 def _refuse_vendor_folder(bronze: Path, vendors: Sequence[str]) -> None:

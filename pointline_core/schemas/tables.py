@@ -435,6 +435,22 @@ DIM_SYMBOL = TableSpec(
     "SCD2 symbol dimension with half-open windows [valid_from, valid_until).",
 )
 
+DIM_TRADING_CALENDAR = TableSpec(
+    "dim_trading_calendar",
+    "dimension",
+    (
+        ColumnSpec("exchange", "String", False),
+        ColumnSpec("calendar", "String", False, description="the exchange's calendar code"),
+        ColumnSpec("trading_date", "Date", False),
+        ColumnSpec("is_session", "Boolean", False, description="the exchange trades that day"),
+        ColumnSpec("open_ts_us", "Int64", True, description="session open, UTC µs"),
+        ColumnSpec("close_ts_us", "Int64", True, description="session close, UTC µs"),
+    ),
+    (),
+    ("exchange", "trading_date"),
+    "Every calendar day of each exchange in the lake: session or not, open and close.",
+)
+
 SYMBOL_OBSERVATIONS = TableSpec(
     "symbol_observations",
     "control",
@@ -568,6 +584,7 @@ EVENT_TABLES: tuple[TableSpec, ...] = (
 CORE_TABLES: tuple[TableSpec, ...] = (
     *EVENT_TABLES,
     DIM_SYMBOL,
+    DIM_TRADING_CALENDAR,
     SYMBOL_OBSERVATIONS,
     INGEST_MANIFEST,
     VALIDATION_LOG,

@@ -16,6 +16,7 @@ in the same operation (:mod:`pointline_core.storage.restamp`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +53,14 @@ _TS_ALIASES = {"valid_from_ts_us": "valid_from", "valid_until_ts_us": "valid_unt
 
 
 @attrs.frozen(slots=True)
+class PartitionRef:
+    """One (exchange, trading_date) partition of an event table."""
+
+    exchange: str
+    trading_date: dt.date
+
+
+@attrs.frozen(slots=True)
 class TableRestamp:
     """What keeping one event table consistent with dim_symbol did (or would do).
 
@@ -59,13 +68,15 @@ class TableRestamp:
     ``rows_quarantined``: rows no window covers any more, moved to quarantine as
     ``symbol_not_covered``; ``quarantined_now_covered``: rows quarantined earlier as
     ``symbol_not_covered`` that a window now covers (``pointline ingest --retry-quarantined``
-    lands them).
+    lands them); ``partitions``: the partitions holding the rows restamped or quarantined
+    (sorted), the only ones a restamp rewrites.
     """
 
     table: str
     rows_restamped: int = 0
     rows_quarantined: int = 0
     quarantined_now_covered: int = 0
+    partitions: tuple[PartitionRef, ...] = ()
 
 
 @attrs.frozen(slots=True)

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 
 import attrs
 import polars as pl
-from deltalake import DeltaTable
+from deltalake import CommitProperties, DeltaTable
 
 from pointline_core.errors import MaintenanceError, StorageError, UnknownTableError
 from pointline_core.schemas.spec import TableSpec
@@ -40,6 +40,8 @@ from pointline_core.storage.quarantine import quarantine_spec
 DEFAULT_MIN_FILES = 2
 
 PartitionValues = dict[str, str | None]
+#: Commit info of a compaction (an overwrite commit otherwise looks like any other write).
+COMPACT_COMMIT_INFO = {"pointline.operation": "compact"}
 
 
 @attrs.frozen(slots=True)
@@ -241,6 +243,8 @@ def compact_partitions(
                 _sorted_partitions(delta, spec, todo),
                 mode="overwrite",
                 predicate=predicate,
+                # `pointline stats` finds the last compaction by this mark in the log.
+                commit_properties=CommitProperties(custom_metadata=COMPACT_COMMIT_INFO),
             )
             delta = DeltaTable(where)
             version_after = delta.version()

@@ -28,9 +28,9 @@ import polars as pl
 
 from pointline_core.errors import StorageError
 from pointline_core.schemas.spec import TableSpec
+from pointline_core.schemas.tables import CORE_TABLES
 from pointline_core.storage.delta import open_table, sql_literal
-from pointline_core.storage.dim_symbol import TABLE as DIM_TABLE
-from pointline_core.storage.dim_symbol import TableRestamp, resolve_symbol_ids
+from pointline_core.storage.dim_symbol import PartitionRef, TableRestamp, resolve_symbol_ids
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.manifest import ManifestStore, StatusUpdate, manifest_entries
@@ -41,15 +41,19 @@ SYMBOL_NOT_COVERED = "symbol_not_covered"
 #: Affected (exchange, symbol, id) groups per Delta update/delete commit (bounds SQL size).
 GROUPS_PER_COMMIT = 200
 _GROUP = ["exchange", "symbol", "symbol_id"]
+_DIMENSIONS = frozenset(s.name for s in CORE_TABLES if s.kind == "dimension")
 
 
 def event_tables(lake: Lake) -> list[str]:
-    """Names of the Silver tables in the lake that hold events (every table but dim_symbol)."""
+    """Names of the Silver tables in the lake that hold events (every table but the core's
+    dimensions: dim_symbol, dim_trading_calendar)."""
     silver = lake.root / "silver"
     if not silver.is_dir():
         return []
     return sorted(
-        p.name for p in silver.iterdir() if p.name != DIM_TABLE and (p / "_delta_log").is_dir()
+        p.name
+        for p in silver.iterdir()
+        if p.name not in _DIMENSIONS and (p / "_delta_log").is_dir()
     )
 
 
@@ -63,14 +67,20 @@ def _dim_keys(dim: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def stale_groups(table_path: Path, dim: pl.DataFrame, keys: pl.DataFrame | None) -> pl.DataFrame:
+def stale_groups(
+    table_path: Path,
+    dim: pl.DataFrame,
+    keys: pl.DataFrame | None,
+    where: pl.Expr | None = None,
+) -> pl.DataFrame:
     """The (exchange, symbol, symbol_id) groups of a table whose stored id's window does not
     cover all their rows, with ``lo``/``hi`` = their ts_event_us range (``keys`` limits the
-    symbols looked at: exchange, exchange_symbol)."""
+    symbols looked at: exchange, exchange_symbol; ``where`` filters the rows, e.g. on
+    exchange or symbol)."""
     table = open_table(table_path)
     if table is None:
         return pl.DataFrame(schema={**dict.fromkeys(_GROUP), "lo": pl.Int64, "hi": pl.Int64})
-    scan = _scan_keys(pl.scan_delta(table), keys)
+    scan = _scan_keys(pl.scan_delta(table), keys, where)
     groups = (
         scan.group_by(_GROUP)
         .agg(lo=pl.col("ts_event_us").min(), hi=pl.col("ts_event_us").max())
@@ -86,7 +96,11 @@ def stale_groups(table_path: Path, dim: pl.DataFrame, keys: pl.DataFrame | None)
     return joined.filter(~ok).select(*_GROUP, "lo", "hi").sort(_GROUP)
 
 
-def _scan_keys(scan: pl.LazyFrame, keys: pl.DataFrame | None) -> pl.LazyFrame:
+def _scan_keys(
+    scan: pl.LazyFrame, keys: pl.DataFrame | None, where: pl.Expr | None = None
+) -> pl.LazyFrame:
+    if where is not None:
+        scan = scan.filter(where)
     if keys is None:
         return scan
     keys = keys.select(pl.col("exchange"), pl.col("exchange_symbol").alias("symbol"))
@@ -139,6 +153,18 @@ class _Affected:
     def uncovered(self) -> pl.DataFrame:
         return self.rows.filter(pl.col("new_id").is_null())
 
+    @property
+    def partitions(self) -> tuple[PartitionRef, ...]:
+        """The partitions of the rows that change (restamped or quarantined), sorted."""
+        new = pl.col("new_id")
+        parts = (
+            self.rows.filter(new.is_null() | (new != pl.col("symbol_id")))
+            .select("exchange", "trading_date")
+            .unique()
+            .sort("exchange", "trading_date")
+        )
+        return tuple(PartitionRef(*row) for row in parts.iter_rows())
+
 
 def _affected(table_path: Path, stale: pl.DataFrame, dim: pl.DataFrame) -> _Affected:
     table = open_table(table_path)
@@ -150,7 +176,7 @@ def _affected(table_path: Path, stale: pl.DataFrame, dim: pl.DataFrame) -> _Affe
             & pl.col("symbol").is_in(stale["symbol"].unique().to_list())
         )
         .join(stale.lazy().select(_GROUP), on=_GROUP, how="semi")
-        .select(*_GROUP, "ts_event_us", "file_id", "file_seq")
+        .select(*_GROUP, "ts_event_us", "trading_date", "file_id", "file_seq")
         .collect()
     )
     rows = rows.with_columns(new_id=resolve_symbol_ids(rows, dim))
@@ -238,12 +264,18 @@ def _update_ids(lake: Lake, spec: TableSpec, stale: pl.DataFrame, windows: pl.Da
             table.update(updates={"symbol_id": case}, predicate=predicate)
 
 
-def _now_covered(lake: Lake, spec: TableSpec, dim: pl.DataFrame, keys: pl.DataFrame | None) -> int:
+def _now_covered(
+    lake: Lake,
+    spec: TableSpec,
+    dim: pl.DataFrame,
+    keys: pl.DataFrame | None,
+    where: pl.Expr | None,
+) -> int:
     table = open_table(QuarantineStore(lake, spec).path)
     if table is None:
         return 0
     rows = (
-        _scan_keys(pl.scan_delta(table), keys)
+        _scan_keys(pl.scan_delta(table), keys, where)
         .filter(pl.col("reason") == SYMBOL_NOT_COVERED)
         .select("exchange", "symbol", "ts_event_us")
         .collect()
@@ -310,9 +342,13 @@ def restamp(
     *,
     keys: pl.DataFrame | None = None,
     dry_run: bool = False,
+    tables: Sequence[str] | None = None,
+    where: pl.Expr | None = None,
 ) -> tuple[TableRestamp, ...]:
     """Make every stored row of ``keys`` (all symbols when None) carry the id ``dim`` gives
     its ``ts_event_us``, or move it to quarantine. ``dry_run`` counts without writing.
+    ``tables`` limits the event tables looked at, ``where`` the rows (a filter on their
+    exchange and symbol columns); only partitions holding rows that change are rewritten.
 
     ``specs`` maps every event table of the lake to its spec (tables a plugin contributed
     need that plugin installed). The caller holds the lake's ingest lock.
@@ -321,6 +357,8 @@ def restamp(
     moved_files: dict[str, list[int]] = {}
     windows = _dim_keys(dim)
     for name in event_tables(lake):
+        if tables is not None and name not in tables:
+            continue
         spec = specs.get(name)
         if spec is None:
             raise StorageError(
@@ -329,8 +367,8 @@ def restamp(
                 f"{name!r} and rerun (`pointline restamp {lake.root}` finishes the job)"
             )
         path = lake.table_path(name, "silver")
-        stale = stale_groups(path, dim, keys)
-        covered_now = _now_covered(lake, spec, dim, keys)
+        stale = stale_groups(path, dim, keys, where)
+        covered_now = _now_covered(lake, spec, dim, keys, where)
         if not stale.height:
             if covered_now:
                 results.append(TableRestamp(name, quarantined_now_covered=covered_now))
@@ -342,6 +380,7 @@ def restamp(
                 rows_restamped=affected.restamped,
                 rows_quarantined=affected.uncovered.height,
                 quarantined_now_covered=covered_now,
+                partitions=affected.partitions,
             )
         )
         if dry_run:

@@ -42,8 +42,8 @@ def pointline_table_mapping() -> dict[str, str]:
 @hookimpl
 def pointline_exchanges() -> list[ExchangeInfo]:
     return [
-        ExchangeInfo("utcx", "UTC", "crypto"),
-        ExchangeInfo("cnx", "Asia/Shanghai", "equity"),
+        ExchangeInfo("utcx", "UTC", "crypto", calendar="24/7"),
+        ExchangeInfo("cnx", "Asia/Shanghai", "equity", calendar="XSHG"),
     ]
 
 

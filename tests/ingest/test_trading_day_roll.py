@@ -97,7 +97,9 @@ def test_a_malformed_roll_fails_the_plugin_with_the_fix(roll: str):
 def test_two_plugins_must_agree_on_the_roll():
     registry = ExchangeRegistry()
     registry.add(ExchangeInfo("cme", CHICAGO, "futures", trading_day_roll="17:00"), "first")
-    registry.add(ExchangeInfo("cme", CHICAGO, "futures", "other words", "17:00"), "second")
+    registry.add(
+        ExchangeInfo("cme", CHICAGO, "futures", "other words", trading_day_roll="17:00"), "second"
+    )
     with pytest.raises(ExchangeConflictError, match="trading_day_roll='17:00'.*'third'"):
         registry.add(ExchangeInfo("cme", CHICAGO, "futures"), "third")
     assert registry.day_rolls() == {"cme": "17:00"}

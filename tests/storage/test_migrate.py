@@ -125,3 +125,22 @@ def test_a_plugin_built_before_the_flags_still_conforms():
     assert [c.name for c in ORDERBOOK_UPDATES.columns if c.added_later] == [*NEW, *NS]
     with pytest.raises(FileFailed, match=r"missing \['qty'\]"):
         check_canonical(old.drop("qty"), ORDERBOOK_UPDATES, 3, "oldvendor")
+
+
+def test_maintain_skips_an_unmigrated_table_and_maintains_the_rest(old_lake):
+    from pointline_core.plugins import Plugins
+    from pointline_core.storage.maintain import maintain
+    from pointline_core.storage.policy import policy_path
+
+    policy_path(old_lake).parent.mkdir(parents=True, exist_ok=True)
+    policy_path(old_lake).write_text("[compact]\nolder_than_days = 0\nmax_files = 1\n")
+    report = maintain(old_lake.root, plugins=Plugins())
+    by_zone = {t.zone: t for t in report.tables}
+    assert by_zone["silver"].skipped.startswith("not maintained:")
+    assert "pointline migrate" in by_zone["silver"].skipped
+    assert by_zone["quarantine"].skipped is None, "one file per partition: nothing due"
+    assert by_zone["quarantine"].checkpoint == "written"
+    migrate_lake(old_lake.root)
+    again = maintain(old_lake.root, plugins=Plugins())
+    silver = next(t for t in again.tables if t.zone == "silver")
+    assert (silver.skipped, silver.partitions_compacted, silver.files_after) == (None, 1, 1)

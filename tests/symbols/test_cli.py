@@ -46,6 +46,11 @@ def test_dry_run_then_import_then_restamp_check(tmp_path, bronze, lake_root, plu
             "rows_restamped": 1,
             "rows_quarantined": 1,
             "quarantined_now_covered": 0,
+            # 10 Jan restamped, 12 Jan moved to quarantine
+            "partitions": [
+                {"exchange": "utcx", "trading_date": "2024-01-10"},
+                {"exchange": "utcx", "trading_date": "2024-01-12"},
+            ],
         }
     ]
     assert (report["windows_opened"], report["windows_removed"]) == (2, 1)

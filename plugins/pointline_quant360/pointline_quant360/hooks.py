@@ -50,8 +50,9 @@ def pointline_table_mapping() -> dict[str, str]:
 @hookimpl
 def pointline_exchanges() -> list[ExchangeInfo]:
     return [
-        ExchangeInfo("sse", "Asia/Shanghai", "equity", "Shanghai Stock Exchange"),
-        ExchangeInfo("szse", "Asia/Shanghai", "equity", "Shenzhen Stock Exchange"),
+        # Both trade on the mainland-China calendar, which exchange-calendars calls XSHG.
+        ExchangeInfo("sse", "Asia/Shanghai", "equity", "Shanghai Stock Exchange", "XSHG"),
+        ExchangeInfo("szse", "Asia/Shanghai", "equity", "Shenzhen Stock Exchange", "XSHG"),
     ]
 
 

@@ -15,6 +15,8 @@ from pointline_core.models import ExchangeInfo
 
 TIMEZONE = "UTC"
 ASSET_CLASS = "crypto"
+#: Crypto venues trade every day around the clock (the core's ``24/7`` calendar).
+CALENDAR = "24/7"
 
 #: Tardis exchange id -> venue / market description.
 EXCHANGES: dict[str, str] = {
@@ -97,5 +99,9 @@ def is_known(exchange: str) -> bool:
 
 
 def exchange_infos() -> list[ExchangeInfo]:
-    """One :class:`ExchangeInfo` per exchange id (UTC, asset class ``crypto``), sorted."""
-    return [ExchangeInfo(name, TIMEZONE, ASSET_CLASS, EXCHANGES[name]) for name in exchange_ids()]
+    """One :class:`ExchangeInfo` per exchange id (UTC, asset class ``crypto``, calendar
+    ``24/7``), sorted."""
+    return [
+        ExchangeInfo(name, TIMEZONE, ASSET_CLASS, EXCHANGES[name], CALENDAR)
+        for name in exchange_ids()
+    ]
