@@ -113,6 +113,8 @@ def test_the_shipped_plugins_load_unchanged_under_api_2_1():
     rolls = plugins.exchanges.day_rolls()
     assert rolls == {"glbx": "17:00"}  # only the CME venue rolls; crypto and China do not
     assert plugins.exchanges.get("sse").trading_day_roll == ""
+    # the CME calendar's sessions are labelled like the roll files them: by the closing day
+    assert plugins.exchanges.get("glbx").calendar == "CMES"
 
 
 def test_a_window_read_finds_rows_filed_two_days_after_their_utc_day(tmp_path):

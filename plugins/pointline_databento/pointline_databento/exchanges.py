@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from pointline_core.models import ExchangeInfo
 
-#: exchange -> (IANA timezone, asset class, trading-day roll, description)
-VENUES: dict[str, tuple[str, str, str, str]] = {
-    "glbx": ("America/Chicago", "futures", "17:00", "CME Globex (CME, CBOT, NYMEX, COMEX)"),
-    "xnas": ("America/New_York", "equity", "", "Nasdaq"),
-    "xnys": ("America/New_York", "equity", "", "New York Stock Exchange"),
+#: exchange -> (IANA timezone, asset class, trading-day roll, exchange-calendars code,
+#: description). CMES is CME's equity-futures calendar: its sessions open the evening
+#: before and are labelled with the day they close, like the 17:00 roll.
+VENUES: dict[str, tuple[str, str, str, str, str]] = {
+    "glbx": ("America/Chicago", "futures", "17:00", "CMES", "CME Globex (CME, CBOT, NYMEX, COMEX)"),
+    "xnas": ("America/New_York", "equity", "", "XNAS", "Nasdaq"),
+    "xnys": ("America/New_York", "equity", "", "XNYS", "New York Stock Exchange"),
 }
 
 #: Databento dataset -> exchange.
@@ -34,6 +36,6 @@ def exchange_of(dataset: str) -> str | None:
 def exchange_infos() -> list[ExchangeInfo]:
     """One ExchangeInfo per venue, sorted by name."""
     return [
-        ExchangeInfo(name, tz, asset, desc, trading_day_roll=roll)
-        for name, (tz, asset, roll, desc) in sorted(VENUES.items())
+        ExchangeInfo(name, tz, asset, desc, calendar=calendar, trading_day_roll=roll)
+        for name, (tz, asset, roll, calendar, desc) in sorted(VENUES.items())
     ]
