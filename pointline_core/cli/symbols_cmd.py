@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
 from pointline_core.cli.output import print_json, print_table
-from pointline_core.storage.dim_symbol import SymbolApplyReport, TableRestamp
+from pointline_core.storage.dim_symbol import SymbolApplyReport, TableRestamp, WindowChange
 from pointline_core.symbols import import_symbols, restamp_lake
 
 __all__ = ["import_symbols", "register"]
 
 
-#: Partitions listed per table before "... and N more" (--json lists them all).
+#: Partitions listed per table, and changed windows, before "... and N more" (--json lists
+#: them all).
 SHOWN_PARTITIONS = 10
+SHOWN_WINDOWS = 10
+
+
+def _iso(us: int | None) -> str:
+    if us is None:
+        return "open"
+    return dt.datetime.fromtimestamp(us / 1_000_000, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _span(start: int | None, end: int | None) -> str:
+    return "-" if start is None else f"[{_iso(start)}, {_iso(end)})"
+
+
+def print_window_changes(changes: Sequence[WindowChange]) -> None:
+    """Each window the import opened, closed, changed or removed (its span before -> after)."""
+    for c in changes[:SHOWN_WINDOWS]:
+        print(
+            f"  {c.change:8} {c.exchange}:{c.symbol} id {c.symbol_id}: "
+            f"{_span(c.old_valid_from_us, c.old_valid_until_us)} -> "
+            f"{_span(c.new_valid_from_us, c.new_valid_until_us)}"
+        )
+    if len(changes) > SHOWN_WINDOWS:
+        print(f"  ... and {len(changes) - SHOWN_WINDOWS} more window change(s) (--json lists all)")
 
 
 def print_restamp(results: Sequence[TableRestamp], dry_run: bool) -> None:
@@ -73,6 +98,7 @@ def print_symbols_report(report: SymbolApplyReport) -> None:
             ]
         ],
     )
+    print_window_changes(report.changes)
     if report.restamp or report.windows_removed or report.windows_changed:
         print_restamp(report.restamp, report.dry_run)
     if report.ignored_columns:

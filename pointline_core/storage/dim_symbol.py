@@ -80,6 +80,71 @@ class TableRestamp:
 
 
 @attrs.frozen(slots=True)
+class WindowChange:
+    """One dim_symbol window an import opened, closed, changed or removed: its id and span
+    before (``old_*``, None when opened) and after (``new_*``, None when removed), in µs
+    since the epoch; an open end is None."""
+
+    exchange: str
+    symbol: str
+    symbol_id: int
+    change: str  # opened | closed | changed | removed
+    old_valid_from_us: int | None
+    old_valid_until_us: int | None
+    new_valid_from_us: int | None
+    new_valid_until_us: int | None
+
+
+def _window_changes(
+    opened: pl.DataFrame, edited: pl.DataFrame, removed: pl.DataFrame
+) -> tuple[WindowChange, ...]:
+    span = ("valid_from_ts_us", "valid_until_ts_us")
+    none = pl.lit(None, pl.Int64)
+
+    def until(name: str) -> pl.Expr:  # an open end is None, not the sentinel
+        return pl.when(pl.col(name) < OPEN_END_US).then(pl.col(name))
+
+    frames = [
+        opened.select(
+            "exchange",
+            "exchange_symbol",
+            "symbol_id",
+            change=pl.lit("opened"),
+            old_from=none,
+            old_until=none,
+            new_from=span[0],
+            new_until=until(span[1]),
+        ),
+        edited.select(
+            "exchange",
+            "exchange_symbol",
+            "symbol_id",
+            change=pl.when(
+                (pl.col(span[1]) == OPEN_END_US) & (pl.col(f"{span[1]}_new") < OPEN_END_US)
+            )
+            .then(pl.lit("closed"))
+            .otherwise(pl.lit("changed")),
+            old_from=span[0],
+            old_until=until(span[1]),
+            new_from=f"{span[0]}_new",
+            new_until=until(f"{span[1]}_new"),
+        ),
+        removed.select(
+            "exchange",
+            "exchange_symbol",
+            "symbol_id",
+            change=pl.lit("removed"),
+            old_from=span[0],
+            old_until=until(span[1]),
+            new_from=none,
+            new_until=none,
+        ),
+    ]
+    rows = pl.concat(frames).sort("exchange", "exchange_symbol", "symbol_id")
+    return tuple(WindowChange(*row) for row in rows.iter_rows())
+
+
+@attrs.frozen(slots=True)
 class SymbolApplyReport:
     """What applying symbol rows changed in dim_symbol and in the stored rows.
 
@@ -89,6 +154,7 @@ class SymbolApplyReport:
     listed). ``observations_added``: facts the import added (0 when it repeated known facts).
     ``version`` is dim_symbol's new version, None when nothing changed (no commit) or on a
     dry run. ``restamp`` has one entry per event table holding rows of the touched symbols.
+    ``changes`` lists every window counted as opened, closed, changed or removed.
     """
 
     table: str
@@ -107,6 +173,7 @@ class SymbolApplyReport:
     replace: bool = False
     dry_run: bool = False
     restamp: tuple[TableRestamp, ...] = ()
+    changes: tuple[WindowChange, ...] = ()
 
     @property
     def rows_restamped(self) -> int:
@@ -375,6 +442,7 @@ class DimSymbolStore:
             ignored_columns=ignored,
             observations_added=merged.join(known, on=obs_cols, how="anti", nulls_equal=True).height,
             replace=replace,
+            changes=_window_changes(opened, edited, removed),
         )
         obs_changed = not merged.equals(known) or unseeded.height > 0
         return SymbolPlan(

@@ -8,10 +8,10 @@ cover their rows (windows are intervals, so min and max inside the window means 
 is). Only those groups are touched:
 
 1. rows no window covers are appended to the quarantine table (reason
-   ``symbol_not_covered``), skipping rows a previous attempt already put there, then deleted
-   from Silver (one commit each);
-2. the other rows get the covering window's id (one Delta ``update`` commit, a CASE over the
-   windows of the affected symbols; rows already right are not rewritten);
+   ``symbol_not_covered``), skipping rows a previous attempt already put there (one commit);
+2. the partitions holding rows that change are rewritten in ONE Silver commit (a
+   partition-scoped overwrite, as compaction does): uncovered rows left out, the others with
+   the covering window's id; a reader sees the table before or after, never in between;
 3. the manifest's rows_written / rows_quarantined of the files concerned are recounted.
 
 Every step is idempotent, so an interrupted restamp is finished by running it again (the
@@ -29,17 +29,14 @@ import polars as pl
 from pointline_core.errors import StorageError
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.schemas.tables import CORE_TABLES
-from pointline_core.storage.delta import open_table, sql_literal
+from pointline_core.storage.delta import open_table, partition_predicate, write_stream
 from pointline_core.storage.dim_symbol import PartitionRef, TableRestamp, resolve_symbol_ids
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.manifest import ManifestStore, StatusUpdate, manifest_entries
 from pointline_core.storage.quarantine import QuarantineStore
-from pointline_core.storage.symbol_history import OPEN_END_US
 
 SYMBOL_NOT_COVERED = "symbol_not_covered"
-#: Affected (exchange, symbol, id) groups per Delta update/delete commit (bounds SQL size).
-GROUPS_PER_COMMIT = 200
 _GROUP = ["exchange", "symbol", "symbol_id"]
 _DIMENSIONS = frozenset(s.name for s in CORE_TABLES if s.kind == "dimension")
 
@@ -54,16 +51,6 @@ def event_tables(lake: Lake) -> list[str]:
         p.name
         for p in silver.iterdir()
         if p.name not in _DIMENSIONS and (p / "_delta_log").is_dir()
-    )
-
-
-def _dim_keys(dim: pl.DataFrame) -> pl.DataFrame:
-    return dim.select(
-        pl.col("exchange"),
-        pl.col("exchange_symbol").alias("symbol"),
-        pl.col("symbol_id"),
-        pl.col("valid_from_ts_us").alias("_from"),
-        pl.col("valid_until_ts_us").alias("_until"),
     )
 
 
@@ -86,7 +73,13 @@ def stale_groups(
         .agg(lo=pl.col("ts_event_us").min(), hi=pl.col("ts_event_us").max())
         .collect()
     )
-    windows = _dim_keys(dim)
+    windows = dim.select(
+        pl.col("exchange"),
+        pl.col("exchange_symbol").alias("symbol"),
+        pl.col("symbol_id"),
+        pl.col("valid_from_ts_us").alias("_from"),
+        pl.col("valid_until_ts_us").alias("_until"),
+    )
     joined = groups.join(windows, on=_GROUP, how="left")
     ok = (
         pl.col("_from").is_not_null()
@@ -109,33 +102,6 @@ def _scan_keys(
         pl.col("exchange").is_in(keys["exchange"].unique().to_list())
         & pl.col("symbol").is_in(keys["symbol"].unique().to_list())
     ).join(keys.lazy(), on=["exchange", "symbol"], how="semi")
-
-
-def _group_predicate(group: Mapping[str, object]) -> str:
-    return (
-        f"exchange = {sql_literal(group['exchange'])} AND symbol = {sql_literal(group['symbol'])}"
-        f" AND symbol_id = {int(group['symbol_id'])}"  # type: ignore[call-overload]
-        f" AND ts_event_us >= {group['lo']} AND ts_event_us <= {group['hi']}"
-    )
-
-
-def _window_cases(windows: pl.DataFrame) -> list[tuple[str, int]]:
-    """(SQL condition, id) per window: exchange, symbol and the half-open time span."""
-    cases = []
-    for w in windows.iter_rows(named=True):
-        cond = (
-            f"exchange = {sql_literal(w['exchange'])} AND symbol = {sql_literal(w['symbol'])}"
-            f" AND ts_event_us >= {w['_from']}"
-        )
-        if w["_until"] < OPEN_END_US:
-            cond += f" AND ts_event_us < {w['_until']}"
-        cases.append((cond, int(w["symbol_id"])))
-    return cases
-
-
-def _chunks(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
-    for start in range(0, frame.height, size):
-        yield frame.slice(start, size)
 
 
 @attrs.frozen(slots=True)
@@ -208,15 +174,13 @@ def _quarantine_rows(store: EventStore, uncovered: pl.DataFrame, qspec: TableSpe
     return full.select(qspec.column_names).cast(dict(qspec.polars_schema()))
 
 
-def _move_to_quarantine(
-    lake: Lake, spec: TableSpec, affected: _Affected, stale: pl.DataFrame, windows: pl.DataFrame
-) -> None:
+def _move_to_quarantine(lake: Lake, spec: TableSpec, affected: _Affected) -> None:
+    """Append the uncovered rows to quarantine (skipping any an earlier attempt put there)."""
     uncovered = affected.uncovered
     if not uncovered.height:
         return
-    events = EventStore(lake, spec)
     quarantine = QuarantineStore(lake, spec)
-    rows = _quarantine_rows(events, uncovered, quarantine.spec)
+    rows = _quarantine_rows(EventStore(lake, spec), uncovered, quarantine.spec)
     qtable = quarantine.table()
     if qtable is not None:
         # a previous attempt may have appended these rows before it was interrupted
@@ -229,39 +193,41 @@ def _move_to_quarantine(
         rows = rows.join(there, on=["file_id", "file_seq"], how="anti")
     if rows.height:
         quarantine.append([rows], rows["file_id"].unique().sort().to_list())
-    # Delete from Silver: rows of the stale groups that no window of their symbol covers.
-    groups = stale.join(uncovered.select(_GROUP).unique(), on=_GROUP, how="semi")
-    with events.lock():
-        for chunk in _chunks(groups, GROUPS_PER_COMMIT):
-            terms = []
-            for group in chunk.iter_rows(named=True):
-                mine = windows.filter(
-                    (pl.col("exchange") == group["exchange"])
-                    & (pl.col("symbol") == group["symbol"])
-                )
-                covered = " OR ".join(f"({c})" for c, _ in _window_cases(mine)) or "false"
-                terms.append(f"({_group_predicate(group)} AND NOT ({covered}))")
-            table = events.table()
-            assert table is not None
-            table.delete(" OR ".join(terms))
 
 
-def _update_ids(lake: Lake, spec: TableSpec, stale: pl.DataFrame, windows: pl.DataFrame) -> None:
+def _rewrite_partitions(lake: Lake, spec: TableSpec, affected: _Affected) -> None:
+    """Rewrite the partitions whose rows change in one commit: rows of stale groups get
+    their new id, or are left out when no window covers them (they are in quarantine now).
+    Memory is bounded by the largest such partition, as for compaction."""
+    parts = affected.partitions
+    if not parts:
+        return
     events = EventStore(lake, spec)
+    new_ids = affected.rows.select("file_id", "file_seq", "new_id", _hit=pl.lit(True))
     with events.lock():
-        for chunk in _chunks(stale, GROUPS_PER_COMMIT):
-            mine = windows.join(
-                chunk.select("exchange", "symbol").unique(), on=["exchange", "symbol"]
-            )
-            cases = _window_cases(mine)
-            if not cases:
-                continue
-            case = "CASE " + " ".join(f"WHEN {c} THEN {i}" for c, i in cases)
-            case += " ELSE symbol_id END"
-            predicate = " OR ".join(f"({_group_predicate(g)})" for g in chunk.iter_rows(named=True))
-            table = events.table()
-            assert table is not None
-            table.update(updates={"symbol_id": case}, predicate=predicate)
+        table = events.table()
+        assert table is not None
+
+        def frames() -> Iterator[pl.DataFrame]:
+            for part in parts:
+                frame = (
+                    pl.scan_delta(table)
+                    .filter(
+                        (pl.col("exchange") == part.exchange)
+                        & (pl.col("trading_date") == part.trading_date)
+                    )
+                    .join(new_ids.lazy(), on=["file_id", "file_seq"], how="left")
+                    .filter(~(pl.col("_hit").fill_null(False) & pl.col("new_id").is_null()))
+                    .with_columns(
+                        symbol_id=pl.when(pl.col("_hit")).then("new_id").otherwise("symbol_id")
+                    )
+                    .collect()
+                )
+                yield frame.select(spec.column_names).cast(dict(spec.polars_schema()))
+
+        keys = [{"exchange": p.exchange, "trading_date": p.trading_date.isoformat()} for p in parts]
+        predicate = " OR ".join(f"({partition_predicate(k)})" for k in keys)
+        write_stream(events.path, spec, frames(), mode="overwrite", predicate=predicate)
 
 
 def _now_covered(
@@ -355,7 +321,6 @@ def restamp(
     """
     results = []
     moved_files: dict[str, list[int]] = {}
-    windows = _dim_keys(dim)
     for name in event_tables(lake):
         if tables is not None and name not in tables:
             continue
@@ -385,8 +350,8 @@ def restamp(
         )
         if dry_run:
             continue
-        _move_to_quarantine(lake, spec, affected, stale, windows)
-        _update_ids(lake, spec, stale, windows)
+        _move_to_quarantine(lake, spec, affected)
+        _rewrite_partitions(lake, spec, affected)
         moved_files[name] = affected.uncovered["file_id"].unique().sort().to_list()
     if not dry_run:
         _recount_manifest(lake, specs, moved_files)

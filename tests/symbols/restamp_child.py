@@ -3,9 +3,9 @@
 usage: python -m tests.symbols.restamp_child POINT LAKE
 
 Points: before_restamp (dim_symbol committed, journal written, no row touched yet),
-after_quarantine_append (uncovered rows appended to quarantine, not yet deleted from
-Silver), before_update (uncovered rows deleted, ids not yet rewritten). The storage code is
-untouched; the kill wraps real calls.
+after_quarantine_append (uncovered rows appended to quarantine, Silver not yet rewritten),
+during_rewrite (the Silver rewrite has written data for its first partition, not committed).
+The storage code is untouched; the kill wraps real calls.
 """
 
 from __future__ import annotations
@@ -39,12 +39,19 @@ def arm(point: str) -> None:
             die()
 
         QuarantineStore.append = append_then_die
-    elif point == "before_update":
+    elif point == "during_rewrite":
+        write_stream = restamp_module.write_stream
 
-        def update_then_die(*args, **kwargs):
-            die()
+        def write_then_die(path, spec, frames, **kwargs):
+            first = next(iter(frames))
 
-        restamp_module._update_ids = update_then_die
+            def one_then_die():
+                yield first
+                die()
+
+            write_stream(path, spec, one_then_die(), **kwargs)
+
+        restamp_module.write_stream = write_then_die
     else:
         raise SystemExit(f"unknown point {point}")
 

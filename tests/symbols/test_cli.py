@@ -35,6 +35,10 @@ def test_dry_run_then_import_then_restamp_check(tmp_path, bronze, lake_root, plu
     assert dry.returncode == 0, dry.stderr
     assert "dry run: nothing written" in dry.stdout
     assert "stored rows that would be fixed:" in dry.stdout
+    # each changed window, before -> after
+    assert "removed  utcx:SSS id " in dry.stdout
+    assert "[2024-01-10T00:00:00Z, open) -> -" in dry.stdout, dry.stdout
+    assert "-> [2024-01-07T00:00:00Z, 2024-01-11T00:00:00Z)" in dry.stdout
     assert "trades  1               1" in dry.stdout, dry.stdout
     assert rows(lake_root, "quarantine").height == 0
 
@@ -54,6 +58,7 @@ def test_dry_run_then_import_then_restamp_check(tmp_path, bronze, lake_root, plu
         }
     ]
     assert (report["windows_opened"], report["windows_removed"]) == (2, 1)
+    assert sorted(c["change"] for c in report["changes"]) == ["opened", "opened", "removed"]
     assert_consistent(lake_root, expected_rows=2)
 
     again = pointline("symbols", "import", s1, lake_root)

@@ -38,8 +38,14 @@ def test_the_reported_history_import_restamps_and_quarantines_instead_of_orphani
     assert land(bronze, lake_root, plugins).ok
     assert rows(lake_root)["symbol_id"].to_list() == [symbol_id("utcx", "SSS", us(10))] * 2
 
+    versions = table_versions(lake_root)
     report = apply_symbols(S1, lake_root, source="s1.csv", progress=False)
     jan7 = symbol_id("utcx", "SSS", us(7))
+    after = table_versions(lake_root)
+    # one commit per table: the Silver rewrite (restamped and removed rows together), the
+    # quarantine append (a quarantine table that did not exist is created first: version 0)
+    assert after["silver/trades"] == versions["silver/trades"] + 1
+    assert "quarantine/trades" not in versions and after["quarantine/trades"] == 1
     assert (report.windows_opened, report.windows_removed) == (2, 1)
     (trades,) = report.restamp
     assert (trades.table, trades.rows_restamped, trades.rows_quarantined) == ("trades", 1, 1)
@@ -167,3 +173,20 @@ def test_restamp_fixes_a_lake_orphaned_before_this_model(bronze, lake_root, plug
     assert restamp_lake(lake_root, progress=False) == (found,)
     assert_consistent(lake_root, expected_rows=2)
     assert restamp_lake(lake_root, progress=False) == ()
+
+
+def test_the_report_lists_each_window_the_import_changed(bronze, lake_root, plugins):
+    apply_symbols(S0, lake_root, progress=False)
+    report = apply_symbols(S1, lake_root, progress=False)
+    jan10, jan7, jan8, jan14 = (symbol_id("utcx", "SSS", us(d)) for d in (10, 7, 8, 14))
+    by_id = {c.symbol_id: c for c in report.changes}
+    assert len(report.changes) == report.windows_opened + report.windows_closed + (
+        report.windows_changed + report.windows_removed
+    )
+    assert by_id[jan10].change == "removed"
+    assert (by_id[jan10].old_valid_from_us, by_id[jan10].old_valid_until_us) == (us(10), None)
+    # S1's first two rows share attributes: one window from 7 Jan to 11 Jan
+    assert by_id[jan7].change == "opened"
+    assert (by_id[jan7].new_valid_from_us, by_id[jan7].new_valid_until_us) == (us(7), us(11))
+    assert jan8 not in by_id
+    assert (by_id[jan14].change, by_id[jan14].new_valid_until_us) == ("opened", None)

@@ -24,7 +24,7 @@ CHANGE = symbols(
 )
 
 
-@pytest.mark.parametrize("point", ["before_restamp", "after_quarantine_append", "before_update"])
+@pytest.mark.parametrize("point", ["before_restamp", "after_quarantine_append", "during_rewrite"])
 def test_sigkill_during_a_restamp_then_restamp_is_exactly_once(bronze, lake_root, plugins, point):
     apply_symbols(BEFORE, lake_root, progress=False)
     write_trades(bronze, "SSS", [us(10, 12), us(10, 13), us(12, 12), us(12, 13)])
