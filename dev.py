@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
-PROJECTS = [ROOT, ROOT / "plugins" / "pointline_tardis", ROOT / "plugins" / "pointline_quant360"]
+PROJECTS = [
+    ROOT,
+    ROOT / "plugins" / "pointline_tardis",
+    ROOT / "plugins" / "pointline_quant360",
+    ROOT / "plugins" / "pointline_databento",
+]
 STAMP = VENV / ".pointline-installed"
 
 

@@ -41,7 +41,9 @@ PROJECT = "pointline"
 #: number is refused at load; minor versions only ever add hooks or hook arguments.
 #: 2.0: price, quantity and amount columns are exact ``Decimal(38, scale)`` instead of Int64
 #: fixed point (a plugin built for 1.x would hand Int64 to a Decimal column).
-PLUGIN_API_VERSION = "2.0"
+#: 2.1: ``ExchangeInfo.trading_day_roll`` (trading days that start the evening before), the
+#: optional ``ts_event_ns``/``ts_local_ns`` columns, a file listed once per data type.
+PLUGIN_API_VERSION = "2.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -106,8 +108,11 @@ def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterable[BronzeF
     folder ``vendor_root = <bronze_root>/<vendor>/`` (which may not exist: return nothing).
     Yield one :class:`~pointline_core.models.BronzeFile` per ingestible file (``rel_path``
     relative to ``bronze_root``) and one :class:`~pointline_core.models.Unrecognised` per other
-    file under the folder, with the reason. Must not read file contents beyond what naming
-    needs; the runner hashes the files itself. ``BronzeFile.meta``: unique keys, sorted by
+    file under the folder, with the reason. A file whose rows belong in several tables (an
+    order-by-order feed holding order events and executions) may be listed once per data
+    type, one data type per table; ``pointline_parse`` then yields only that data type's
+    rows. Must not read file contents beyond what naming needs (a format's own small header
+    is fine); the runner hashes the files itself. ``BronzeFile.meta``: unique keys, sorted by
     key by convention (not checked, not part of the file's identity).
     """
 
@@ -118,7 +123,8 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
 
     Called by the ingest runner for each file that passed the manifest gate. Yield polars
     DataFrames of at most about ``batch_rows`` rows, in file order (the runner numbers rows
-    0.. across batches as ``file_seq``, so never reorder or drop rows here). A generator may
+    0.. across batches as ``file_seq``, so never reorder or drop rows here, except the rows
+    of a file's other data types when it is listed under several). A generator may
     keep state across the batches of one file, to add columns that depend on earlier rows
     (for example snapshot-block flags that ``pointline_canonicalize`` then maps). Never
     materialise a whole large file: for example
@@ -144,6 +150,8 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
     becomes the quarantine ``detail`` of a flagged row (the value and its likely cause). Raise
     :class:`~pointline_core.errors.CanonicalizeError` for problems that doom the whole file.
 
+    Columns marked ``ColumnSpec.optional`` (``ts_event_ns``, ``ts_local_ns``: full-resolution
+    clocks of nanosecond sources) may be returned or left out; the core fills null.
     Columns marked ``ColumnSpec.added_later`` (nullable columns a core table gained after its
     release, such as ``orderbook_updates.book_reset`` and ``before_first_snapshot``) may be
     omitted; the core fills them with nulls. Values that depend on earlier rows of the file

@@ -47,12 +47,20 @@ class ExchangeInfo:
     """Exchange metadata as data (returned by ``pointline_exchanges``).
 
     ``timezone`` is an IANA name; the exchange-local calendar day of an event is its
-    ``trading_date``. ``asset_class`` is free text describing the exchange; use one of
-    :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an exchange listing several classes).
+    ``trading_date``, unless ``trading_day_roll`` is set. ``asset_class`` is free text
+    describing the exchange; use one of :data:`CONVENTIONAL_ASSET_CLASSES` (``multi`` for an
+    exchange listing several classes).
 
-    Two plugins may declare the same exchange only if ``timezone`` and ``asset_class`` are
-    equal; ``description`` may differ (the first plugin loaded keeps its own). Otherwise the
-    later plugin fails to load with an ``ExchangeConflictError`` naming both.
+    ``trading_day_roll`` (plugin API 2.1; ``"HH:MM"`` exchange-local, empty = midnight) is for
+    venues whose trading day starts the evening before: an event at or after that local time
+    belongs to the *next* calendar day's ``trading_date`` (a futures venue opening its
+    Monday session at 17:00 on Sunday declares ``"17:00"``: Sunday 17:30 local is Monday's).
+    It is wall-clock time, so it follows DST.
+
+    Two plugins may declare the same exchange only if ``timezone``, ``asset_class`` and
+    ``trading_day_roll`` are equal; ``description`` may differ (the first plugin loaded keeps
+    its own). Otherwise the later plugin fails to load with an ``ExchangeConflictError``
+    naming both.
 
     ``calendar`` is the exchange's trading-calendar code: a calendar name the
     ``exchange-calendars`` package knows, or ``24/7`` (every calendar day is a session, from
@@ -65,6 +73,7 @@ class ExchangeInfo:
     asset_class: str
     description: str = ""
     calendar: str | None = None
+    trading_day_roll: str = ""
 
 
 @attrs.frozen(slots=True)

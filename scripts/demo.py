@@ -2,10 +2,12 @@
 
     python3 dev.py demo            (or: .venv/bin/python scripts/demo.py [--root DIR])
 
-1. writes a small synthetic Tardis day (gzip CSVs + instruments JSON) and a synthetic
-   SSE+SZSE Quant360 day (solid .7z archives + listing file) with the plugins' generators;
+1. writes a small synthetic Tardis day (gzip CSVs + instruments JSON), a synthetic
+   SSE+SZSE Quant360 day (solid .7z archives + listing file) and a synthetic Databento day
+   (CME futures + a Nasdaq stock as DBN files + definition files) with the plugins'
+   generators;
 2. extracts the archives into Bronze (``pointline_core.extract``);
-3. imports both vendors' symbols into dim_symbol (``pointline_core.import_symbols``);
+3. imports the three vendors' symbols into dim_symbol (``pointline_core.import_symbols``);
 4. ingests everything (``pointline_core.ingest``) and prints the run report;
 5. runs the ingest again to show that nothing is written twice;
 6. prints the lake's coverage and a few decoded rows.
@@ -32,15 +34,26 @@ def step(text: str) -> None:
     print(f"\n=== {text}", flush=True)
 
 
-def write_samples(source: Path, bronze: Path) -> tuple[Path, Path]:
+def write_samples(source: Path, bronze: Path) -> list[tuple[Path, str]]:
+    """Write the three sample days; returns each symbols file with its vendor."""
+    from pointline_databento.sample import definition_files
+    from pointline_databento.sample import write_sample as databento_sample
     from pointline_quant360.sample import write_sample as quant360_sample
     from pointline_tardis.sample import write_sample as tardis_sample
 
     tardis_files = tardis_sample(bronze)
     quant360_files = quant360_sample(source)
+    databento_sample(bronze)
+    definitions = definition_files(bronze)
+    dbn_files = sorted((bronze / "databento").rglob("*.dbn*"))
     print(f"tardis: {len(tardis_files) - 1} CSV files under {bronze / 'tardis'}")
     print(f"quant360: {len(quant360_files) - 1} .7z archives under {source / 'quant360'}")
-    return bronze / "tardis_instruments.json", source / "quant360_listing.csv"
+    print(f"databento: {len(dbn_files)} DBN files under {bronze / 'databento'}")
+    return [
+        (bronze / "tardis_instruments.json", "tardis"),
+        (source / "quant360_listing.csv", "quant360"),
+        *((path, "databento") for path in definitions),
+    ]
 
 
 def show_lake(lake: Path) -> None:
@@ -61,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     source, bronze, lake = root / "source", root / "bronze", root / "lake"
 
     step("1. sample data")
-    instruments, listing = write_samples(source, bronze)
+    symbol_files = write_samples(source, bronze)
 
     step("2. extract archives into Bronze (pointline extract)")
     report = extract(source, bronze)
@@ -72,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     step("3. import symbols into dim_symbol (pointline symbols import)")
-    for path, vendor in ((instruments, "tardis"), (listing, "quant360")):
+    for path, vendor in symbol_files:
         applied = import_symbols(path, lake, vendor=vendor)
         print(
             f"  {vendor}: {applied.rows_in} rows, {applied.symbols} symbols, "

@@ -1,5 +1,8 @@
 """Stage: trading_date = the exchange-local calendar day of ts_event_us.
 
+An exchange that declares ``ExchangeInfo.trading_day_roll`` (say ``17:00``) has trading days
+that start the evening before: a local time at or after the roll belongs to the next day.
+
 The mapping is total: a ``ts_event_us`` whose day no reader can store (outside years
 1..9999: Python dates, Delta partition values) gets a null ``trading_date`` instead of
 failing the run, and validation quarantines the row as ``out_of_range:trading_date``; its
@@ -12,6 +15,8 @@ import datetime as dt
 from collections.abc import Mapping
 
 import polars as pl
+
+from pointline_core.exchanges import roll_minutes
 
 _DAY_US = 86_400_000_000
 _EPOCH = dt.date(1970, 1, 1)
@@ -36,16 +41,23 @@ def storable(ts_us: pl.Expr) -> pl.Expr:
     return ts_us.is_between(TS_MIN_US, TS_END_US, closed="left")
 
 
-def local_date(ts_us: pl.Expr, timezone: str) -> pl.Expr:
-    """The day of ``ts_us`` in ``timezone``; null (never an error) outside the storable range."""
+def local_date(ts_us: pl.Expr, timezone: str, day_roll: str = "") -> pl.Expr:
+    """The trading day of ``ts_us`` in ``timezone``: the local calendar day, or the next one
+    from ``day_roll`` (``"HH:MM"`` local) on; null (never an error) outside the storable
+    range."""
     # Clipped first so the conversion never sees a value it cannot represent.
     safe = ts_us.clip(TS_MIN_US, TS_END_US - 1)
-    day = (
+    local = (
         pl.from_epoch(safe, time_unit="us")
         .dt.replace_time_zone("UTC")
         .dt.convert_time_zone(timezone)
-        .dt.date()
     )
+    roll = roll_minutes(day_roll)
+    if roll:
+        # Shift the naive wall-clock time (not the instant): a 17:00 roll stays 17:00 local
+        # on both sides of a DST change, and only wall times at or after it reach tomorrow.
+        local = local.dt.replace_time_zone(None) + pl.duration(minutes=24 * 60 - roll)
+    day = local.dt.date()
     return pl.when(storable(ts_us)).then(day).otherwise(pl.lit(None, pl.Date))
 
 
@@ -58,8 +70,13 @@ def no_trading_date_detail() -> pl.Expr:
     )
 
 
-def with_trading_date(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.DataFrame:
-    """Add ``trading_date``: the calendar day of ``ts_event_us`` in the exchange's timezone.
+def with_trading_date(
+    frame: pl.DataFrame,
+    timezones: Mapping[str, str],
+    day_rolls: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """Add ``trading_date``: the calendar day of ``ts_event_us`` in the exchange's timezone
+    (from the exchange's ``trading_day_roll`` in ``day_rolls`` on, the next day).
 
     A batch usually holds one exchange, so this builds one when/then branch per exchange
     present, not per row. Rows of an undeclared exchange get null (see
@@ -71,13 +88,17 @@ def with_trading_date(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.D
         if name in timezones
     ]
     ts = pl.col("ts_event_us")
+    rolls = day_rolls or {}
     expr: pl.Expr = pl.lit(None, pl.Date)
     if present:
-        chain = pl.when(pl.col("exchange") == present[0]).then(
-            local_date(ts, timezones[present[0]])
+        first = present[0]
+        chain = pl.when(pl.col("exchange") == first).then(
+            local_date(ts, timezones[first], rolls.get(first, ""))
         )
         for name in present[1:]:
-            chain = chain.when(pl.col("exchange") == name).then(local_date(ts, timezones[name]))
+            chain = chain.when(pl.col("exchange") == name).then(
+                local_date(ts, timezones[name], rolls.get(name, ""))
+            )
         expr = chain.otherwise(pl.lit(None, pl.Date))
     return frame.with_columns(trading_date=expr)
 

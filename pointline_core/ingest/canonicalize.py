@@ -16,7 +16,8 @@ from pointline_core.schemas.spec import TableSpec
 
 @functools.cache
 def _vendor_schema(spec: TableSpec) -> dict[str, pl.DataType]:
-    return dict(spec.polars_schema(spec.vendor_columns()))
+    names = set(spec.vendor_columns()) | set(spec.optional_columns())
+    return dict(spec.polars_schema(tuple(n for n in spec.column_names if n in names)))
 
 
 def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> pl.DataFrame:
@@ -25,7 +26,8 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
 
     Columns the spec gained after its release (``ColumnSpec.added_later``, always nullable)
     may be absent: they are filled with nulls, so a plugin built for the earlier spec keeps
-    working (a minor version of the plugin API only ever adds).
+    working (a minor version of the plugin API only ever adds). So may ``optional`` columns
+    (facts only some sources have, such as nanosecond clocks).
     """
     if not isinstance(frame, pl.DataFrame):
         raise FileFailed(
@@ -34,10 +36,13 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
         )
     want = _vendor_schema(spec)
     later = [
-        c.name for c in spec.columns if c.added_later and c.name in want and c.name not in frame
+        c.name
+        for c in spec.columns
+        if (c.added_later or c.optional) and c.name in want and c.name not in frame
     ]
     if later:
-        # A plugin written before the spec gained these nullable columns: "not known" (null).
+        # A plugin written before the spec gained these nullable columns, or whose source
+        # never has an optional one: "not known" (null).
         frame = frame.with_columns(pl.lit(None, want[n]).alias(n) for n in later)
     schema = frame.schema
     have = [c for c in schema if c not in (REASON, DETAIL)]

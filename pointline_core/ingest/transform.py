@@ -74,6 +74,8 @@ class FileContext:
     dim_symbol: pl.DataFrame = attrs.field(eq=False)
     rules: tuple[Rule, ...] = attrs.field(eq=False)
     quarantine_columns: tuple[str, ...]
+    #: exchange -> ExchangeInfo.trading_day_roll, for exchanges that declare one
+    day_rolls: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(slots=True)
@@ -119,7 +121,7 @@ def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
     failed = unknown_exchanges(frame, ctx.timezones)
     if failed:
         frame = frame.filter(~pl.col("file_id").is_in(list(failed)))
-    frame = with_trading_date(frame, ctx.timezones)
+    frame = with_trading_date(frame, ctx.timezones, ctx.day_rolls)
     # symbol_id first (the instrument class may waive a rule), its reason after the rules'.
     frame = resolve_ids(frame, ctx.dim_symbol, asset_class=needs_asset_class(ctx.spec, frame))
     frame = apply_rules(frame, ctx.rules)

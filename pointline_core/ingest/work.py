@@ -156,6 +156,7 @@ class _Unit:
         self.lake = Lake(task.lake_root)
         self.opts = task.options
         self.timezones = plugins.exchanges.timezones()
+        self.day_rolls = plugins.exchanges.day_rolls()
         self.writes: list[TableWrite] = []
         first = task.files[0].file_id if task.files else 0
         self.prefix = f"f{first}-{task.run_id}-"
@@ -185,6 +186,7 @@ class _Unit:
             dim_symbol=self.dim_symbol,
             rules=rules_for(spec, extra),
             quarantine_columns=quarantine_spec(spec).column_names,
+            day_rolls=self.day_rolls,
         )
 
     def write(

@@ -10,10 +10,12 @@ Accepted values, for both ends of the half-open window ``[start, end)`` on ``ts_
   text without an offset is read in ``tz`` (default UTC). Eight digits that read as a date
   (``"20240301"``) are refused as ambiguous rather than taken as 20 s after the epoch.
 
-Partitions are exchange-local days (``trading_date``), which differ from UTC days by at most
-one day in either direction (UTC-12 .. UTC+14). :meth:`TimeWindow.trading_date_bounds` widens
-the UTC days of the window by one on each side, so partition pruning never drops a partition
-that may hold a row of the window; the exact cut is the ``ts_event_us`` filter.
+Partitions are exchange trading days (``trading_date``), which differ from UTC days by at most
+one day in either direction (UTC-12 .. UTC+14), plus one day forward for an exchange whose
+trading day rolls over in the evening (``ExchangeInfo.trading_day_roll``).
+:meth:`TimeWindow.trading_date_bounds` widens the UTC days of the window by one day back and
+two forward, so partition pruning never drops a partition that may hold a row of the
+window; the exact cut is the ``ts_event_us`` filter.
 """
 
 from __future__ import annotations
@@ -144,15 +146,17 @@ class TimeWindow:
         """Inclusive (first, last) trading_date partitions that may hold rows of the window.
 
         The UTC day of ``start`` minus one day to the UTC day of the last included
-        microsecond (``end - 1``) plus one day: exchange-local days differ from UTC days by
-        at most one. None on an unbounded side.
+        microsecond (``end - 1``) plus two days: exchange-local days differ from UTC days by
+        at most one, and an exchange with a ``trading_day_roll`` (its trading day starts the
+        evening before) files an event under the local day after that. None on an unbounded
+        side.
         """
         day = dt.timedelta(days=1)
         first = last = None
         if self.start_us is not None:
             first = _clamp_date(self.start_us, -day)
         if self.end_us is not None:
-            last = _clamp_date(self.end_us - 1, day)
+            last = _clamp_date(self.end_us - 1, 2 * day)
         return first, last
 
 

@@ -112,6 +112,10 @@ class ColumnSpec:
     #: ``round(value * 10**legacy_int64_scale)``); ``pointline migrate --rewrite-decimals``
     #: uses it to rewrite a lake written then. None for columns that were never Int64.
     legacy_int64_scale: int | None = None
+    #: A nullable fact only some sources have (nanosecond clocks): ``pointline_canonicalize``
+    #: may return it or leave it out (the core fills null), so plugins that never have it
+    #: need not know it exists. Not part of :meth:`TableSpec.vendor_columns`.
+    optional: bool = False
 
     def polars_dtype(self) -> pl.DataType:
         return polars_dtype(self.dtype)
@@ -143,10 +147,17 @@ class TableSpec:
         return tuple(c.name for c in self.columns)
 
     def vendor_columns(self) -> tuple[str, ...]:
-        """The columns ``pointline_canonicalize`` must return (all but core-derived ones)."""
+        """The columns ``pointline_canonicalize`` must return (all but core-derived ones and
+        ``optional`` ones)."""
         if self.kind != "event":
             return self.column_names
-        return tuple(n for n in self.column_names if n not in CORE_DERIVED_COLUMNS)
+        return tuple(
+            c.name for c in self.columns if c.name not in CORE_DERIVED_COLUMNS and not c.optional
+        )
+
+    def optional_columns(self) -> tuple[str, ...]:
+        """Columns ``pointline_canonicalize`` may return or leave out (``ColumnSpec.optional``)."""
+        return tuple(c.name for c in self.columns if c.optional)
 
     def fixed_point_columns(self) -> dict[str, int]:
         return {c.name: c.scale for c in self.columns if c.scale is not None}

@@ -9,6 +9,8 @@ docs/numeric-representation.md).
 
 from __future__ import annotations
 
+import attrs
+
 from pointline_core.schemas.spec import (
     SIGNED_PRICE_CLASSES,
     ColumnSpec,
@@ -122,10 +124,46 @@ def _levels(side: str, positive: bool = False) -> tuple[ColumnSpec, ...]:
     )
 
 
+def _nanoseconds() -> tuple[ColumnSpec, ...]:
+    """Full-resolution clocks of vendors that stamp in nanoseconds (added later, so optional).
+
+    The µs columns stay the lake's clock (partitioning, windows, PIT joins); these keep the
+    sub-µs part a ns source would otherwise lose. Order inside one µs is the tie-break's
+    business (file order, or the venue's sequence), never these columns alone.
+    """
+    return (
+        ColumnSpec(
+            "ts_event_ns",
+            "Int64",
+            True,
+            added_later=True,
+            optional=True,
+            description="event time, ns since epoch UTC, when the source has ns "
+            "(ts_event_us = ts_event_ns // 1000); null otherwise",
+        ),
+        ColumnSpec(
+            "ts_local_ns",
+            "Int64",
+            True,
+            added_later=True,
+            optional=True,
+            description="receive time, ns since epoch UTC, when the source has ns "
+            "(ts_local_us = ts_local_ns // 1000); null otherwise",
+        ),
+    )
+
+
 def _event(
     name: str, columns: tuple[ColumnSpec, ...], tie_break: tuple[str, ...], description: str
 ) -> TableSpec:
-    return TableSpec(name, "event", _common() + columns, EVENT_PARTITION, tie_break, description)
+    return TableSpec(
+        name,
+        "event",
+        _common() + columns + _nanoseconds(),
+        EVENT_PARTITION,
+        tie_break,
+        description,
+    )
 
 
 # Arrival order is what a researcher could have known, so crypto-style feeds replay by
@@ -288,7 +326,14 @@ L3_ORDERS = _event(
     "l3_orders",
     (
         *_L3_IDS,
-        ColumnSpec("event_kind", "String", False, allowed=("add", "cancel")),
+        ColumnSpec(
+            "event_kind",
+            "String",
+            False,
+            allowed=("add", "cancel", "modify", "clear"),
+            description="modify: the order's new price/size (qty = new size); clear: the "
+            "venue emptied the book (order_ref 0)",
+        ),
         ColumnSpec("order_ref", "Int64", False, description="order id the event adds or cancels"),
         ColumnSpec("side", "String", False, allowed=("buy", "sell", "borrow", "lend", "unknown")),
         ColumnSpec(
@@ -298,14 +343,21 @@ L3_ORDERS = _event(
         _qty("qty", False, False, "original size (add) or cancelled size (cancel)"),
     ),
     _SEQUENCED,
-    "Order-by-order (L3) order events: adds and cancels.",
+    "Order-by-order (L3) order events: adds, cancels, modifies and book clears.",
 )
 
 L3_TRADES = _event(
     "l3_trades",
     (
         *_L3_IDS,
-        ColumnSpec("event_kind", "String", False, allowed=("trade", "cancel")),
+        ColumnSpec(
+            "event_kind",
+            "String",
+            False,
+            allowed=("trade", "cancel", "fill"),
+            description="trade: the aggressor's execution; fill: a resting order filled "
+            "(where the venue reports both, count volume on one of them)",
+        ),
         ColumnSpec("buy_order_ref", "Int64", True),
         ColumnSpec("sell_order_ref", "Int64", True),
         ColumnSpec("aggressor_side", "String", False, allowed=("buy", "sell", "unknown")),
@@ -314,7 +366,7 @@ L3_TRADES = _event(
         _notional("notional", "price × qty as reported"),
     ),
     _SEQUENCED,
-    "Order-by-order (L3) executions and cancels.",
+    "Order-by-order (L3) executions (aggressor trades, resting fills) and cancels.",
 )
 
 L2_SNAPSHOTS = _event(
@@ -334,6 +386,31 @@ L2_SNAPSHOTS = _event(
     ),
     ("ts_event_us", "channel_seq", "file_id", "file_seq"),
     "Exchange L2 snapshots with level arrays (typically 10 levels).",
+)
+
+BARS = _event(
+    "bars",
+    (
+        ColumnSpec(
+            "interval",
+            "String",
+            False,
+            description="bar length as <count><unit>, unit s, m, h or d (e.g. 1s, 1m, 1h, 1d)",
+        ),
+        # New in API 2.1, so never stored as Int64: nothing for --rewrite-decimals to do.
+        *(
+            attrs.evolve(col, legacy_int64_scale=None)
+            for col in (
+                _price("open", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _price("high", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _price("low", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _price("close", False, True, signed_classes=SIGNED_PRICE_CLASSES),
+                _qty("volume", False, False, "traded size in the bar, venue units"),
+            )
+        ),
+    ),
+    ("ts_event_us", "interval", "file_id", "file_seq"),
+    "Vendor-published OHLCV bars; ts_event_us is the bar's open time (start of the interval).",
 )
 
 DIM_SYMBOL = TableSpec(
@@ -502,6 +579,7 @@ EVENT_TABLES: tuple[TableSpec, ...] = (
     L3_ORDERS,
     L3_TRADES,
     L2_SNAPSHOTS,
+    BARS,
 )
 CORE_TABLES: tuple[TableSpec, ...] = (
     *EVENT_TABLES,

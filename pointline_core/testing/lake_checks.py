@@ -21,7 +21,7 @@ from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.lake import LOCK_DIR, Lake
 from pointline_core.storage.quarantine import quarantine_spec
 from pointline_core.testing.failures import fail
-from pointline_core.testing.samples import Sample
+from pointline_core.testing.samples import Sample, keyed
 
 
 def import_symbols(
@@ -112,7 +112,7 @@ def check_ingest_counts(
             f"the ingest run found unrecognised files: {[u.rel_path for u in report.unrecognised]}",
             "discover must recognise every sample",
         )
-    results = {f.rel_path: f for f in report.files}
+    results = keyed([(f.rel_path, f.data_type, f) for f in report.files])
     expected_tables: dict[str, int] = {}
     for rel, sample in sorted(samples.items()):
         table = plugins.table_for(vendor, sample.data_type).name
@@ -291,10 +291,11 @@ def check_corrupted_sample_fails(
                     f"the failed corrupted file left {rows.height} rows in {zone} {spec.name!r}",
                     "raise while parsing instead of yielding partial batches that can be written",
                 )
+    sampled = {s.bronze_rel_path(vendor) for s in samples.values()}
     others = [
         f"{f.rel_path}: {f.reason}"
         for f in report.files
-        if f.rel_path != corrupted_rel and f.rel_path in samples and f.status == "failed"
+        if f.rel_path != corrupted_rel and f.rel_path in sampled and f.status == "failed"
     ]
     if others:
         raise fail(

@@ -17,12 +17,12 @@ import polars as pl
 
 from pointline_core.ingest.canonicalize import check_canonical
 from pointline_core.ingest.failure import FileFailed
-from pointline_core.ingest.validate import REASON
+from pointline_core.ingest.validate import DETAIL, REASON
 from pointline_core.models import BronzeFile, Unrecognised
 from pointline_core.plugins import Plugins
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.testing.failures import fail
-from pointline_core.testing.samples import STRAY_FILE, Sample
+from pointline_core.testing.samples import STRAY_FILE, Sample, keyed
 
 #: batch_rows used to read a file "whole" when a check needs every row at once.
 WHOLE_FILE_BATCH_ROWS = 1_000_000
@@ -59,7 +59,8 @@ def check_discover(
 
     ``bronze_root`` holds the samples at their ``rel_path`` plus a stray file in the vendor
     folder and a decoy in another folder (see :func:`~pointline_core.testing.samples.
-    layout_bronze`). Returns the sample ``BronzeFile`` records in ``rel_path`` order.
+    layout_bronze`), keyed by :func:`~pointline_core.testing.samples.file_key`. Returns the
+    sample ``BronzeFile`` records in key order. A file may be listed once per data type.
     """
     __tracebackhide__ = True
     bronze_root = Path(bronze_root)
@@ -73,7 +74,7 @@ def check_discover(
                 "fix Sample.data_type, or declare the data type",
             )
     items = discover_items(plugins, vendor, bronze_root)
-    files: dict[str, BronzeFile] = {}
+    listed: dict[tuple[str, str], BronzeFile] = {}
     unrecognised: dict[str, Unrecognised] = {}
     for item in items:
         if isinstance(item, Unrecognised):
@@ -86,13 +87,15 @@ def check_discover(
                 "yield only BronzeFile and Unrecognised records (pointline_core.models)",
             )
         _check_bronze_file(item, vendor, bronze_root, data_types)
-        if item.rel_path in files:
+        if (item.rel_path, item.data_type) in listed:
             raise fail(
                 vendor,
-                f"pointline_discover yielded {item.rel_path} twice",
-                "yield each file once (a file has one data type)",
+                f"pointline_discover yielded {item.rel_path} twice as {item.data_type!r}",
+                "yield each file once per data type (several data types only for a file whose "
+                "rows go to several tables)",
             )
-        files[item.rel_path] = item
+        listed[(item.rel_path, item.data_type)] = item
+    files = keyed([(rel, dt, f) for (rel, dt), f in listed.items()])
     not_found = sorted(set(samples) - set(files))
     if not_found:
         why = [
@@ -116,9 +119,9 @@ def check_discover(
             f"suite planted {vendor}/{STRAY_FILE}) and never look outside vendor_root",
         )
     wrong = [
-        f"{rel}: {files[rel].data_type!r} (sample says {s.data_type!r})"
-        for rel, s in samples.items()
-        if files[rel].data_type != s.data_type
+        f"{key}: {files[key].data_type!r} (sample says {s.data_type!r})"
+        for key, s in samples.items()
+        if files[key].data_type != s.data_type
     ]
     if wrong:
         raise fail(
@@ -494,7 +497,8 @@ def _canonical_fix(spec: TableSpec, out: object) -> str:
     want = spec.vendor_columns()
     steps = []
     if isinstance(out, pl.DataFrame):
-        extra = [c for c in out.columns if c not in want and c != REASON]
+        allowed = {*want, *spec.optional_columns(), REASON, DETAIL}
+        extra = [c for c in out.columns if c not in allowed]
         missing = [c for c in want if c not in out.columns]
         wrong = [
             f"{c} to {spec.column(c).dtype}"

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import attrs
 
@@ -94,25 +96,46 @@ class Sample:
         return rel.as_posix()
 
 
+T = TypeVar("T")
+
+
+def file_key(rel_path: str, data_type: str, shared: bool) -> str:
+    """How the suite names one (Bronze file, data type): its path, plus ``[data_type]`` when
+    the file is listed under several data types (its rows go to several tables)."""
+    return f"{rel_path} [{data_type}]" if shared else rel_path
+
+
+def keyed(items: Sequence[tuple[str, str, T]]) -> dict[str, T]:
+    """``{file_key: value}`` for ``(rel_path, data_type, value)`` triples."""
+    counts = Counter(rel for rel, _data_type, _value in items)
+    return {file_key(rel, dt, counts[rel] > 1): value for rel, dt, value in items}
+
+
 def layout_bronze(
     samples: Sequence[Sample], bronze_root: Path, vendor: str, *, strays: bool = False
 ) -> dict[str, Sample]:
-    """Copy ``samples`` to their places under ``bronze_root``; return ``{rel_path: sample}``.
+    """Copy ``samples`` to their places under ``bronze_root``; return ``{key: sample}`` (see
+    :func:`file_key`: the rel_path, with the data type for a file sampled under several).
 
     With ``strays`` also add one file the plugin cannot ingest in its own folder and one in a
     neighbouring folder, so a check can prove that ``discover`` neither ingests unknown files,
     ignores them silently, nor looks outside its folder.
     """
     placed: dict[str, Sample] = {}
+    seen: set[tuple[str, str]] = set()
     for sample in samples:
         if not sample.path.is_file():
             raise SampleError(f"sample file {sample.path} does not exist or is not a file")
         rel = sample.bronze_rel_path(vendor)
-        if rel in placed:
+        # One file may be sampled once per data type (its rows go to several tables).
+        same_file = rel in placed and placed[rel].path == sample.path
+        if (rel in placed and not same_file) or (rel, sample.data_type) in seen:
             raise SampleError(f"two samples want the same Bronze path {rel!r}; give one another")
-        target = bronze_root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(sample.path, target)
+        seen.add((rel, sample.data_type))
+        if not same_file:
+            target = bronze_root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sample.path, target)
         placed[rel] = sample
     (bronze_root / vendor).mkdir(parents=True, exist_ok=True)
     if strays:
@@ -120,7 +143,7 @@ def layout_bronze(
         decoy = bronze_root / DECOY_FOLDER / "trades.csv"
         decoy.parent.mkdir(parents=True, exist_ok=True)
         decoy.write_text("ts,price,qty\n1,2,3\n", encoding="utf-8")
-    return placed
+    return keyed([(s.bronze_rel_path(vendor), s.data_type, s) for s in samples])
 
 
 def _read_text_bytes(path: Path) -> tuple[bytes, bool]:

@@ -44,6 +44,7 @@ from pointline_core.testing.samples import (
     Sample,
     SampleError,
     corrupt_file,
+    keyed,
     layout_bronze,
     poison_tail,
     replicate_lines,
@@ -327,7 +328,8 @@ class PluginConformance:
         return state.plugins
 
     def bronze_samples(self) -> dict[str, Sample]:
-        """``{rel_path: sample}`` of the samples, made once per test class."""
+        """``{key: sample}`` of the samples (key: the rel_path, plus ``[data_type]`` for a
+        file sampled under several data types), made once per test class."""
         __tracebackhide__ = True
         state = self._state()
         if state.samples is None:
@@ -340,7 +342,8 @@ class PluginConformance:
                     "make_samples()",
                 )
             try:
-                state.samples = {s.bronze_rel_path(self._vendor()): s for s in made}
+                vendor = self._vendor()
+                state.samples = keyed([(s.bronze_rel_path(vendor), s.data_type, s) for s in made])
             except SampleError as exc:
                 raise ConformanceFailure(str(exc)) from None
             state.symbols = self.make_symbols(state.workdir / "input")
@@ -371,7 +374,7 @@ class PluginConformance:
         plugins = self.registry()
         samples = self.bronze_samples()
         files = checks.discover_items(plugins, self._vendor(), self.bronze_root())
-        found = {f.rel_path: f for f in files if isinstance(f, BronzeFile)}
+        found = keyed([(f.rel_path, f.data_type, f) for f in files if isinstance(f, BronzeFile)])
         missing = sorted(set(samples) - set(found))
         if missing:
             raise fail(
@@ -506,7 +509,8 @@ class PluginConformance:
         yields rows before failing (see
         :func:`~pointline_core.testing.checks.check_parse_streams`)."""
         samples = self.bronze_samples()
-        rel, sample = max(samples.items(), key=lambda kv: (kv[1].rows_total, kv[0]))
+        _key, sample = max(samples.items(), key=lambda kv: (kv[1].rows_total, kv[0]))
+        rel = sample.bronze_rel_path(self._vendor())
         if sample.rows_total < 1:
             raise fail(self._vendor(), "no sample has rows", "add a sample with rows")
         clean_root = self._state().workdir / "bronze-large"
@@ -519,18 +523,20 @@ class PluginConformance:
             (bad_root / rel).parent.mkdir(parents=True)
             shutil.copyfile(clean_root / rel, bad_root / rel)
             self.poison_tail(bad_root / rel)
-            clean, bad = (self._discover_one(root, rel) for root in (clean_root, bad_root))
+            clean, bad = (
+                self._discover_one(root, rel, sample.data_type) for root in (clean_root, bad_root)
+            )
             checks.check_parse_streams(self.registry(), self._vendor(), clean, rows, bad)
         finally:
             for root in (clean_root, bad_root):
                 shutil.rmtree(root, ignore_errors=True)
 
-    def _discover_one(self, root: Path, rel: str) -> BronzeFile:
+    def _discover_one(self, root: Path, rel: str, data_type: str) -> BronzeFile:
         __tracebackhide__ = True
         found = [
             f
             for f in checks.discover_items(self.registry(), self._vendor(), root)
-            if isinstance(f, BronzeFile) and f.rel_path == rel
+            if isinstance(f, BronzeFile) and (f.rel_path, f.data_type) == (rel, data_type)
         ]
         if not found:
             raise fail(
@@ -583,7 +589,8 @@ class PluginConformance:
         """A corrupted copy of the biggest sample fails with a reason naming the plugin,
         lands no rows, and the other samples still ingest."""
         samples = self.bronze_samples()
-        rel, _ = max(samples.items(), key=lambda kv: (kv[1].rows_total, kv[0]))
+        _key, biggest = max(samples.items(), key=lambda kv: (kv[1].rows_total, kv[0]))
+        rel = biggest.bronze_rel_path(self._vendor())
         bronze = tmp_path / "bronze"
         self._layout(bronze)
         self.corrupt(bronze / rel)

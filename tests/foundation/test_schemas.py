@@ -63,26 +63,28 @@ def test_valid_plugin_table_is_accepted():
     ("spec", "message"),
     [
         (_event("trades", ()), "already defined"),
-        (_event("bars", (), tie_break=("nope",)), "tie_break names unknown columns"),
-        (TableSpec("bars", "event", (ColumnSpec("exchange", "String"),)), "common event columns"),
+        (_event("x_bars", (), tie_break=("nope",)), "tie_break names unknown columns"),
+        (TableSpec("x_bars", "event", (ColumnSpec("exchange", "String"),)), "common event columns"),
         (_event("Bad-Name", ()), "lower_snake_case"),
-        (_event("bars", (ColumnSpec("px", "Float64", scale=2),)), r"must be 'Decimal\(38,2\)'"),
+        (_event("x_bars", (ColumnSpec("px", "Float64", scale=2),)), r"must be 'Decimal\(38,2\)'"),
         (
-            _event("bars", (ColumnSpec("px", "Int64", scale=9),)),
+            _event("x_bars", (ColumnSpec("px", "Int64", scale=9),)),
             "Int64 fixed point was plugin API 1.x",
         ),
-        (_event("bars", (ColumnSpec("px", "Decimal(38,2)"),)), "must set scale= to its decimal"),
-        (_event("bars", (ColumnSpec("exchange", "String"),)), "duplicate columns"),
+        (_event("x_bars", (ColumnSpec("px", "Decimal(38,2)"),)), "must set scale= to its decimal"),
+        (_event("x_bars", (ColumnSpec("exchange", "String"),)), "duplicate columns"),
         (
-            _event("bars", (ColumnSpec("px", "Int64", signed_classes=("spread",)),)),
+            _event("x_bars", (ColumnSpec("px", "Int64", signed_classes=("spread",)),)),
             "signed_classes only waives",
         ),
         (
-            _event("bars", (ColumnSpec("a", "Int64", added_later=True), ColumnSpec("b", "Int64"))),
+            _event(
+                "x_bars", (ColumnSpec("a", "Int64", added_later=True), ColumnSpec("b", "Int64"))
+            ),
             "added_later columns must be nullable and come last",
         ),
         (
-            _event("bars", (ColumnSpec("a", "Int64", False, added_later=True),)),
+            _event("x_bars", (ColumnSpec("a", "Int64", False, added_later=True),)),
             "added_later columns must be nullable and come last",
         ),
     ],

@@ -8,7 +8,8 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parents[2] / "pointline_core"
 FORBIDDEN = re.compile(
     r"quant360|tardis|binance|deribit|bitmex|huobi|okex|bybit|coinbase|\bsse\b|\bszse\b|"
-    r"shanghai|shenzhen|\bsh\b|\bsz\b",
+    r"shanghai|shenzhen|\bsh\b|\bsz\b|databento|\bdbn\b|globex|\bcme\b|\bglbx\b|\bxnas\b|"
+    r"nasdaq",
     re.IGNORECASE,
 )
 
@@ -27,6 +28,7 @@ def test_core_source_names_no_vendor_or_exchange():
 
 def test_scan_pattern_catches_vendor_names():
     # Guards the guard: a pattern that matches nothing would pass the test above forever.
-    for text in ("import quant360", "TARDIS", "exchange='sse'", "Deribit", "x_binance"):
+    for text in ("import quant360", "TARDIS", "exchange='sse'", "Deribit", "x_binance",
+                 "import databento_dbn", "CME Globex", "exchange='glbx'", "XNAS.ITCH"):  # fmt: skip
         assert FORBIDDEN.search(text), text
     assert not FORBIDDEN.search("session assessed")

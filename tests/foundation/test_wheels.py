@@ -1,4 +1,4 @@
-"""The three distributions build as wheels and work in a fresh virtual environment."""
+"""The four distributions build as wheels and work in a fresh virtual environment."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PROJECTS = [REPO, REPO / "plugins" / "pointline_tardis", REPO / "plugins" / "pointline_quant360"]
+PROJECTS = [
+    REPO,
+    REPO / "plugins" / "pointline_tardis",
+    REPO / "plugins" / "pointline_quant360",
+    REPO / "plugins" / "pointline_databento",
+]
 
 
 def _run(cmd, **kw):
@@ -44,7 +49,12 @@ def test_wheels_install_into_a_fresh_venv_and_register_entry_points(tmp_path):
             ]
         )
     built = sorted(p.name.split("-")[0] for p in wheels.glob("*.whl"))
-    assert built == ["pointline_core", "pointline_quant360", "pointline_tardis"]
+    assert built == [
+        "pointline_core",
+        "pointline_databento",
+        "pointline_quant360",
+        "pointline_tardis",
+    ]
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -53,8 +63,9 @@ def test_wheels_install_into_a_fresh_venv_and_register_entry_points(tmp_path):
 
     # cwd outside the repo so nothing is imported from the source tree.
     report = _vendors(bin_dir, tmp_path)
-    assert [v["name"] for v in report["vendors"]] == ["quant360", "tardis"]
+    assert [v["name"] for v in report["vendors"]] == ["databento", "quant360", "tardis"]
     assert {v["distribution"] for v in report["vendors"]} == {
+        "pointline-databento",
         "pointline-quant360",
         "pointline-tardis",
     }
@@ -64,6 +75,7 @@ def test_wheels_install_into_a_fresh_venv_and_register_entry_points(tmp_path):
     )
     assert str(env_dir) in location
 
+    _run([bin_dir / "python", "-m", "pip", "uninstall", "--quiet", "-y", "pointline-databento"])
     _run([bin_dir / "python", "-m", "pip", "uninstall", "--quiet", "-y", "pointline-quant360"])
     report = _vendors(bin_dir, tmp_path)
     assert [v["name"] for v in report["vendors"]] == ["tardis"]

@@ -231,6 +231,23 @@ def test_discover_that_ignores_unknown_files_fails(suite_for, variant, hooks):
     assert "yield Unrecognised" in message
 
 
+def test_discover_that_lists_a_file_twice_under_one_data_type_fails(suite_for, variant, hooks):
+    # A file may be listed once per data type (pointline-databento's mbo file is order
+    # events and executions); the same (file, data type) twice would land its rows twice.
+    def twice(vendor_root, bronze_root):
+        for f in hooks.pointline_discover(vendor_root=vendor_root, bronze_root=bronze_root):
+            yield f
+            if not hasattr(f, "reason"):
+                yield f
+
+    message = failure(
+        suite_for(variant(pointline_discover=twice)),
+        "test_discover_finds_the_samples_and_nothing_else",
+    )
+    assert "yielded barsco/" in message and "twice as 'bars_1m'" in message
+    assert "once per data type" in message
+
+
 def test_discover_that_misses_a_sample_fails(suite_for, variant, hooks):
     def only_unrecognised(vendor_root, bronze_root):
         for f in hooks.pointline_discover(vendor_root=vendor_root, bronze_root=bronze_root):

@@ -89,6 +89,9 @@ def book_rows() -> pl.DataFrame:
             "bid_qtys": [[Decimal("0.1"), None]],
             "ask_prices": [[Decimal("61001"), Decimal("61001.1")]],
             "ask_qtys": [[Decimal("1E-8"), Decimal("1.23456789")]],
+            # no nanosecond clock in this source
+            "ts_event_ns": [None] * 1,
+            "ts_local_ns": [None] * 1,
         },
         schema=BOOK_SNAPSHOTS.polars_schema(),
     )

@@ -45,6 +45,9 @@ def _day_rows(exchange: str, day_index: int, file_id: int) -> pl.DataFrame:
             "side": ["buy"] * n,
             "price": [100_000_000_000 + i for i in range(n)],
             "qty": [1_000_000] * n,
+            # no nanosecond clock in this source
+            "ts_event_ns": [None] * n,
+            "ts_local_ns": [None] * n,
         },
         schema=TRADES.polars_schema(),
     )

@@ -82,13 +82,14 @@ def test_window_is_half_open_and_ordered():
     assert not TimeWindow().bounded
 
 
-def test_trading_date_bounds_widen_by_a_day_each_side():
+def test_trading_date_bounds_widen_by_a_day_back_and_two_forward():
+    # forward two: a local day one ahead of UTC, plus an evening trading-day roll
     window = parse_window("2024-03-01", "2024-03-02")
-    # end is exclusive: the last microsecond is still on 03-01, so 03-02 is the last day
-    assert window.trading_date_bounds() == (dt.date(2024, 2, 29), dt.date(2024, 3, 2))
-    window = parse_window("2024-03-01T23:00", "2024-03-02T00:00:00.000001")
+    # end is exclusive: the last microsecond is still on 03-01, so 03-03 is the last day
     assert window.trading_date_bounds() == (dt.date(2024, 2, 29), dt.date(2024, 3, 3))
-    assert TimeWindow(None, MAR1).trading_date_bounds() == (None, dt.date(2024, 3, 1))
+    window = parse_window("2024-03-01T23:00", "2024-03-02T00:00:00.000001")
+    assert window.trading_date_bounds() == (dt.date(2024, 2, 29), dt.date(2024, 3, 4))
+    assert TimeWindow(None, MAR1).trading_date_bounds() == (None, dt.date(2024, 3, 2))
     # far outside the calendar: clamped, never an overflow
     assert TimeWindow(-(2**63), 2**63 - 1).trading_date_bounds() == (dt.date.min, dt.date.max)
 

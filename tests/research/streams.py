@@ -122,7 +122,11 @@ def write_streams(
         for f in range(files):
             file_id = 1000 * (t + 1) + f
             frame = _table_rows(spec, rng, rows, file_id, span_us)
-            frame = frame.with_columns(symbol_id=resolve_symbol_ids(frame, dim))
+            frame = frame.with_columns(
+                symbol_id=resolve_symbol_ids(frame, dim),
+                # optional nanosecond clocks: these streams have µs clocks only
+                **{name: pl.lit(None, pl.Int64) for name in spec.optional_columns()},
+            )
             store.append(
                 [frame.select(spec.polars_schema().names()).cast(spec.polars_schema())],
                 file_ids=[file_id],

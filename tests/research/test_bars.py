@@ -117,6 +117,9 @@ def _shanghai_trades(lake: Lake, first: int, hours: int, file_id: int) -> pl.Dat
     )
     frame = frame.with_columns(encode("price", PRICE.scale), encode("qty", QTY.scale))
     frame = frame.with_columns(symbol_id=resolve_symbol_ids(frame, DimSymbolStore(lake).frame()))
+    frame = frame.with_columns(  # optional nanosecond clocks: a µs source leaves them null
+        **{name: pl.lit(None, pl.Int64) for name in TRADES.optional_columns()}
+    )
     frame = frame.select(TRADES.polars_schema().names()).cast(TRADES.polars_schema())
     EventStore(lake, TRADES).append([frame], file_ids=[file_id])
     return frame

@@ -55,6 +55,9 @@ def lake(tmp_path: Path) -> Lake:
         qty=encode("qty", TRADES.column("qty").scale),
     )
     frame = frame.with_columns(symbol_id=resolve_symbol_ids(frame, DimSymbolStore(lake).frame()))
+    frame = frame.with_columns(  # optional nanosecond clocks: a µs source leaves them null
+        **{name: pl.lit(None, pl.Int64) for name in TRADES.optional_columns()}
+    )
     frame = frame.select(TRADES.polars_schema().names()).cast(TRADES.polars_schema())
     assert frame["qty"].null_count() == 0  # every quantity fits the stored representation
     EventStore(lake, TRADES).append([frame], file_ids=[1])

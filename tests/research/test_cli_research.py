@@ -65,6 +65,8 @@ def test_derive_bars_then_read_them(demo_lake: Path, capsys: pytest.CaptureFixtu
         ("binance-futures", False),
         ("bitmex", False),
         ("deribit", True),
+        ("glbx", False),
+        ("xnas", False),
     ]
     read = ["read", lake, "bars_1h", "--exchange", "deribit", "--format", "csv", "--decimal"]
     assert main(read) == 0

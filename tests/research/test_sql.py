@@ -42,7 +42,7 @@ def test_sql_counts_equal_polars_counts_for_every_table(lake: Path) -> None:
         decoded = con.sql(f'SELECT count(*) FROM "{name}_decoded"').fetchall()[0][0]
         assert decoded == polars_count, name
     con.close()
-    assert query.sql(lake, "SELECT count(*) AS n FROM trades")["n"].item() == 560
+    assert query.sql(lake, "SELECT count(*) AS n FROM trades")["n"].item() == 602
 
 
 def test_decoded_views_are_exact_and_show_iso_times(lake: Path) -> None:
@@ -69,7 +69,7 @@ def test_sql_errors_are_query_errors(lake: Path) -> None:
 
 def test_cli_sql_formats(lake: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["sql", str(lake), "SELECT count(*) AS n FROM l3_trades", "--format", "csv"]) == 0
-    assert capsys.readouterr().out == "n\n560\n"
+    assert capsys.readouterr().out == "n\n562\n"
     assert main(["sql", str(lake), "SELECT 1 AS one", "--format", "json"]) == 0
     assert '"one":1' in capsys.readouterr().out.replace(" ", "")
     out = tmp_path / "q.parquet"
@@ -79,7 +79,7 @@ def test_cli_sql_formats(lake: Path, capsys: pytest.CaptureFixture[str], tmp_pat
         )
         == 0
     )
-    assert pl.read_parquet(out).height == 560
+    assert pl.read_parquet(out).height == 602
     assert main(["sql", str(lake), "SELECT * FROM nope"]) == 2
     assert capsys.readouterr().err.startswith("pointline: error: SQL failed: Catalog Error")
 

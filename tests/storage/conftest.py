@@ -47,6 +47,9 @@ def make_trades(
             "side": ["buy"] * n,
             "price": (seq + 100).to_list(),
             "qty": [5] * n,
+            # no nanosecond clock in this source
+            "ts_event_ns": [None] * n,
+            "ts_local_ns": [None] * n,
         },
         schema=TRADES.polars_schema(),
     )

@@ -22,8 +22,11 @@ from pointline_core.storage.migrate import migrate_lake
 from pointline_core.storage.quarantine import QuarantineStore
 
 NEW = ("book_reset", "before_first_snapshot")
+#: the nanosecond clocks every event table gained later still (optional columns)
+NS = ("ts_event_ns", "ts_local_ns")
 OLD_SPEC = attrs.evolve(
-    ORDERBOOK_UPDATES, columns=tuple(c for c in ORDERBOOK_UPDATES.columns if c.name not in NEW)
+    ORDERBOOK_UPDATES,
+    columns=tuple(c for c in ORDERBOOK_UPDATES.columns if c.name not in (*NEW, *NS)),
 )
 DAY = dt.date(2024, 3, 1)
 T = 1_709_251_200_000_000
@@ -51,6 +54,8 @@ def _rows(spec, file_id: int, n: int) -> pl.DataFrame:
             book_reset=pl.Series([i == 0 for i in range(n)]),
             before_first_snapshot=pl.lit(False),
         )
+    if "ts_event_ns" in spec.column_names:
+        frame = frame.with_columns(pl.lit(None, pl.Int64).alias(n) for n in NS)
     return frame.cast(dict(spec.polars_schema())).select(spec.column_names)
 
 
@@ -115,9 +120,9 @@ def test_a_plugin_built_before_the_flags_still_conforms():
 
     old = _rows(OLD_SPEC, 1, 3).drop("trading_date", "symbol_id", "file_id", "file_seq")
     out = check_canonical(old, ORDERBOOK_UPDATES, 3, "oldvendor")
-    assert set(out.columns) == set(ORDERBOOK_UPDATES.vendor_columns())
-    assert out.select(NEW).null_count().row(0) == (3, 3)
-    assert [c.name for c in ORDERBOOK_UPDATES.columns if c.added_later] == list(NEW)
+    assert set(out.columns) == {*ORDERBOOK_UPDATES.vendor_columns(), *NS}
+    assert out.select(*NEW, *NS).null_count().row(0) == (3, 3, 3, 3)
+    assert [c.name for c in ORDERBOOK_UPDATES.columns if c.added_later] == [*NEW, *NS]
     with pytest.raises(FileFailed, match=r"missing \['qty'\]"):
         check_canonical(old.drop("qty"), ORDERBOOK_UPDATES, 3, "oldvendor")
 

@@ -12,7 +12,9 @@ from pointline_core.storage.quarantine import QuarantineStore, quarantine_spec
 def test_quarantine_spec_relaxes_everything_but_lineage():
     spec = quarantine_spec(TRADES)
     assert spec.name == "trades"
-    assert spec.column_names == (*TRADES.column_names, "reason", "detail")
+    first = tuple(c.name for c in TRADES.columns if not c.added_later)
+    later = tuple(c.name for c in TRADES.columns if c.added_later)
+    assert spec.column_names == (*first, "reason", "detail", *later)
     assert spec.partition_by == TRADES.partition_by
     not_null = {c.name for c in spec.columns if not c.nullable}
     assert not_null == {"file_id", "file_seq", "reason"}
@@ -25,9 +27,11 @@ def _bad_rows(trades, file_id: int, n: int) -> pl.DataFrame:
         reason=pl.lit("non_positive:price"), detail=pl.lit("-1")
     )
     # rows rejected before a trading_date could be derived
-    return frame.with_columns(
-        exchange=pl.lit(None, pl.String), trading_date=pl.lit(None, pl.Date)
-    ).cast(dict(quarantine_spec(TRADES).polars_schema()))
+    return (
+        frame.with_columns(exchange=pl.lit(None, pl.String), trading_date=pl.lit(None, pl.Date))
+        .cast(dict(quarantine_spec(TRADES).polars_schema()))
+        .select(quarantine_spec(TRADES).column_names)
+    )
 
 
 def test_quarantine_store_lives_under_quarantine_and_takes_null_partitions(lake, trades):

@@ -1,0 +1,3 @@
+"""Pointline vendor plugin for Databento DBN files (entry point ``databento``)."""
+
+__version__ = "0.1.0"
