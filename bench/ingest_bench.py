@@ -112,7 +112,8 @@ def child(root: Path, side: str) -> None:
 
         import_symbols(root / "symbols.csv", out, progress=False)
         t0 = time.perf_counter()
-        report = ingest(root / "bronze", out, progress=False, workers=1)
+        vendors = [d.name for d in (root / "bronze").iterdir() if d.is_dir()]
+        report = ingest(root / "bronze", out, vendors=vendors, progress=False, workers=1)
         wall = time.perf_counter() - t0
         assert report.ok, [f.reason for f in report.files if f.reason][:3]
         rows = sum(f.rows_written for f in report.files)

@@ -7,7 +7,8 @@ in bounded memory, so partitioned event tables are written here instead:
 
 * each checked frame is split by partition values and appended to that partition's buffer;
 * a buffer is flushed as one Parquet file (written by polars, with statistics) once it holds
-  ``flush_rows`` rows, so memory is bounded by ``flush_rows`` x partitions in flight;
+  ``flush_rows`` rows or :data:`FLUSH_BYTES` bytes, so memory is bounded by that x
+  partitions in flight;
 * when the stream ends, all files are committed in ONE Delta transaction
   (``create_write_transaction``) carrying the caller's commit properties (the exactly-once
   application transactions);
@@ -36,9 +37,12 @@ from deltalake.transaction import AddAction
 from pointline_core.errors import PartitionValueError
 from pointline_core.schemas.spec import TableSpec
 
-#: Rows buffered per partition before a Parquet file is written (about 100 MB of typical
-#: event rows in memory; files come out at a size readers handle well).
+#: Rows buffered per partition before a Parquet file is written (files come out at a size
+#: readers handle well) ...
 FLUSH_ROWS = 1_000_000
+#: ... or fewer when the rows are wide: a partition's buffer is also flushed at this many
+#: bytes in memory (polars' estimate), so memory does not grow with the row width.
+FLUSH_BYTES = 64 << 20
 
 
 #: Dates a partition value (and a Delta statistic) can hold: what every reader can parse.
@@ -193,6 +197,7 @@ class _Partitions:
         self.flush_rows = flush_rows
         self.buffers: dict[tuple[str | None, ...], list[pl.DataFrame]] = {}
         self.rows: dict[tuple[str | None, ...], int] = {}
+        self.bytes: dict[tuple[str | None, ...], int] = {}
         self.files: list[DataFile] = []
         self.written: list[Path] = []
 
@@ -212,14 +217,17 @@ class _Partitions:
             parts = frame.partition_by(self.keys, maintain_order=True, as_dict=True)
         for values, part in parts.items():
             key = text_of[values]
-            self.buffers.setdefault(key, []).append(part.select(self.data_columns))
-            self.rows[key] = self.rows.get(key, 0) + part.height
-            if self.rows[key] >= self.flush_rows:
+            data = part.select(self.data_columns)
+            self.buffers.setdefault(key, []).append(data)
+            self.rows[key] = self.rows.get(key, 0) + data.height
+            self.bytes[key] = self.bytes.get(key, 0) + data.estimated_size()
+            if self.rows[key] >= self.flush_rows or self.bytes[key] >= FLUSH_BYTES:
                 self.flush(key)
 
     def flush(self, key: tuple[str | None, ...]) -> None:
         frames = self.buffers.pop(key, [])
         self.rows.pop(key, None)
+        self.bytes.pop(key, None)
         if not frames:
             return
         data = pl.concat(frames) if len(frames) > 1 else frames[0]
