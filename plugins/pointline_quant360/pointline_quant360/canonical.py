@@ -176,7 +176,17 @@ def _num_reason(col: str, scale: int, required: bool = True) -> _Check:
 
 
 def _code(col: str, mapping: dict[str, str]) -> pl.Expr:
-    return _text(col).replace_strict(mapping, default=None, return_dtype=pl.String)
+    """The mapped value of a code column, null for a code not in ``mapping``.
+
+    A when-chain, not ``replace_strict``: the latter costs ~0.8 ms a query to set up its
+    lookup (0.3 ms for the chain), and a file is a query with several codes; mappings here
+    have two to four codes."""
+    text = _text(col)
+    (code, value), *rest = mapping.items()
+    chain = pl.when(text == code).then(pl.lit(value))
+    for code, value in rest:
+        chain = chain.when(text == code).then(pl.lit(value))
+    return chain.otherwise(pl.lit(None, pl.String))
 
 
 def _code_reason(col: str, mapping: dict[str, str]) -> _Check:
