@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core.cli.output import print_json, print_table
+from pointline_core.cli.output import emit_text, print_json, print_table
 from pointline_core.errors import QueryError
 from pointline_core.query.time import iso_time, time_columns
 
@@ -64,7 +64,7 @@ def _read(args: argparse.Namespace) -> int:
             tbl_hide_dataframe_shape=True,
         ):
             text = str(frame)
-        _emit_text(text + "\n", args.output)
+        emit_text(text + "\n", args.output)
         if more:
             print(
                 f"(first {shown} rows; --limit N for more, --format csv for all)",
@@ -104,15 +104,6 @@ def csv_ready(lazy: pl.LazyFrame) -> pl.LazyFrame:
         ).alias(n)
         for n in lists
     )
-
-
-def _emit_text(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def _coverage(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pointline_core.cli.output import print_json, print_table
+from pointline_core.cli.output import emit_text, print_json, print_table
 from pointline_core.cli.query_cmd import csv_ready, with_iso_times
 from pointline_core.errors import QueryError
 
@@ -91,25 +91,16 @@ def _sql(args: argparse.Namespace) -> int:
         with pl.Config(
             tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True
         ):
-            _emit(str(frame) + "\n", args.output)
+            emit_text(str(frame) + "\n", args.output)
     elif args.format == "json":
-        _emit(frame.write_json() + "\n", args.output)
+        emit_text(frame.write_json() + "\n", args.output)
     elif args.format == "csv":
-        _emit(csv_ready(frame.lazy()).collect().write_csv(), args.output)
+        emit_text(csv_ready(frame.lazy()).collect().write_csv(), args.output)
     else:
         if args.output is None:
             raise QueryError("--format parquet writes binary data: name a file with --output FILE")
         frame.write_parquet(args.output)
     return 0
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
