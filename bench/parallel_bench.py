@@ -135,7 +135,9 @@ def run_child(root: Path, config: str) -> dict:
     ray = Path(sys.executable).with_name("ray")
     if config in RUNNING_CLUSTER:
         start = [str(ray), "start", "--head", "--num-cpus=2", "--include-dashboard=false"]
-        subprocess.run(start, check=True, capture_output=True)
+        # one polars thread per one-CPU task, as docs/scaling.md advises for cluster nodes
+        node_env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+        subprocess.run(start, check=True, capture_output=True, env=node_env)
         env["RAY_ADDRESS"] = "auto"
     try:
         warm_up()

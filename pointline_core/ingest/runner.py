@@ -32,6 +32,7 @@ from pointline_core.ingest.executors import (
     EXECUTORS,
     Executor,
     ProcessExecutor,
+    RayExecutor,
     UnitCrash,
     can_spawn,
     make_executor,
@@ -276,7 +277,7 @@ class _Run:
         self.committer = Committer(lake, plugins, dry_run)
         self.worker_peaks: dict[str, int] = {}
         self._dim: pl.DataFrame | None = None
-        self._pool: ProcessExecutor | None = None
+        self._pool: ProcessExecutor | RayExecutor | None = None
 
     @property
     def commits(self) -> Counter[str]:
@@ -440,17 +441,22 @@ class _Run:
         )
 
     def _warm_up(self, new: list[BronzeFile]) -> None:
-        """Start the process pool before hashing when the new files will make several units,
-        so the workers import while the driver hashes and plans (a run of one unit stays in
-        the driver and starts no pool)."""
-        if self.executor != "process" or self.workers <= 1 or self.dry_run or not can_spawn():
+        """Start the workers (process pool or Ray) before hashing when the new files will
+        make several units, so they import while the driver hashes and plans (a run of one
+        unit stays in the driver and starts none)."""
+        if self.workers <= 1 or self.dry_run or self.executor not in ("process", "ray"):
+            return
+        if self.executor == "process" and not can_spawn():
             return
         costs = []
         for f in new:
             with contextlib.suppress(OSError):
                 costs.append(decoded_size(f.path, f.path.stat().st_size))
         if several_units(costs, self.opts, self.workers):
-            self._pool = ProcessExecutor(self.workers)
+            if self.executor == "process":
+                self._pool = ProcessExecutor(self.workers)
+            else:
+                self._pool = RayExecutor(self.workers, self.ray_address)
             self._pool.warm()
 
     def close(self) -> None:
@@ -460,7 +466,7 @@ class _Run:
     def _executor(self, units: int) -> Executor:
         # A single unit gains nothing from a pool: it runs in the driver.
         name = "serial" if units <= 1 or self.workers <= 1 else self.executor
-        if name == "process" and self._pool is not None:
+        if self._pool is not None and name == self._pool.name:
             return self._pool
         return make_executor(
             name,

@@ -287,16 +287,21 @@ def test_spawned_workers_share_the_cpus_between_their_polars_pools(monkeypatch):
     assert os.environ[POLARS_THREADS] == "3"
 
 
-def test_a_ray_unit_task_runs_one_polars_thread(monkeypatch):
+def test_a_local_ray_worker_runs_cpus_over_workers_polars_threads(monkeypatch):
     require_ray()
+    import os
+
     import ray
 
-    from pointline_core.ingest.executors import POLARS_THREADS, ray_task_options
+    from pointline_core.ingest.executors import POLARS_THREADS, RayExecutor, ray_task_options
 
     monkeypatch.delenv(POLARS_THREADS, raising=False)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    executor = RayExecutor(workers=os.cpu_count() or 1)
+    executor._connect()
     try:
         remote = ray.remote(**ray_task_options())(pl.thread_pool_size)
         assert ray.get(remote.remote()) == 1
+        assert POLARS_THREADS not in os.environ  # the driver's environment is restored
     finally:
-        ray.shutdown()
+        executor.close()
+    assert not ray.is_initialized()
