@@ -4,6 +4,7 @@ the result against the contract before anything else touches it."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -25,9 +26,10 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
     plus the optional String columns ``_reject_reason`` and ``_reject_detail``.
 
     Columns the spec gained after its release (``ColumnSpec.added_later``, always nullable)
-    may be absent: they are filled with nulls, so a plugin built for the earlier spec keeps
-    working (a minor version of the plugin API only ever adds). So may ``optional`` columns
-    (facts only some sources have, such as nanosecond clocks).
+    may be absent, so a plugin built for the earlier spec keeps working (a minor version of
+    the plugin API only ever adds). So may ``optional`` columns (facts only some sources have,
+    such as nanosecond clocks). :func:`completed` fills them with nulls later, once per batch
+    or group of small files: an eager step here would be one more polars query per file.
     """
     if not isinstance(frame, pl.DataFrame):
         raise FileFailed(
@@ -35,18 +37,10 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
             f"{type(frame).__name__}, expected a polars DataFrame"
         )
     want = _vendor_schema(spec)
-    later = [
-        c.name
-        for c in spec.columns
-        if (c.added_later or c.optional) and c.name in want and c.name not in frame
-    ]
-    if later:
-        # A plugin written before the spec gained these nullable columns, or whose source
-        # never has an optional one: "not known" (null).
-        frame = frame.with_columns(pl.lit(None, want[n]).alias(n) for n in later)
+    absent = set(_absent(spec, frame.columns))
     schema = frame.schema
     have = [c for c in schema if c not in (REASON, DETAIL)]
-    missing = [c for c in want if c not in schema]
+    missing = [c for c in want if c not in schema and c not in absent]
     extra = [c for c in have if c not in want]
     wrong = [
         f"{c}: {schema[c]} (spec {spec.column(c).dtype})"
@@ -71,14 +65,27 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
     return frame
 
 
-def plugin_detail_with_reason(frame: pl.DataFrame) -> pl.DataFrame:
-    """A plugin's ``_reject_detail`` only means something next to its ``_reject_reason``:
-    null it elsewhere, before the core's rules add reasons of their own. (Run once per
-    batch or group of small files, not per file: each eager step is a polars query.)"""
-    if DETAIL not in frame.columns:
-        return frame
-    keep = pl.col(REASON).is_not_null() if REASON in frame.columns else pl.lit(False)
-    return frame.with_columns(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
+def _absent(spec: TableSpec, columns: Sequence[str]) -> list[str]:
+    """Nullable columns a plugin may leave out (added later, or optional) that are absent."""
+    want = _vendor_schema(spec)
+    return [
+        c.name
+        for c in spec.columns
+        if (c.added_later or c.optional) and c.name in want and c.name not in columns
+    ]
+
+
+def completed(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
+    """Checked canonical rows made whole, in one polars query per batch or group of small
+    files: absent added-later / optional columns as nulls ("not known"), and a plugin's
+    ``_reject_detail`` kept only next to its ``_reject_reason`` (before the core's rules add
+    reasons of their own)."""
+    want = _vendor_schema(spec)
+    steps = [pl.lit(None, want[n]).alias(n) for n in _absent(spec, frame.columns)]
+    if DETAIL in frame.columns:
+        keep = pl.col(REASON).is_not_null() if REASON in frame.columns else pl.lit(False)
+        steps.append(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
+    return frame.with_columns(steps) if steps else frame
 
 
 def canonicalize(

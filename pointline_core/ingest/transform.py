@@ -20,7 +20,7 @@ from pointline_core.ingest.calendar import (
     unknown_exchanges,
     with_trading_date,
 )
-from pointline_core.ingest.canonicalize import canonicalize, plugin_detail_with_reason
+from pointline_core.ingest.canonicalize import canonicalize, completed
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage
 from pointline_core.ingest.parse import parsed_batches
@@ -117,7 +117,7 @@ def finish(frame: pl.DataFrame, ctx: FileContext) -> Finished:
     rows name an undeclared exchange is returned in ``failed`` and its rows are dropped from
     both outputs (the file fails as a whole; nothing of it is written).
     """
-    frame = plugin_detail_with_reason(frame)
+    frame = completed(frame, ctx.spec)
     failed = unknown_exchanges(frame, ctx.timezones)
     if failed:
         frame = frame.filter(~pl.col("file_id").is_in(list(failed)))

@@ -113,13 +113,13 @@ def test_a_non_additive_difference_is_not_migrated(tmp_path):
 
 
 def test_a_plugin_built_before_the_flags_still_conforms():
-    """canonicalize output without the added_later columns gets them as nulls; any other
-    missing column is still a schema mismatch."""
-    from pointline_core.ingest.canonicalize import check_canonical
+    """canonicalize output without the added_later columns passes the check and gets them as
+    nulls; any other missing column is still a schema mismatch."""
+    from pointline_core.ingest.canonicalize import check_canonical, completed
     from pointline_core.ingest.failure import FileFailed
 
     old = _rows(OLD_SPEC, 1, 3).drop("trading_date", "symbol_id", "file_id", "file_seq")
-    out = check_canonical(old, ORDERBOOK_UPDATES, 3, "oldvendor")
+    out = completed(check_canonical(old, ORDERBOOK_UPDATES, 3, "oldvendor"), ORDERBOOK_UPDATES)
     assert set(out.columns) == {*ORDERBOOK_UPDATES.vendor_columns(), *NS}
     assert out.select(*NEW, *NS).null_count().row(0) == (3, 3, 3, 3)
     assert [c.name for c in ORDERBOOK_UPDATES.columns if c.added_later] == [*NEW, *NS]
