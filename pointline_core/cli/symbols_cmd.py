@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
 from pointline_core.cli.output import print_json, print_table
 from pointline_core.storage.dim_symbol import SymbolApplyReport, TableRestamp, WindowChange
+from pointline_core.storage.symbol_history import iso_us
 from pointline_core.symbols import import_symbols, restamp_lake
 
 __all__ = ["import_symbols", "register"]
@@ -20,14 +20,10 @@ SHOWN_PARTITIONS = 10
 SHOWN_WINDOWS = 10
 
 
-def _iso(us: int | None) -> str:
-    if us is None:
-        return "open"
-    return dt.datetime.fromtimestamp(us / 1_000_000, dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def _span(start: int | None, end: int | None) -> str:
-    return "-" if start is None else f"[{_iso(start)}, {_iso(end)})"
+    if start is None:
+        return "-"
+    return f"[{iso_us(start)}, {'open' if end is None else iso_us(end)})"
 
 
 def print_window_changes(changes: Sequence[WindowChange]) -> None:

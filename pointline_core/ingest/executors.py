@@ -262,7 +262,6 @@ class RayExecutor:
         self.workers = workers
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self._started = False
-        self._warming: list[Any] = []
 
     def warm(self) -> None:
         """Connect now and have the workers load the plugins: Ray starts fresh worker
@@ -270,11 +269,11 @@ class RayExecutor:
         driver's hashing and planning, as the process pool's do."""
         self._connect()
         warm = self.ray.remote(**ray_task_options())(warm_worker)
-        self._warming = [warm.remote() for _ in range(self.workers)]
+        for _ in range(self.workers):
+            warm.remote()  # fire and forget: a worker that fails to load fails its units
 
     def close(self) -> None:
         """Stop the local Ray this executor started (a cluster it connected to stays up)."""
-        self._warming = []
         if self._started:
             self.ray.shutdown()
             self._started = False

@@ -278,6 +278,7 @@ class _Run:
         self.worker_peaks: dict[str, int] = {}
         self._dim: pl.DataFrame | None = None
         self._pool: ProcessExecutor | RayExecutor | None = None
+        self._costs: dict[tuple[Path, int], int] = {}
 
     @property
     def commits(self) -> Counter[str]:
@@ -409,9 +410,16 @@ class _Run:
             self.manifest.update(reopen)
         return ids
 
+    def _cost(self, path: Path, size: int) -> int:
+        """A file's decoded size, read once per run (the warm-up and the planning ask)."""
+        key = (path, size)
+        if key not in self._costs:
+            self._costs[key] = decoded_size(path, size)
+        return self._costs[key]
+
     def _units(self, items: list[WorkItem]) -> list[tuple[list[WorkItem], bool]]:
         """Units and whether each streams (:func:`~pointline_core.ingest.units.plan_units`)."""
-        costs = [decoded_size(i.decision.file.path, i.decision.size) for i in items]
+        costs = [self._cost(i.decision.file.path, i.decision.size) for i in items]
         spread = self.workers if self.executor != "serial" else 1
         return [
             ([items[p] for p in unit.files], unit.stream)
@@ -451,7 +459,7 @@ class _Run:
         costs = []
         for f in new:
             with contextlib.suppress(OSError):
-                costs.append(decoded_size(f.path, f.path.stat().st_size))
+                costs.append(self._cost(f.path, f.path.stat().st_size))
         if several_units(costs, self.opts, self.workers):
             if self.executor == "process":
                 self._pool = ProcessExecutor(self.workers)
