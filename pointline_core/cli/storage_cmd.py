@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
+from pointline_core.cli.arguments import require_lake
 from pointline_core.cli.output import print_json, print_table
 from pointline_core.errors import MaintenanceError
 from pointline_core.storage.lake import ZONES, Lake
@@ -107,7 +109,6 @@ def _vacuum(args: argparse.Namespace) -> int:
 
 
 def _maintain(args: argparse.Namespace) -> int:
-    from pointline_core.cli.arguments import require_lake
     from pointline_core.storage.maintain import maintain
 
     report = maintain(require_lake(args.lake), dry_run=args.dry_run)
@@ -139,31 +140,35 @@ def _maintain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rewrite_decimals(args: argparse.Namespace) -> int:
-    from pointline_core.storage.decimal_rewrite import rewrite_decimals
-
-    report = rewrite_decimals(Path(args.lake))
-    if args.json:
-        print_json(report)
-        return 0
-    for label in report.rewritten:
-        print(f"rewrote {label}: Int64 fixed point -> exact decimals")
-    print(f"{len(report.rewritten)} table(s) rewritten, {len(report.unchanged)} already decimal")
-    return 0
+def _print_tables(done: Sequence[str], kept: int, verb: str, what: str, rest: str) -> None:
+    for label in done:
+        print(f"{verb} {label}: {what}")
+    print(f"{len(done)} table(s) {verb}, {kept} {rest}")
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from pointline_core.storage.decimal_rewrite import rewrite_decimals
     from pointline_core.storage.migrate import migrate_lake
 
+    lake = require_lake(args.lake)  # never create a mistyped lake's folders
     if args.rewrite_decimals:
-        return _rewrite_decimals(args)
-    report = migrate_lake(Path(args.lake))
-    if args.json:
-        print_json(report)
+        rewritten = rewrite_decimals(lake)
+        if args.json:
+            print_json(rewritten)
+        else:
+            what = "Int64 fixed point -> exact decimals"
+            _print_tables(
+                rewritten.rewritten, len(rewritten.unchanged), "rewrote", what, "already decimal"
+            )
         return 0
-    for label in report.migrated:
-        print(f"migrated {label}: added the nullable columns its spec gained")
-    print(f"{len(report.migrated)} table(s) migrated, {len(report.unchanged)} already current")
+    migrated = migrate_lake(lake)
+    if args.json:
+        print_json(migrated)
+    else:
+        what = "added the nullable columns its spec gained"
+        _print_tables(
+            migrated.migrated, len(migrated.unchanged), "migrated", what, "already current"
+        )
     return 0
 
 

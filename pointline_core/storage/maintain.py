@@ -24,6 +24,7 @@ from deltalake import DeltaTable
 
 from pointline_core.errors import SchemaMismatchError, UnknownTableError
 from pointline_core.plugins import Plugins, load_plugins
+from pointline_core.query.specs import table_spec
 from pointline_core.schemas.spec import TableSpec
 from pointline_core.storage.delta import add_actions
 from pointline_core.storage.lake import Lake, Zone
@@ -82,7 +83,7 @@ def maintain(
     results = []
     for zone, path in table_paths(lake):
         try:
-            spec = plugins.tables.get(path.name)
+            spec = table_spec(path.name, plugins=plugins)  # core, Gold, then plugin tables
         except UnknownTableError:
             why = "no spec: the plugin that defines this table is not installed"
             results.append(TableMaintenance(path.name, zone, 0, 0, 0, "disabled", 0, why))

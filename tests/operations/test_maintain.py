@@ -168,3 +168,15 @@ def test_maintain_next_to_a_running_ingest_keeps_every_row_exactly_once(piled, b
     assert len(entries) == 9 and {e.status for e in entries} == {"success"}
     assert sum(e.rows_written for e in entries) == expected
     assert _files_in(lake_root, "utcx") == 1, "the last maintain compacted what ingest added"
+
+
+def test_maintain_covers_gold_tables(piled, plugins):
+    """Gold tables have core specs of their own: maintain treats them like Silver ones (it
+    once reported them as 'no spec: plugin not installed' and left them alone)."""
+    from pointline_core.gold.derive import derive_bars
+
+    derive_bars(piled, "1m")
+    done = maintain(piled, plugins=plugins)
+    (gold,) = [t for t in done.tables if t.zone == "gold"]
+    assert gold.table == "bars_1m" and gold.skipped is None
+    assert gold.checkpoint == "written"

@@ -128,6 +128,11 @@ CASES = [
         "retention_hours must be >= 0 (got -1)",
     ),
     (
+        "migrate-lake-missing",
+        "migrate {tmp}/nowhere --rewrite-decimals",
+        "does not exist or is not a directory; pass the LAKE argument of `pointline ingest`",
+    ),
+    (
         "manifest-lake-missing",
         "manifest {tmp}/nowhere",
         "does not exist or is not a directory; pass the LAKE argument of `pointline ingest`",
