@@ -40,11 +40,6 @@ class FileSelection:
     def active(self) -> bool:
         return any(getattr(self, a.name) is not None for a in attrs.fields(FileSelection))
 
-    @property
-    def needs_history(self) -> bool:
-        """True when a file can only match through what an earlier run recorded."""
-        return self.exchange is not None or self.date_from is not None or self.date_to is not None
-
     def check(self) -> None:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise SelectionError(

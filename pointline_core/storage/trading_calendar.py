@@ -93,6 +93,11 @@ def materialise_calendar(
     ``exchange-calendars``, is skipped with the reason. Raises :class:`CalendarError` when a
     calendar needs ``exchange-calendars`` and it is not installed.
     """
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise CalendarError(
+            f"--from {date_from} is after --to {date_to}; give a range whose start is on or "
+            "before its end"
+        )
     lake = Lake(Path(lake_root).resolve())
     plugins = plugins if plugins is not None else load_plugins()
     results: list[ExchangeCalendar] = []
@@ -105,11 +110,13 @@ def materialise_calendar(
         calendars.exchange_calendars_module()
     for exchange, first, last in spans.iter_rows():
         start, end = date_from or first, date_to or last
-        if start > end:
-            raise CalendarError(
-                f"--from {start} is after --to {end} for exchange {exchange!r}; give a range "
-                "whose start is on or before its end"
+        if start > end:  # one bound given, past this exchange's days in the lake
+            code = (
+                plugins.exchanges.get(exchange).calendar if exchange in plugins.exchanges else None
             )
+            skipped = f"no day of {exchange} in the lake falls in {start}..{end}"
+            results.append(ExchangeCalendar(exchange, code, start, end, 0, 0, skipped))
+            continue
         result, frame = _one(plugins, exchange, start, end)
         results.append(result)
         if frame is not None:

@@ -184,3 +184,18 @@ def test_the_calendar_table_is_not_an_event_table_for_restamps(month, plugins):
     results = restamp_lake(month, plugins=plugins, progress=False)
     assert {r.table for r in results} <= {"trades"}
     assert read_calendar(Lake(month)).equals(before)
+
+
+def test_a_one_sided_range_past_an_exchanges_days_skips_it_and_a_reversed_one_is_refused(
+    month, plugins
+):
+    """cnx's first day in the lake is 2 Jan: --to 1 Jan alone leaves it no day (skipped, with
+    the reason, while utcx gets 1 Jan); --from after --to is refused before anything runs."""
+    report = materialise_calendar(month, date_to=dt.date(2024, 1, 1), plugins=plugins)
+    by_exchange = {e.exchange: e for e in report.exchanges}
+    assert by_exchange["cnx"].skipped == "no day of cnx in the lake falls in 2024-01-02..2024-01-01"
+    assert (by_exchange["utcx"].skipped, by_exchange["utcx"].sessions) == (None, 1)
+    with pytest.raises(CalendarError, match="--from 2024-01-05 is after --to 2024-01-01; give"):
+        materialise_calendar(
+            month, date_from=dt.date(2024, 1, 5), date_to=dt.date(2024, 1, 1), plugins=plugins
+        )
