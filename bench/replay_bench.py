@@ -111,10 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("replay", "plain"))
     parser.add_argument("--child", choices=("replay", "plain"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="replay_bench_"))
-    if args.child:
-        run(args.child, args.lake, work / "out.parquet")
-        return 0
+    # Everything (the generated lake, each child's output) lives in one temporary folder,
+    # removed at the end: the test suite runs this bench.
+    with tempfile.TemporaryDirectory(prefix="replay_bench_") as tmp:
+        if args.child:
+            run(args.child, args.lake, Path(tmp) / "out.parquet")
+            return 0
+        return _compare(args, Path(tmp))
+
+
+def _compare(args: argparse.Namespace, work: Path) -> int:
     lake = args.lake
     if lake is None:
         lake = work / "lake"

@@ -149,8 +149,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sql",
         help="run DuckDB SQL over every lake table (needs pointline-core[sql])",
-        description="Every Delta table is a view under its name; <table>_decoded views show "
-        "prices and quantities as DECIMAL and *_us times as ISO text.",
+        description="Every Delta table is a view under its name (prices and quantities are "
+        "DECIMAL); <table>_decoded views show its *_us times as ISO text.",
     )
     p.add_argument("lake", help="lake root")
     p.add_argument("query", help='SQL, e.g. "SELECT count(*) FROM trades"')

@@ -21,7 +21,7 @@ from pointline_core.errors import QueryError
 from pointline_core.gold.specs import bars_spec
 from pointline_core.query.bars import bar_frame, check_interval, source_spec
 from pointline_core.query.loader import LakeLike, as_lake
-from pointline_core.query.scan import open_delta, scan_table
+from pointline_core.query.scan import check_exchanges, open_delta, scan_table
 from pointline_core.query.specs import table_zone
 from pointline_core.storage.delta import add_actions, partition_predicate, write_stream
 from pointline_core.storage.lake import Lake, writer_lock
@@ -107,6 +107,7 @@ def derive_bars(
         delta = open_delta(lake, source)
         if delta is None:
             return DeriveReport(gold.name, source.name, ())
+        check_exchanges(delta, source, exchanges)  # a mistyped exchange says so
         version = delta.version()
         known = _lineage(lake, interval)
         path = lake.table_path(gold.name, table_zone(gold))

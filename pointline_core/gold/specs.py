@@ -84,8 +84,3 @@ def bars_spec(interval: str) -> TableSpec:
 
 
 GOLD_TABLES: dict[str, TableSpec] = {f"bars_{i}": bars_spec(i) for i in INTERVALS}
-
-
-def is_gold(name: str) -> bool:
-    """True for a Gold table name (``bars_1m`` ...)."""
-    return name in GOLD_TABLES

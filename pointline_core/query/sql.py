@@ -73,14 +73,10 @@ def connect(lake: LakeLike) -> Any:
     from deltalake import DeltaTable
 
     lake = as_lake(lake)
-    if not lake.root.is_dir():
-        raise QueryError(
-            f"lake root {lake.root} does not exist or is not a directory; pass the directory "
-            "that holds silver/ (the LAKE argument of `pointline ingest`)"
-        )
+    tables = lake_tables(lake)  # refuses a missing lake root, naming it
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for table, zone, path in lake_tables(lake).select("table", "zone", "path").rows():
+    for table, zone, path in tables.select("table", "zone", "path").rows():
         # quarantine/<table> shares its event table's name: prefix it
         name = f"quarantine_{table}" if zone == "quarantine" else table
         con.register(name, DeltaTable(path).to_pyarrow_dataset())

@@ -182,3 +182,13 @@ def test_bars_refuse_unknown_intervals_and_tables(lake: Lake) -> None:
         query.bars(lake, interval="5m")
     with pytest.raises(QueryError, match="not 'quotes'"):
         query.bars(lake, table="quotes")
+
+
+def test_derive_names_a_mistyped_exchange(tmp_path: Path) -> None:
+    from pointline_core.errors import ExchangeNotInTableError
+
+    lake = Lake(tmp_path / "lake")
+    _shanghai_trades(lake, T_SH, 6, 1)
+    with pytest.raises(ExchangeNotInTableError, match="derbit"):
+        derive_bars(lake, "1h", exchange="derbit")
+    assert not (lake.root / "gold").exists(), "nothing derived"
