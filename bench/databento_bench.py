@@ -60,9 +60,10 @@ def generate(path: Path, records: int) -> None:
     decoder = dbn.DBNDecoder()
     decoder.write(head)
     decoded = [r for r in decoder.decode() if isinstance(r, dbn.MBOMsg)]
-    frames = [frame_of(arr) for _h, arr in record_batches(path, len(decoded))][:1]
-    assert [r.order_id for r in decoded] == frames[0]["order_id"].to_list()
-    assert [r.price for r in decoded] == frames[0]["price"].to_list()
+    _header, first_batch = next(iter(record_batches(path, len(decoded))))  # the first batch only
+    first = frame_of(first_batch)
+    assert [r.order_id for r in decoded] == first["order_id"].to_list()
+    assert [r.price for r in decoded] == first["price"].to_list()
 
 
 def phase_decode(path: Path, batch_rows: int) -> dict:

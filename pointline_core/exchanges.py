@@ -60,7 +60,7 @@ class ExchangeRegistry:
         check_timezone(info.timezone, f"plugin {owner!r}, exchange {info.name!r}")
         check_roll(info.trading_day_roll, f"plugin {owner!r}, exchange {info.name!r}")
         known = self._info.get(info.name)
-        if known is not None and _calendar(known) != _calendar(info):
+        if known is not None and _identity(known) != _identity(info):
             raise ExchangeConflictError(
                 f"exchange {info.name!r}: plugin {self._owner[info.name]!r} says "
                 f"{_describe(known)} but plugin {owner!r} says {_describe(info)}; "
@@ -95,12 +95,16 @@ class ExchangeRegistry:
         return {n: i.trading_day_roll for n, i in sorted(self._info.items()) if i.trading_day_roll}
 
 
-def _calendar(info: ExchangeInfo) -> tuple[str, str, str]:
-    return info.timezone, info.asset_class, info.trading_day_roll
+def _identity(info: ExchangeInfo) -> tuple[str, str, str, str | None]:
+    """What two plugins declaring one exchange must agree on: it decides trading dates and
+    sessions."""
+    return info.timezone, info.asset_class, info.trading_day_roll, info.calendar
 
 
 def _describe(info: ExchangeInfo) -> str:
     text = f"timezone={info.timezone!r}, asset_class={info.asset_class!r}"
     if info.trading_day_roll:
         text += f", trading_day_roll={info.trading_day_roll!r}"
+    if info.calendar:
+        text += f", calendar={info.calendar!r}"
     return text

@@ -57,9 +57,9 @@ class ExchangeInfo:
     Monday session at 17:00 on Sunday declares ``"17:00"``: Sunday 17:30 local is Monday's).
     It is wall-clock time, so it follows DST.
 
-    Two plugins may declare the same exchange only if ``timezone``, ``asset_class`` and
-    ``trading_day_roll`` are equal; ``description`` may differ (the first plugin loaded keeps
-    its own). Otherwise the later plugin fails to load with an ``ExchangeConflictError``
+    Two plugins may declare the same exchange only if ``timezone``, ``asset_class``,
+    ``trading_day_roll`` and ``calendar`` are equal; ``description`` may differ (the first
+    plugin loaded keeps its own). Otherwise the later plugin fails to load with an ``ExchangeConflictError``
     naming both.
 
     ``calendar`` is the exchange's trading-calendar code: a calendar name the

@@ -2,8 +2,8 @@
 
 CME Globex's trading day starts at 17:00 America/Chicago on the previous calendar day. The
 roll is wall-clock time, so it holds on both sides of the two DST changes; a Sunday open
-belongs to Monday. Exchanges without a roll keep the local calendar day, and the shipped
-plugins (built for API 2.0, no roll) still load. A time-window read of a lake finds rows
+belongs to Monday. Exchanges without a roll keep the local calendar day, and the Tardis and
+Quant360 plugins (built for API 2.0, no roll) still load. A time-window read of a lake finds rows
 filed under the next day's partition.
 """
 
@@ -103,6 +103,13 @@ def test_two_plugins_must_agree_on_the_roll():
     with pytest.raises(ExchangeConflictError, match="trading_day_roll='17:00'.*'third'"):
         registry.add(ExchangeInfo("cme", CHICAGO, "futures"), "third")
     assert registry.day_rolls() == {"cme": "17:00"}
+
+
+def test_two_plugins_must_agree_on_the_calendar():
+    registry = ExchangeRegistry()
+    registry.add(ExchangeInfo("cme", CHICAGO, "futures", calendar="CMES"), "first")
+    with pytest.raises(ExchangeConflictError, match="calendar='CMES'.*'second'"):
+        registry.add(ExchangeInfo("cme", CHICAGO, "futures", calendar="XNYS"), "second")
 
 
 def test_the_shipped_plugins_load_unchanged_under_api_2_1():

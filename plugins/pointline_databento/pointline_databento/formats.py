@@ -47,11 +47,6 @@ NOT_INGESTED: dict[str, str] = {
 }
 
 
-def schema_of(data_type: str) -> str:
-    """The DBN schema of a data type (``mbo_orders`` -> ``mbo``)."""
-    return "mbo" if data_type.startswith("mbo_") else data_type
-
-
 def interval_of(data_type: str) -> str:
     """The bar interval of an ohlcv data type (``ohlcv-1m`` -> ``1m``)."""
     return data_type.removeprefix("ohlcv-")
