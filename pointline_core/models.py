@@ -59,8 +59,8 @@ class ExchangeInfo:
 
     Two plugins may declare the same exchange only if ``timezone``, ``asset_class``,
     ``trading_day_roll`` and ``calendar`` are equal; ``description`` may differ (the first
-    plugin loaded keeps its own). Otherwise the later plugin fails to load with an ``ExchangeConflictError``
-    naming both.
+    plugin loaded keeps its own). Otherwise the later plugin fails to load with an
+    ``ExchangeConflictError`` naming both.
 
     ``calendar`` is the exchange's trading-calendar code: a calendar name the
     ``exchange-calendars`` package knows, or ``24/7`` (every calendar day is a session, from
