@@ -53,6 +53,7 @@ ROUTED_HOOKS = (
     "pointline_discover",
     "pointline_parse",
     "pointline_canonicalize",
+    "pointline_canonicalize_files",
     "pointline_validation_rules",
     "pointline_recognize_archive",
     "pointline_member_path",

@@ -1,5 +1,10 @@
 """Stage: canonicalize. The plugin maps a raw batch to the table's columns; the core checks
-the result against the contract before anything else touches it."""
+the result against the contract before anything else touches it.
+
+Small files go through the plugin's optional ``pointline_canonicalize_files`` many at a time
+(:func:`canonicalize_files`): one polars query over a run of files instead of one per file.
+Anything short of a checked result there falls back to the per-batch hook, which names the
+file at fault."""
 
 from __future__ import annotations
 
@@ -99,3 +104,40 @@ def canonicalize(
     except Exception as exc:  # noqa: BLE001 - a plugin failure fails this file only
         raise hook_error(file.vendor, "canonicalize", exc) from exc
     return check_canonical(canon, spec, raw.height, file.vendor)
+
+
+def canonicalize_files(
+    plugins: Plugins, spec: TableSpec, files: Sequence[BronzeFile], raws: Sequence[pl.DataFrame]
+) -> list[pl.DataFrame] | None:
+    """The batches ``raws`` (of ``files``, one plugin, table ``spec``) through the plugin's
+    ``pointline_canonicalize_files`` in one call, checked and cut back into one canonical
+    frame per batch (zero-copy slices).
+
+    ``None`` means "canonicalize these batch by batch": the plugin does not implement the
+    hook, declined, raised, or returned a frame that breaks the contract. The per-batch
+    hook then decides, so a doomed file fails alone with its own reason and a plugin bug in
+    the many-file path costs speed, never rows.
+    """
+    vendor = files[0].vendor
+    if len(raws) < 2 or not plugins.implements(vendor, "pointline_canonicalize_files"):
+        return None
+    rows = sum(raw.height for raw in raws)
+    try:
+        canon = plugins.call(
+            vendor,
+            "pointline_canonicalize_files",
+            files=list(files),
+            table=spec.name,
+            frames=list(raws),
+        )
+        if canon is None:
+            return None
+        canon = check_canonical(canon, spec, rows, vendor)
+    except Exception:  # noqa: BLE001 - the per-batch hook decides (FileFailed included)
+        return None
+    out = []
+    offset = 0
+    for raw in raws:
+        out.append(canon.slice(offset, raw.height))
+        offset += raw.height
+    return out

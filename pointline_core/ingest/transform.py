@@ -93,11 +93,20 @@ def checked_batches(
 ) -> Iterator[tuple[pl.DataFrame, int]]:
     """parse -> canonicalize (checked), one batch at a time, with the batch's offset in the
     file (rows before it) for lineage."""
+    for raw, offset in numbered_batches(plugins, ctx.file, batch_rows):
+        yield canonicalize(plugins, ctx.file, ctx.spec, raw), offset
+
+
+def numbered_batches(
+    plugins: Plugins, file: BronzeFile, batch_rows: int
+) -> Iterator[tuple[pl.DataFrame, int]]:
+    """The plugin's non-empty raw batches, each with its offset in the file (rows before
+    it, for lineage)."""
     offset = 0
-    for raw in parsed_batches(plugins, ctx.file, batch_rows):
+    for raw in parsed_batches(plugins, file, batch_rows):
         if raw.height == 0:
             continue
-        yield canonicalize(plugins, ctx.file, ctx.spec, raw), offset
+        yield raw, offset
         offset += raw.height
 
 

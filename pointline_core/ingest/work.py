@@ -27,6 +27,7 @@ import attrs
 import polars as pl
 
 from pointline_core.errors import PointlineError
+from pointline_core.ingest.canonicalize import canonicalize, canonicalize_files
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage_of_parts
 from pointline_core.ingest.report import FileResult
@@ -34,8 +35,8 @@ from pointline_core.ingest.status import failed_result, finished_result, validat
 from pointline_core.ingest.transform import (
     FileContext,
     FileStats,
-    checked_batches,
     finish,
+    numbered_batches,
     transform_batches,
 )
 from pointline_core.ingest.validate import plugin_rules, rules_for
@@ -71,6 +72,8 @@ class IngestOptions:
     unit_max_files: int = 2_000
     #: quarantine rows of a streamed file kept in memory before spilling to a temp file
     quarantine_spill_rows: int = 1_000_000
+    #: small files' parsed rows handed to ``pointline_canonicalize_files`` in one call
+    canonicalize_rows: int = 250_000
 
 
 @attrs.frozen(slots=True)
@@ -221,23 +224,25 @@ class _Unit:
             discard_files(self.lake.table_path(w.table, w.zone), w.written.files)
 
     def batch(self) -> list[FileOutcome]:
-        """Small files: canonicalize each, run the core stages once per table and rules."""
+        """Small files: parse each, canonicalize runs of them in one plugin call, run the
+        core stages once per table and rules."""
         results: dict[int, tuple[FileResult, FileStats]] = {}
         groups: dict[tuple[str, str], _Group] = {}
+        parsed: list[_Parsed] = []
+        rows = 0
         for item in self.task.files:
             try:
                 ctx = self.context(item)
-                batches = list(checked_batches(self.plugins, ctx, self.opts.batch_rows))
+                raws = list(numbered_batches(self.plugins, ctx.file, self.opts.batch_rows))
             except FileFailed as exc:
                 results[item.file_id] = (item.failed(exc.reason), FileStats())
                 continue
-            # Files share one pass of the core stages only if their rules are the same.
-            key = (ctx.spec.name, repr([(r.name, r.severity, str(r.bad)) for r in ctx.rules]))
-            group = groups.setdefault(key, _Group(ctx))
-            group.items.append(item)
-            for frame, offset in batches:
-                group.frames.append(frame)
-                group.parts.append((item.file_id, offset, frame.height))
+            parsed.append(_Parsed(item, ctx, raws))
+            rows += sum(raw.height for raw, _ in raws)
+            if rows >= self.opts.canonicalize_rows:
+                self._canonicalize(parsed, groups, results)
+                parsed, rows = [], 0
+        self._canonicalize(parsed, groups, results)
         tables: dict[str, tuple[TableSpec, list[int], list[pl.DataFrame], list[pl.DataFrame]]] = {}
         for (table, _), group in groups.items():
             ctx, items = group.ctx, group.items
@@ -258,6 +263,47 @@ class _Unit:
                 self.write(spec, "silver", iter(goods), ids)
                 self.write(spec, "quarantine", iter(bads), ids)
         return [_outcome(*results[item.file_id]) for item in self.task.files]
+
+    def _canonicalize(
+        self,
+        parsed: list[_Parsed],
+        groups: dict[tuple[str, str], _Group],
+        results: dict[int, tuple[FileResult, FileStats]],
+    ) -> None:
+        """Canonicalize parsed small files, one plugin call per (plugin, table) where the
+        plugin offers ``pointline_canonicalize_files``, else batch by batch; add them to
+        their group in file order. A file whose canonicalize fails is failed alone."""
+        canon: dict[int, list[pl.DataFrame]] = {}
+        by_table: dict[tuple[str, str], list[_Parsed]] = {}
+        for p in parsed:
+            by_table.setdefault((p.ctx.file.vendor, p.ctx.spec.name), []).append(p)
+        for run in by_table.values():
+            files = [p.ctx.file for p in run for _ in p.raws]
+            frames = [raw for p in run for raw, _ in p.raws]
+            together = canonicalize_files(self.plugins, run[0].ctx.spec, files, frames)
+            if together is not None:
+                at = 0
+                for p in run:
+                    canon[p.item.file_id] = together[at : at + len(p.raws)]
+                    at += len(p.raws)
+                continue
+            for p in run:
+                try:
+                    canon[p.item.file_id] = [
+                        canonicalize(self.plugins, p.ctx.file, p.ctx.spec, raw) for raw, _ in p.raws
+                    ]
+                except FileFailed as exc:
+                    results[p.item.file_id] = (p.item.failed(exc.reason), FileStats())
+        for p in parsed:
+            if p.item.file_id not in canon:
+                continue
+            # Files share one pass of the core stages only if their rules are the same.
+            rules = repr([(r.name, r.severity, str(r.bad)) for r in p.ctx.rules])
+            group = groups.setdefault((p.ctx.spec.name, rules), _Group(p.ctx))
+            group.items.append(p.item)
+            for frame, (_, offset) in zip(canon[p.item.file_id], p.raws, strict=True):
+                group.frames.append(frame)
+                group.parts.append((p.item.file_id, offset, frame.height))
 
     def stream(self) -> list[FileOutcome]:
         """A large file: batches stream into bounded partition buffers; quarantine rows spill
@@ -284,6 +330,15 @@ class _Unit:
         finally:
             spill.close()
         return [_outcome(item.finished(ctx.spec.name, stats), stats)]
+
+
+@attrs.frozen(slots=True)
+class _Parsed:
+    """A small file's raw batches (with their offsets), waiting to be canonicalized."""
+
+    item: WorkFile
+    ctx: FileContext
+    raws: list[tuple[pl.DataFrame, int]]
 
 
 @attrs.define

@@ -476,6 +476,73 @@ def check_canonicalize(plugins: Plugins, vendor: str, files: Sequence[BronzeFile
         raise fail(vendor, "no sample has rows to canonicalize", "add a sample with rows")
 
 
+def check_canonicalize_files(plugins: Plugins, vendor: str, files: Sequence[BronzeFile]) -> None:
+    """``pointline_canonicalize_files``, where implemented, equals ``pointline_canonicalize``
+    batch by batch, concatenated: per table, over every sample's batches at once (whole files,
+    then thirds). Declining (``None``) passes; raising on the plugin's own samples does not
+    (the runner would silently fall back to the slow path on every unit)."""
+    __tracebackhide__ = True
+    if not plugins.implements(vendor, "pointline_canonicalize_files"):
+        return
+    by_table: dict[str, list[BronzeFile]] = {}
+    for file in files:
+        by_table.setdefault(plugins.table_for(vendor, file.data_type).name, []).append(file)
+    for table, members in sorted(by_table.items()):
+        spec = plugins.tables.get(table)
+        for third in (False, True):
+            parts = [
+                (file, raw)
+                for file in members
+                for raw in _sample_batches(plugins, file, third)
+                if raw.height
+            ]
+            if not parts:
+                continue
+            expected = pl.concat(
+                [_canonicalize(plugins, f, spec, raw) for f, raw in parts], how="diagonal_relaxed"
+            )
+            try:
+                together = plugins.call(
+                    vendor,
+                    "pointline_canonicalize_files",
+                    files=[f for f, _ in parts],
+                    table=table,
+                    frames=[raw for _, raw in parts],
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise fail(
+                    vendor,
+                    f"pointline_canonicalize_files raised {type(exc).__name__} on the {table} "
+                    f"samples: {exc}",
+                    "return None to decline a mix of files you cannot map in one go; raise "
+                    "nothing on valid input",
+                ) from exc
+            if together is None:
+                continue
+            if not (isinstance(together, pl.DataFrame) and _same_rows(together, expected)):
+                raise fail(
+                    vendor,
+                    f"pointline_canonicalize_files on {len(parts)} {table} batches differs from "
+                    "pointline_canonicalize batch by batch, concatenated",
+                    "return exactly the per-batch results in the order given (same columns, "
+                    "dtypes and rows); a file's own values (its name's symbol, exchange) must "
+                    "stay with its rows",
+                )
+
+
+def _sample_batches(plugins: Plugins, file: BronzeFile, third: bool) -> list[pl.DataFrame]:
+    whole = parse_frames(plugins, file, WHOLE_FILE_BATCH_ROWS)
+    if not third:
+        return whole
+    return parse_frames(plugins, file, max(1, sum(f.height for f in whole) // 3))
+
+
+def _same_rows(got: pl.DataFrame, want: pl.DataFrame) -> bool:
+    if sorted(got.columns) != sorted(want.columns):
+        return False
+    return got.select(want.columns).equals(want)
+
+
 def _canonicalize(plugins: Plugins, file: BronzeFile, spec: TableSpec, raw: pl.DataFrame) -> Any:
     __tracebackhide__ = True
     try:

@@ -94,6 +94,7 @@ CHECK_ORDER = (
     "test_parse_yields_bounded_batches_in_file_order",
     "test_parse_does_not_materialise_the_whole_file",
     "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
+    "test_canonicalize_files_equals_canonicalize_per_batch",
     "test_ingest_lands_the_expected_rows",
     "test_rerun_writes_nothing",
     "test_ingest_is_deterministic",
@@ -120,6 +121,9 @@ PREREQUISITES: dict[str, tuple[str, ...]] = {
     ),
     "test_canonicalize_returns_exactly_the_table_columns_and_dtypes": (
         "test_parse_yields_bounded_batches_in_file_order",
+    ),
+    "test_canonicalize_files_equals_canonicalize_per_batch": (
+        "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
     ),
     "test_ingest_lands_the_expected_rows": (
         "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
@@ -550,6 +554,12 @@ class PluginConformance:
     def test_canonicalize_returns_exactly_the_table_columns_and_dtypes(self) -> None:
         """Every batch becomes exactly spec.vendor_columns() with the spec's dtypes."""
         checks.check_canonicalize(self.registry(), self._vendor(), self.sample_files())
+
+    @_check
+    def test_canonicalize_files_equals_canonicalize_per_batch(self) -> None:
+        """The optional many-file hook, if implemented, equals the per-batch hook on every
+        sample's batches at once."""
+        checks.check_canonicalize_files(self.registry(), self._vendor(), self.sample_files())
 
     @_check
     def test_ingest_lands_the_expected_rows(self) -> None:

@@ -112,9 +112,9 @@ def test_two_plugins_must_agree_on_the_calendar():
         registry.add(ExchangeInfo("cme", CHICAGO, "futures", calendar="XNYS"), "second")
 
 
-def test_the_shipped_plugins_load_unchanged_under_api_2_1():
+def test_the_shipped_plugins_load_unchanged_under_api_2_minor_versions():
     plugins = load_plugins()
-    assert PLUGIN_API_VERSION == "2.1"
+    assert PLUGIN_API_VERSION.split(".")[0] == "2"
     assert {"tardis", "quant360", "databento"} <= set(plugins.names())
     assert not plugins.failures
     rolls = plugins.exchanges.day_rolls()

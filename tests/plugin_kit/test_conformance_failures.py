@@ -38,7 +38,7 @@ def failure(suite, method: str, *args) -> str:
 def test_the_generated_plugin_passes_every_check(suite_for, hooks, tmp_path):
     suite = suite_for(hooks)
     names = [n for n in sorted(dir(suite)) if n.startswith("test_")]
-    assert len(names) == 14
+    assert len(names) == 15
     for name in names:
         if name == "test_entry_point_and_api_version":
             continue  # not installed here: see test_template_wheel.py
@@ -353,3 +353,50 @@ def test_discover_that_changes_between_runs_fails_the_rerun_check(suite_for, var
     message = failure(suite, "test_rerun_writes_nothing", suite.bronze_root().parent / "rerun")
     assert "a rerun over the same Bronze files did work" in message
     assert "discover must report the same rel_path and data_type" in message
+
+
+# --- the optional many-file canonicalize ----------------------------------------------------------
+
+CANONICALIZE_FILES = "test_canonicalize_files_equals_canonicalize_per_batch"
+
+
+def test_canonicalize_files_that_equals_the_per_batch_hook_passes(suite_for, variant, hooks):
+    def canonicalize_files(files, table, frames):
+        parts = [
+            hooks.pointline_canonicalize(f, table, x) for f, x in zip(files, frames, strict=True)
+        ]
+        return pl.concat(parts)
+
+    getattr(
+        suite_for(variant(pointline_canonicalize_files=canonicalize_files)), CANONICALIZE_FILES
+    )()
+
+
+def test_canonicalize_files_declining_with_none_passes(suite_for, variant):
+    suite = suite_for(variant(pointline_canonicalize_files=lambda files, table, frames: None))
+    getattr(suite, CANONICALIZE_FILES)()
+
+
+def test_canonicalize_files_out_of_order_fails(suite_for, variant, hooks):
+    def canonicalize_files(files, table, frames):
+        parts = [
+            hooks.pointline_canonicalize(f, table, x) for f, x in zip(files, frames, strict=True)
+        ]
+        return pl.concat(parts[::-1])  # the batches' rows, in the wrong order
+
+    message = failure(
+        suite_for(variant(pointline_canonicalize_files=canonicalize_files)), CANONICALIZE_FILES
+    )
+    assert "pointline_canonicalize_files on 3 barsco_bars_1m batches differs" in message
+    assert "in the order given" in message
+
+
+def test_canonicalize_files_raising_on_valid_samples_fails(suite_for, variant):
+    def canonicalize_files(files, table, frames):
+        raise ValueError("not today")
+
+    message = failure(
+        suite_for(variant(pointline_canonicalize_files=canonicalize_files)), CANONICALIZE_FILES
+    )
+    assert "pointline_canonicalize_files raised ValueError on the barsco_bars_1m samples" in message
+    assert "return None to decline" in message

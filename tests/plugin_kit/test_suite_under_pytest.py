@@ -79,6 +79,7 @@ def test_broken_plugin_fails_the_specific_checks_under_pytest(generated, tmp_pat
     )
     root = "test_canonicalize_returns_exactly_the_table_columns_and_dtypes"
     dependents = [
+        "test_canonicalize_files_equals_canonicalize_per_batch",
         "test_corrupted_sample_fails_naming_the_plugin",
         "test_ingest_is_deterministic",
         "test_ingest_lands_the_expected_rows",

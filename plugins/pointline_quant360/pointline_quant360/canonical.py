@@ -52,6 +52,8 @@ get a ``_reject_reason``: ``missing:<col>``, ``bad_timestamp:<col>``, ``not_an_i
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import polars as pl
@@ -91,8 +93,9 @@ def _text(col: str) -> pl.Expr:
     return pl.col(col)
 
 
-def _prepared(frame: pl.DataFrame, columns: set[str]) -> pl.LazyFrame:
-    """The text ``columns`` stripped, empty -> null, once, before the mapping reads them.
+def _prepared(frame: pl.DataFrame, columns: frozenset[str], symbol: pl.Series) -> pl.LazyFrame:
+    """The text ``columns`` stripped, empty -> null, once, before the mapping reads them,
+    plus each row's symbol (from its file's name) as a column.
 
     Why not in each expression: a column is read by its value and by its reason, several
     times; normalising it at every read made each file's query a large expression tree whose
@@ -105,6 +108,7 @@ def _prepared(frame: pl.DataFrame, columns: set[str]) -> pl.LazyFrame:
         frame.lazy()
         .with_columns(pl.col(text).str.strip_chars())
         .with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in text)
+        .with_columns(symbol.alias(_SYMBOL))
     )
 
 
@@ -198,10 +202,10 @@ def _nonzero(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr != 0).then(expr).otherwise(pl.lit(None, pl.Int64))
 
 
-def _symbol_reason(symbol: str) -> _Check:
+def _symbol_reason() -> _Check:
     # SSE rows repeat the code; it must equal the member name (left-pad numeric codes).
     sec = _text("SecurityID").str.zfill(6)
-    mismatch = sec.is_not_null() & (sec != symbol)
+    mismatch = sec.is_not_null() & (sec != pl.col(_SYMBOL))
     return _Check(mismatch, pl.when(mismatch).then(pl.lit("symbol_mismatch:SecurityID")))
 
 
@@ -213,19 +217,36 @@ def _with_optional(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFram
 
 
 _FLAG = "__quant360_flag"
+#: Each row's symbol (the member name of its file): a column, so one query serves many files.
+_SYMBOL = "__quant360_symbol"
 
 
-def _finish(
-    frame: pl.DataFrame, table: str, exprs: dict[str, pl.Expr], checks: list[_Check]
-) -> pl.DataFrame:
-    spec = SPECS[table]
+class _Mapping(NamedTuple):
+    """One stream's mapping: built once per (exchange, stream) and reused for every file
+    (polars expressions are immutable; building them costs more than a small file's query)."""
+
+    table: str
+    #: columns a file may lack (filled with nulls first)
+    optional: tuple[str, ...]
+    exprs: dict[str, pl.Expr]
+    checks: list[_Check]
+    #: the raw columns the expressions read
+    read: frozenset[str]
+
+    @classmethod
+    def of(
+        cls, table: str, optional: tuple[str, ...], exprs: dict[str, pl.Expr], checks: list[_Check]
+    ) -> _Mapping:
+        every = (*exprs.values(), *(e for c in checks for e in c))
+        read = {name for e in every for name in e.meta.root_names()} - {_SYMBOL}
+        return cls(table, optional, exprs, checks, frozenset(read))
+
+
+def _finish(frame: pl.DataFrame, mapping: _Mapping, symbol: pl.Series) -> pl.DataFrame:
+    spec = SPECS[mapping.table]
+    exprs, checks = mapping.exprs, mapping.checks
     flag = pl.any_horizontal([c.flag.fill_null(False) for c in checks])
-    read = {
-        name
-        for e in (*exprs.values(), *(e for c in checks for e in c))
-        for name in e.meta.root_names()
-    }
-    work = _prepared(frame, read)
+    work = _prepared(_with_optional(frame, mapping.optional), mapping.read, symbol)
     out = work.select(
         *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
         pl.lit(None, pl.String).alias(REJECT),
@@ -237,10 +258,10 @@ def _finish(
     return out
 
 
-def _common(meta: dict[str, str], ts: str, local: str | None) -> dict[str, pl.Expr]:
+def _common(exchange: str, ts: str, local: str | None) -> dict[str, pl.Expr]:
     return {
-        "exchange": pl.lit(meta["exchange"], pl.String),
-        "symbol": pl.lit(meta["symbol"], pl.String),
+        "exchange": pl.lit(exchange, pl.String),
+        "symbol": pl.col(_SYMBOL),
         "ts_event_us": timestamp_us(ts),
         "ts_local_us": timestamp_us(local) if local else pl.lit(None, pl.Int64),
     }
@@ -275,14 +296,14 @@ def _amount(value: pl.Expr) -> pl.Expr:
 # -- l3_orders --------------------------------------------------------------------------------
 
 
-def szse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
-    frame = _with_optional(frame, ("SendingTime",))
+def szse_orders(exchange: str) -> _Mapping:
+    optional = ("SendingTime",)
     order_type = _code("OrdType", SZSE_ORD_TYPE)
     price = _price(_text("Price"))
     unpriced = order_type.is_in(["market", "best_own"]) & (price == 0)
     price_dtype = pl.Decimal(38, PRICE_SCALE)
     exprs = {
-        **_common(meta, "TransactTime", "SendingTime"),
+        **_common(exchange, "TransactTime", "SendingTime"),
         "channel_id": _int("ChannelNo"),
         "channel_seq": _int("ApplSeqNum"),
         "biz_index": pl.lit(None, pl.Int64),
@@ -302,13 +323,13 @@ def szse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("Price", PRICE_SCALE, required=False),
         _num_reason("OrderQty", QTY_SCALE),
     ]
-    return _finish(frame, "l3_orders", exprs, checks)
+    return _Mapping.of("l3_orders", optional, exprs, checks)
 
 
-def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
-    frame = _with_optional(frame, ("SecurityID", "OrderIndex", "BizIndex"))
+def sse_orders(exchange: str) -> _Mapping:
+    optional = ("SecurityID", "OrderIndex", "BizIndex")
     exprs = {
-        **_common(meta, "TransactTime", None),
+        **_common(exchange, "TransactTime", None),
         "channel_id": _int("ChannelNo"),
         "channel_seq": _int("OrderIndex"),
         "biz_index": _int("BizIndex"),
@@ -321,7 +342,7 @@ def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
     }
     checks = [
         _ts_reason("TransactTime"),
-        _symbol_reason(meta["symbol"]),
+        _symbol_reason(),
         _int_reason("ChannelNo"),
         _int_reason("OrderNo"),
         _int_reason("OrderIndex", required=False),
@@ -331,14 +352,14 @@ def sse_orders(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("Price", PRICE_SCALE, required=False),
         _num_reason("Balance", QTY_SCALE),
     ]
-    return _finish(frame, "l3_orders", exprs, checks)
+    return _Mapping.of("l3_orders", optional, exprs, checks)
 
 
 # -- l3_trades --------------------------------------------------------------------------------
 
 
-def szse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
-    frame = _with_optional(frame, ("SendingTime", "Amt"))
+def szse_trades(exchange: str) -> _Mapping:
+    optional = ("SendingTime", "Amt")
     kind = _code("ExecType", SZSE_EXEC_TYPE)
     is_trade = kind == "trade"
     bid = _nonzero(_int("BidApplSeqNum"))
@@ -353,7 +374,7 @@ def szse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         .otherwise(pl.lit("unknown"))
     )
     exprs = {
-        **_common(meta, "TransactTime", "SendingTime"),
+        **_common(exchange, "TransactTime", "SendingTime"),
         "channel_id": _int("ChannelNo"),
         "channel_seq": _int("ApplSeqNum"),
         "biz_index": pl.lit(None, pl.Int64),
@@ -376,13 +397,13 @@ def szse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("Qty", QTY_SCALE),
         _num_reason("Amt", NOTIONAL_SCALE, required=False),
     ]
-    return _finish(frame, "l3_trades", exprs, checks)
+    return _Mapping.of("l3_trades", optional, exprs, checks)
 
 
-def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
-    frame = _with_optional(frame, ("SecurityID", "TradeIndex", "BizIndex", "TradeAmount"))
+def sse_trades(exchange: str) -> _Mapping:
+    optional = ("SecurityID", "TradeIndex", "BizIndex", "TradeAmount")
     exprs = {
-        **_common(meta, "TradeTime", None),
+        **_common(exchange, "TradeTime", None),
         "channel_id": _int("ChannelNo"),
         "channel_seq": _int("TradeIndex"),
         "biz_index": _int("BizIndex"),
@@ -396,7 +417,7 @@ def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
     }
     checks = [
         _ts_reason("TradeTime"),
-        _symbol_reason(meta["symbol"]),
+        _symbol_reason(),
         _int_reason("ChannelNo"),
         _int_reason("BuyNo"),
         _int_reason("SellNo"),
@@ -407,7 +428,7 @@ def sse_trades(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _num_reason("TradeQty", QTY_SCALE),
         _num_reason("TradeAmount", NOTIONAL_SCALE, required=False),
     ]
-    return _finish(frame, "l3_trades", exprs, checks)
+    return _Mapping.of("l3_trades", optional, exprs, checks)
 
 
 # -- l2_snapshots -----------------------------------------------------------------------------
@@ -453,25 +474,22 @@ def _levels_reason(col: str, scale: int) -> pl.Expr:
     )
 
 
-def szse_snapshots(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
-    frame = _with_optional(
-        frame,
-        (
-            "SendingTime",
-            "ChannelNo",
-            "MsgSeqNum",
-            "TradingPhaseCode",
-            "PreClosePx",
-            "LastPx",
-            "UpperLimitPx",
-            "LowerLimitPx",
-            "Volume",
-            "Amount",
-        ),
+def szse_snapshots(exchange: str) -> _Mapping:
+    optional = (
+        "SendingTime",
+        "ChannelNo",
+        "MsgSeqNum",
+        "TradingPhaseCode",
+        "PreClosePx",
+        "LastPx",
+        "UpperLimitPx",
+        "LowerLimitPx",
+        "Volume",
+        "Amount",
     )
     last = _price(_text("LastPx"))
     exprs = {
-        **_common(meta, "QuotTime", "SendingTime"),
+        **_common(exchange, "QuotTime", "SendingTime"),
         "channel_id": _int("ChannelNo"),
         "channel_seq": _int("MsgSeqNum"),
         "trading_phase": _text("TradingPhaseCode"),
@@ -518,7 +536,7 @@ def szse_snapshots(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
         _check(_levels_reason("OfferOrderQty", QTY_SCALE)),
         *count_mismatch,
     ]
-    return _finish(frame, "l2_snapshots", exprs, checks)
+    return _Mapping.of("l2_snapshots", optional, exprs, checks)
 
 
 _DISPATCH = {
@@ -531,14 +549,41 @@ _DISPATCH = {
 }
 
 
+@functools.cache
+def _mapping(exchange: str, data_type: str, table: str) -> _Mapping:
+    build = _DISPATCH.get((exchange, data_type, table))
+    if build is None:
+        raise CanonicalizeError(
+            f"quant360: no mapping of {exchange} {data_type} to table {table!r}"
+        )
+    return build(exchange)
+
+
 def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """``pointline_canonicalize`` for every Quant360 stream."""
     meta = file.meta_dict()
-    key = (meta.get("exchange", ""), file.data_type, table)
-    fn = _DISPATCH.get(key)
-    if fn is None:
-        raise CanonicalizeError(
-            f"quant360: no mapping of {meta.get('exchange')} {file.data_type} to table "
-            f"{table!r} ({file.rel_path})"
-        )
-    return fn(frame, meta)
+    try:
+        mapping = _mapping(meta.get("exchange", ""), file.data_type, table)
+    except CanonicalizeError as exc:
+        raise CanonicalizeError(f"{exc} ({file.rel_path})") from None
+    symbol = pl.repeat(meta.get("symbol"), frame.height, dtype=pl.String, eager=True)
+    return _finish(frame, mapping, symbol)
+
+
+def canonicalize_files(
+    files: Sequence[BronzeFile], table: str, frames: Sequence[pl.DataFrame]
+) -> pl.DataFrame | None:
+    """``pointline_canonicalize_files``: batches of many files of one exchange and stream in
+    one query (their rows told apart by the symbol column); ``None`` for a mix of streams."""
+    keys = {(f.meta_dict().get("exchange", ""), f.data_type) for f in files}
+    if len(keys) != 1:
+        return None
+    ((exchange, data_type),) = keys
+    mapping = _mapping(exchange, data_type, table)
+    heights = [frame.height for frame in frames]
+    symbols = pl.DataFrame(
+        {"s": [f.meta_dict().get("symbol") for f in files], "n": heights},
+        schema={"s": pl.String, "n": pl.UInt32},
+    ).filter(pl.col("n") > 0)  # an empty batch would explode to one null row
+    symbol = symbols.select(pl.col("s").repeat_by("n").explode()).to_series()
+    return _finish(pl.concat(frames, how="diagonal"), mapping, symbol)

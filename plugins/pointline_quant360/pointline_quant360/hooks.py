@@ -23,7 +23,7 @@ VENDOR = naming.VENDOR
 #: The plugin API version this plugin was written and tested against. A literal on purpose:
 #: reading ``pointline_core.PLUGIN_API_VERSION`` here would always echo the installed core's
 #: version, so the core's major-version check could never refuse this plugin.
-BUILT_FOR_API_VERSION = "2.0"
+BUILT_FOR_API_VERSION = "2.2"
 TABLE_MAPPING = {
     "order_new": "l3_orders",
     "tick_new": "l3_trades",
@@ -69,6 +69,13 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
 @hookimpl
 def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
     return canonical.canonicalize(file, table, frame)
+
+
+@hookimpl
+def pointline_canonicalize_files(
+    files: list[BronzeFile], table: str, frames: list[pl.DataFrame]
+) -> pl.DataFrame | None:
+    return canonical.canonicalize_files(files, table, frames)
 
 
 @hookimpl

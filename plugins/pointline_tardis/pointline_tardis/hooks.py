@@ -19,7 +19,7 @@ VENDOR = naming.VENDOR
 #: The plugin API (``pointline_core.PLUGIN_API_VERSION``) this plugin was built and tested
 #: against. A literal on purpose: the core refuses a plugin whose major version differs from
 #: its own, which only works if the plugin states its version instead of echoing the core's.
-API_VERSION = "2.0"
+API_VERSION = "2.2"
 
 
 @hookimpl
@@ -59,6 +59,13 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
 @hookimpl
 def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFrame:
     return canonical.canonicalize(file, table, frame)
+
+
+@hookimpl
+def pointline_canonicalize_files(
+    files: list[BronzeFile], table: str, frames: list[pl.DataFrame]
+) -> pl.DataFrame:
+    return canonical.canonicalize_files(files, table, frames)
 
 
 @hookimpl
