@@ -9,6 +9,8 @@ partition (``__HIVE_DEFAULT_PARTITION__``).
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from pointline_core.schemas.spec import ColumnSpec, TableSpec
@@ -22,6 +24,7 @@ QUARANTINE_COLUMNS = (
 )
 
 
+@functools.cache  # asked once per Bronze file; specs are immutable and few
 def quarantine_spec(spec: TableSpec) -> TableSpec:
     """The quarantine table of ``spec``: canonical columns relaxed, plus reason and detail."""
     columns = tuple(

@@ -43,8 +43,9 @@ bid/ask prices, qtys       BidPrice/BidOrderQty, OfferPrice/OfferOrderQty arrays
 ts_event_us / ts_local_us  QuotTime / SendingTime
 =========================  ===========================  ===========================
 
-Timestamps: 17-digit ``YYYYMMDDHHMMSSmmm`` China local time (Asia/Shanghai) -> µs UTC, parsed
-as text by polars, never through a float. Rows that cannot be made valid keep their place and
+Timestamps: 17-digit ``YYYYMMDDHHMMSSmmm`` China local time (Asia/Shanghai, UTC+8 without
+daylight saving since 1991; earlier stamps are rejected) -> µs UTC, parsed as text by polars,
+never through a float. Rows that cannot be made valid keep their place and
 get a ``_reject_reason``: ``missing:<col>``, ``bad_timestamp:<col>``, ``not_an_integer:<col>``,
 ``not_a_number:<col>``, ``overflow:<col>``, ``invalid_value:<col>``,
 ``symbol_mismatch:SecurityID``, ``level_count_mismatch:<side>``.
@@ -53,7 +54,7 @@ get a ``_reject_reason``: ``missing:<col>``, ``bad_timestamp:<col>``, ``not_an_i
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import polars as pl
@@ -70,7 +71,6 @@ from pointline_core.schemas.tables import (
     QTY_SCALE,
 )
 
-TIMEZONE = "Asia/Shanghai"
 LEVELS = 10
 REJECT = "_reject_reason"
 SPECS = {s.name: s for s in (L3_ORDERS, L3_TRADES, L2_SNAPSHOTS)}
@@ -82,8 +82,12 @@ SSE_SIDE = {"B": "buy", "S": "sell"}
 SSE_ORD_TYPE = {"A": "add", "D": "cancel"}
 SSE_BS_FLAG = {"B": "buy", "S": "sell", "N": "unknown"}
 
-# 17 digits, hour 00-23, minute and second 00-59 (polars alone would roll second 60 over).
-_STAMP = r"^\d{8}([01]\d|2[0-3])[0-5]\d[0-5]\d\d{3}$"
+# 17 digits from 1992 on, hour 00-23, minute and second 00-59 (polars alone would roll second
+# 60 over). China has kept UTC+8 without daylight saving since September 1991, so a fixed
+# offset converts local stamps exactly and ~2x faster than a per-row timezone lookup; an
+# earlier stamp (no Quant360 feed is that old) is rejected as bad_timestamp, never misplaced.
+_STAMP = r"^(199[2-9]|2\d{3})\d{4}([01]\d|2[0-3])[0-5]\d[0-5]\d\d{3}$"
+_UTC_OFFSET_US = 8 * 3_600_000_000
 # Continuous-auction windows, local HHMMSSmmm (auction prints have no aggressor).
 _CONTINUOUS = ((93000000, 113000000), (130000000, 145700000))
 
@@ -115,12 +119,8 @@ def _prepared(frame: pl.DataFrame, columns: frozenset[str], symbol: pl.Series) -
 def timestamp_us(col: str) -> pl.Expr:
     """µs since the epoch (UTC) of a 17-digit Asia/Shanghai ``YYYYMMDDHHMMSSmmm`` column."""
     text = _text(col)
-    parsed = (
-        text.str.to_datetime("%Y%m%d%H%M%S%3f", time_unit="us", strict=False)
-        .dt.replace_time_zone(TIMEZONE, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        .dt.epoch("us")
-    )
+    local = text.str.to_datetime("%Y%m%d%H%M%S%3f", time_unit="us", strict=False)
+    parsed = local.dt.epoch("us") - _UTC_OFFSET_US
     # Masking the parsed integers is cheaper than masking the text before parsing.
     return pl.when(text.str.contains(_STAMP)).then(parsed)
 
@@ -232,30 +232,44 @@ class _Mapping(NamedTuple):
     checks: list[_Check]
     #: the raw columns the expressions read
     read: frozenset[str]
+    #: the raw columns some check's flag reads
+    checked: frozenset[str]
 
     @classmethod
     def of(
         cls, table: str, optional: tuple[str, ...], exprs: dict[str, pl.Expr], checks: list[_Check]
     ) -> _Mapping:
         every = (*exprs.values(), *(e for c in checks for e in c))
-        read = {name for e in every for name in e.meta.root_names()} - {_SYMBOL}
-        return cls(table, optional, exprs, checks, frozenset(read))
+        return cls(table, optional, exprs, checks, _roots(every), _roots(c.flag for c in checks))
 
 
-def _finish(frame: pl.DataFrame, mapping: _Mapping, symbol: pl.Series) -> pl.DataFrame:
+def _roots(exprs: Iterable[pl.Expr]) -> frozenset[str]:
+    return frozenset(name for e in exprs for name in e.meta.root_names()) - {_SYMBOL}
+
+
+def _finish(
+    frame: pl.DataFrame, mapping: _Mapping, symbol: pl.Series, *, prepare_all: bool = False
+) -> pl.DataFrame:
+    """The mapped columns and ``_reject_reason``, in one query when no row may be rejected.
+
+    That query reads the checked columns as they came (only unchecked ones are stripped):
+    every check's flag holds for padded or blank text, since none of them parses, so a batch
+    without flags has nothing to strip there. A flagged batch is mapped again from the
+    prepared text, with the reasons (``prepare_all`` forces that path, for tests)."""
     spec = SPECS[mapping.table]
-    exprs, checks = mapping.exprs, mapping.checks
-    flag = pl.any_horizontal([c.flag.fill_null(False) for c in checks])
-    work = _prepared(_with_optional(frame, mapping.optional), mapping.read, symbol)
-    out = work.select(
-        *(exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()),
-        pl.lit(None, pl.String).alias(REJECT),
-        flag.alias(_FLAG),
-    ).collect()
-    if out.drop_in_place(_FLAG).any():
-        reasons = work.select(first_reason(*(c.reason for c in checks)).cast(pl.String)).collect()
-        out = out.with_columns(reasons.to_series().alias(REJECT))
-    return out
+    frame = _with_optional(frame, mapping.optional)
+    values = [
+        mapping.exprs[c].cast(spec.column(c).polars_dtype()).alias(c) for c in spec.vendor_columns()
+    ]
+    if not prepare_all:
+        flag = pl.any_horizontal([c.flag.fill_null(False) for c in mapping.checks])
+        raw = _prepared(frame, mapping.read - mapping.checked, symbol)
+        out = raw.select(*values, pl.lit(None, pl.String).alias(REJECT), flag.alias(_FLAG))
+        out = out.collect()
+        if not out.drop_in_place(_FLAG).any():
+            return out
+    reason = first_reason(*(c.reason for c in mapping.checks)).cast(pl.String).alias(REJECT)
+    return _prepared(frame, mapping.read, symbol).select(*values, reason).collect()
 
 
 def _common(exchange: str, ts: str, local: str | None) -> dict[str, pl.Expr]:
