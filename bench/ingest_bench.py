@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         makers = {
             "curve": ("make_curve", "ingest_bench", (sizes,)),
             "small": ("make_small", "parallel_bench", (args.small_files,)),
-            "day": ("make_szse", "parallel_bench", (args.day_files, 5000)),
+            "day": ("make_szse", "parallel_bench", (args.day_files, 5000, "order_new")),
         }
         header = f"{'data set':14} {'side':10} {'wall s':>7} {'rows/s':>12} {'peak MB':>8}"
         print(f"{header}  floor/ours")

@@ -5,8 +5,8 @@
 
 Data sets (generated once, in a child process so its memory is not counted):
   * small: ``--small-files`` Tardis trade files of 200 rows (binance-futures, one symbol each);
-  * szse: an extracted Quant360 SZSE order_new day, ``--szse-symbols`` files of
-    ``--szse-rows`` rows (the Bronze layout ``pointline extract`` publishes);
+  * szse: an extracted Quant360 SZSE day, order_new and tick_new, ``--szse-symbols`` files of
+    ``--szse-rows`` rows each (the Bronze layout ``pointline extract`` publishes);
   * books: ``--books`` Tardis incremental_book_L2 files of ``--book-rows`` rows (each streams).
 ``ray(2)`` starts a local Ray inside the timed call (what ``--executor ray`` without an address
 does); ``ray(2) up`` connects to a Ray cluster started just before (``ray start --head``), as a
@@ -74,18 +74,47 @@ def make_small(root: Path, files: int) -> None:
     ).write_csv(root / "symbols.csv")
 
 
-def make_szse(root: Path, symbols: int, rows: int) -> None:
+def tick_csv(i: int, rows: int) -> bytes:
+    """A deterministic SZSE tick_new-shaped CSV (not real data): trades and a few cancels."""
+    n = pl.int_range(0, rows, eager=True)
+    ms = 34_200_000 + (n * 6_151 + i * 17) % 19_800_000 // 10 * 10
+    hhmmss = (
+        ms // 3_600_000 * 10_000 + ms // 60_000 % 60 * 100 + ms // 1000 % 60
+    ) * 1000 + ms % 1000
+    ts = pl.lit("20240102") + hhmmss.cast(pl.String).str.zfill(9)
+    cancel = pl.col("n") % 50 == 7
+    price = (pl.lit(9.41) + ((pl.col("n") * 13 + i) % 40 - 20) / 100).round(2)
+    qty = (pl.col("n") * 37 + i) % 20 * 100 + 100
+    frame = pl.DataFrame({"n": n}).select(
+        (pl.col("n") * 11 + i + 1).alias("ApplSeqNum"),
+        pl.when(cancel).then(0).otherwise(pl.col("n") * 11 + i).alias("BidApplSeqNum"),
+        ts.alias("SendingTime"),
+        pl.when(cancel).then(0.0).otherwise(price).alias("Price"),
+        pl.lit(2011).alias("ChannelNo"),
+        qty.alias("Qty"),
+        (pl.col("n") * 7 + i).alias("OfferApplSeqNum"),
+        pl.when(cancel).then(0.0).otherwise(price * qty).round(3).alias("Amt"),
+        pl.when(cancel).then(pl.lit("4")).otherwise(pl.lit("F")).alias("ExecType"),
+        ts.alias("TransactTime"),
+    )
+    return frame.write_csv(float_precision=3).encode()
+
+
+def make_szse(root: Path, symbols: int, rows: int, streams: str = "order_new,tick_new") -> None:
+    """An extracted SZSE day: ``symbols`` files of ``rows`` rows per stream."""
     sys.path.insert(0, str(HERE))
     from extract_bench import member_csv  # an order_new-shaped SZSE member
 
-    codes = []
-    for n in range(symbols):
-        code = f"{n + 1:06d}"
-        codes.append(code)
-        rel = f"quant360/exchange=szse/type=order_new/date=2024-01-02/symbol={code}/{code}.csv.gz"
-        path = root / "bronze" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gzip.compress(member_csv(n, rows), compresslevel=1, mtime=0))
+    render = {"order_new": member_csv, "tick_new": tick_csv}
+    codes = [f"{n + 1:06d}" for n in range(symbols)]
+    for stream in streams.split(","):
+        for n, code in enumerate(codes):
+            rel = (
+                f"quant360/exchange=szse/type={stream}/date=2024-01-02/symbol={code}/{code}.csv.gz"
+            )
+            path = root / "bronze" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(gzip.compress(render[stream](n, rows), compresslevel=1, mtime=0))
     pl.DataFrame(
         {"exchange": "szse", "exchange_symbol": codes, "valid_from": "2020-01-01"}
     ).write_csv(root / "symbols.csv")

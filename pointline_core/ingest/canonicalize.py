@@ -118,9 +118,9 @@ def canonicalize_files(
     hook then decides, so a doomed file fails alone with its own reason and a plugin bug in
     the many-file path costs speed, never rows.
     """
+    if len(raws) < 2 or not plugins.implements(files[0].vendor, "pointline_canonicalize_files"):
+        return None  # one batch (or none: empty files) gains nothing from the many-file call
     vendor = files[0].vendor
-    if len(raws) < 2 or not plugins.implements(vendor, "pointline_canonicalize_files"):
-        return None
     rows = sum(raw.height for raw in raws)
     try:
         canon = plugins.call(

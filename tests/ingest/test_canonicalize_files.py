@@ -124,3 +124,14 @@ def test_declining_with_none_is_the_per_batch_path(bronze, tmp_path, plugins):
     lake, report = _lake(tmp_path, "many", many)
     assert len(calls) == 1 and report.ok
     assert _rows(lake).equals(_rows(baseline))
+
+
+def test_empty_files_alone_make_no_call(bronze, tmp_path):
+    for symbol in ("E1", "E2", "E3"):
+        path = bronze / fake_vendor.VENDOR / "utcx" / f"{symbol}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    many, calls = _plugins(_per_batch)
+    _, report = _lake(tmp_path, "many", many)
+    assert calls == [] and report.ok
+    assert [r.rows_total for r in report.files] == [0, 0, 0]
