@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from installed import installed_env
 
 HERE = Path(__file__).resolve().parent
 T0 = 1_709_251_200_000_000  # 2024-03-01T00:00:00Z
@@ -135,6 +136,7 @@ def run_side(root: Path, side: str) -> dict:
         check=True,
         capture_output=True,
         text=True,
+        env=installed_env(),
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

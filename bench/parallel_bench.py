@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from installed import installed_env
 
 HERE = Path(__file__).resolve().parent
 T0 = 1_709_251_200_000_000  # 2024-03-01T00:00:00Z
@@ -160,12 +160,12 @@ def warm_up() -> None:
 
 
 def run_child(root: Path, config: str) -> dict:
-    env = dict(os.environ)
+    env = installed_env()
     ray = Path(sys.executable).with_name("ray")
     if config in RUNNING_CLUSTER:
         start = [str(ray), "start", "--head", "--num-cpus=2", "--include-dashboard=false"]
         # one polars thread per one-CPU task, as docs/scaling.md advises for cluster nodes
-        node_env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+        node_env = {**installed_env(), "POLARS_MAX_THREADS": "1"}
         subprocess.run(start, check=True, capture_output=True, env=node_env)
         env["RAY_ADDRESS"] = "auto"
     try:

@@ -12,7 +12,11 @@ import polars as pl
 
 from pointline_core import hookimpl
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
-from pointline_databento import __version__, canonical, definitions, exchanges, naming, parse
+from pointline_databento import __version__, canonical, exchanges, naming
+
+# The DBN decoder (databento-dbn, numpy, zstandard) is imported where a file is read, not
+# here: every ingest run and worker loads every installed plugin, and importing it costs
+# ~0.1 s even when no Databento file is in the run.
 from pointline_databento.formats import TABLE_MAPPING
 
 VENDOR = naming.VENDOR
@@ -49,6 +53,8 @@ def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeF
 
 @hookimpl
 def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    from pointline_databento import parse
+
     return parse.read_batches(file, batch_rows)
 
 
@@ -59,4 +65,6 @@ def pointline_canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) ->
 
 @hookimpl
 def pointline_read_symbols(path: Path) -> pl.DataFrame:
+    from pointline_databento import definitions
+
     return definitions.read_definitions(path)

@@ -24,7 +24,6 @@ import attrs
 
 from pointline_core.errors import ParseError
 from pointline_core.models import BronzeFile, Unrecognised, unlistable_folder_reason
-from pointline_databento.dbnfile import read_header
 from pointline_databento.exchanges import exchange_of
 from pointline_databento.formats import DATA_TYPES_OF_SCHEMA, NOT_INGESTED
 
@@ -81,6 +80,8 @@ def classify(path: Path, rel: PurePosixPath) -> tuple[tuple[str, ...], tuple[tup
     """``(data_types, meta)`` of an ingestible file; raises NotADatabentoFile with the reason."""
     named = parse_rel_path(rel)
     try:
+        from pointline_databento.dbnfile import read_header  # see hooks.py: imported on use
+
         header = read_header(path)
     except ParseError:
         # A broken download keeps its name's identity: parse then fails it with the reason,
