@@ -47,6 +47,10 @@ def local_date(ts_us: pl.Expr, timezone: str, day_roll: str = "") -> pl.Expr:
     range."""
     # Clipped first so the conversion never sees a value it cannot represent.
     safe = ts_us.clip(TS_MIN_US, TS_END_US - 1)
+    if timezone in ("UTC", "Etc/UTC") and not day_roll:
+        # crypto venues: the UTC day is integer arithmetic (no per-row timezone lookup)
+        day = safe.floordiv(_DAY_US).cast(pl.Int32).cast(pl.Date)
+        return pl.when(storable(ts_us)).then(day).otherwise(pl.lit(None, pl.Date))
     local = (
         pl.from_epoch(safe, time_unit="us")
         .dt.replace_time_zone("UTC")
@@ -110,6 +114,9 @@ def unknown_exchanges(
 
     Rows a plugin already rejected go to quarantine with their own reason instead.
     """
+    names = frame.get_column("exchange").drop_nulls().unique().to_list()
+    if all(name in timezones for name in names):
+        return {}  # the common case: one row scan for the distinct names, no filter
     unflagged = pl.col(reason_column).is_null() if reason_column in frame.columns else pl.lit(True)
     unknown = frame.filter(
         unflagged, pl.col("exchange").is_not_null() & ~pl.col("exchange").is_in(list(timezones))

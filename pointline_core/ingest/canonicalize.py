@@ -88,8 +88,12 @@ def completed(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     want = _vendor_schema(spec)
     steps = [pl.lit(None, want[n]).alias(n) for n in _absent(spec, frame.columns)]
     if DETAIL in frame.columns:
-        keep = pl.col(REASON).is_not_null() if REASON in frame.columns else pl.lit(False)
-        steps.append(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
+        if frame.get_column(DETAIL).null_count() == frame.height:
+            # the common case, a clean batch: no detail to mask (null counts are free)
+            steps.append(pl.lit(None, pl.String).alias(DETAIL))
+        else:
+            keep = pl.col(REASON).is_not_null() if REASON in frame.columns else pl.lit(False)
+            steps.append(pl.when(keep).then(pl.col(DETAIL).cast(pl.String)).alias(DETAIL))
     return frame.with_columns(steps) if steps else frame
 
 
