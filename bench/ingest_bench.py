@@ -1,6 +1,6 @@
 """Per-core ingest throughput and memory against plain-polars floors, side by side.
 
-    .venv/bin/python bench/ingest_bench.py [--only curve,small,day]
+    .venv/bin/python bench/ingest_bench.py [--only curve,small,day] [--repeat 3]
         [--curve-rows 10,200000,2000000,5000000] [--small-files 2000] [--day-files 300]
 
 Data sets (generated once, in a child process so their memory is counted nowhere):
@@ -16,14 +16,16 @@ memory wins unfairly):
   * eager floor: ``pl.read_csv`` -> the same numeric casts -> ``write_delta`` partitioned by
     (exchange, trading_date);
   * streaming floor: ``pl.scan_csv`` -> the same casts -> ``sink_delta``, partitioned alike.
-Printed per data set: wall seconds, rows/s, peak RSS (the child's VmHWM) and pointline's
-speed as a ratio of each floor's (>1 = pointline faster).
+Printed per data set: wall seconds (median of ``--repeat`` interleaved runs: single runs move
+by +-10% here), rows/s, peak RSS (the child's highest VmHWM) and pointline's speed as a ratio
+of each floor's (>1 = pointline faster).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,9 +143,22 @@ def run_side(root: Path, side: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(name: str, root: Path) -> None:
-    results = {side: run_side(root, side) for side in SIDES}
-    rows = {r["rows"] for r in results.values()}
+def measure(name: str, root: Path, repeat: int = 1) -> None:
+    """Each side ``repeat`` times, interleaved (so a slow spell of this shared VM hits every
+    side alike); printed: the median wall time and the highest peak."""
+    runs: dict[str, list[dict]] = {side: [] for side in SIDES}
+    for _ in range(repeat):
+        for side in SIDES:
+            runs[side].append(run_side(root, side))
+    results = {
+        side: {
+            "wall": statistics.median(r["wall"] for r in rs),
+            "rows": rs[0]["rows"],
+            "peak_mb": max(r["peak_mb"] for r in rs),
+        }
+        for side, rs in runs.items()
+    }
+    rows = {r["rows"] for rs in runs.values() for r in rs}
     assert len(rows) == 1, f"{name}: sides wrote different row counts {results}"
     ours = results["pointline"]["wall"]
     for side, r in results.items():
@@ -158,6 +173,9 @@ def measure(name: str, root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated data sets (curve, small, day)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per side; the median is printed"
+    )
     parser.add_argument("--curve-rows", default="10,200000,2000000,5000000")
     parser.add_argument("--small-files", type=int, default=2000)
     parser.add_argument("--day-files", type=int, default=300)
@@ -188,9 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-c", code], check=True)
             if name == "curve":
                 for rows in sizes:
-                    measure(f"book {rows:,}", root / f"curve-{rows}")
+                    measure(f"book {rows:,}", root / f"curve-{rows}", args.repeat)
             else:
-                measure(name, root)
+                measure(name, root, args.repeat)
     return 0
 
 
