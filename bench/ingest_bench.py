@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -132,6 +133,7 @@ def child(root: Path, side: str) -> None:
 
 
 def run_side(root: Path, side: str) -> dict:
+    shutil.rmtree(root / f"out-{side}", ignore_errors=True)  # every run writes a fresh lake
     subprocess.run([sys.executable, "-c", "b = b'\\x01' * (3 << 30)"], check=True)  # warm-up
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(root), side],
