@@ -13,6 +13,9 @@ does); ``ray(2) up`` connects to a Ray cluster started just before (``ray start 
 user of a cluster would. Each (data set, configuration) runs in a fresh process after a 3 GiB
 memory warm-up (this VM charges ~0.7 s per GiB a process touches first), into a fresh lake
 with its symbols imported beforehand (not timed). Printed: wall time of ``ingest``, rows/s,
+the cores it kept busy (CPU seconds of the driver and its process workers / wall; one
+process already uses more than one through polars' thread pool, which bounds what a second
+worker can add on a 2-core machine: at most 2 / cores of ``workers=1``),
 the speed-up against one worker, the driver's peak RSS and every worker's peak RSS (from the
 run report).
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -142,9 +146,12 @@ def child(root: Path, config: str) -> None:
     workers, executor = CONFIGS[config]
     lake = root / f"lake-{''.join(ch for ch in config if ch.isalnum())}"
     import_symbols(root / "symbols.csv", lake, progress=False)
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     report = ingest(root / "bronze", lake, progress=False, workers=workers, executor=executor)
     wall = time.perf_counter() - t0
+    # the driver and its reaped process workers; Ray's workers are not its children
+    cores = None if executor == "ray" else (_cpu_seconds() - cpu0) / wall
     rows = sum(f.rows_total for f in report.files)
     assert report.ok, [f.reason for f in report.files if f.reason][:3]
     driver = 0.0
@@ -152,7 +159,20 @@ def child(root: Path, config: str) -> None:
         if line.startswith("VmHWM:"):
             driver = int(line.split()[1]) / 1024
     peaks = [w.peak_rss_mb for w in report.worker_peak_rss_mb]
-    print(json.dumps({"wall": wall, "rows": rows, "driver_mb": driver, "workers_mb": peaks}))
+    print(
+        json.dumps(
+            {"wall": wall, "rows": rows, "driver_mb": driver, "workers_mb": peaks, "cores": cores}
+        )
+    )
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and of its children that have exited."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def warm_up() -> None:
@@ -206,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(
             f"{'data set':8} {'config':10} {'wall s':>7} {'rows/s':>10} {'speed-up':>8} "
-            f"{'driver MB':>9}  worker peak MB"
+            f"{'cores':>5} {'driver MB':>9}  worker peak MB"
         )
         for name, (make, params) in sets.items():
             if args.only and name not in args.only.split(","):
@@ -223,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                 r = run_child(root, config)
                 base = base or r["wall"]
                 workers = ", ".join(f"{m:.0f}" for m in r["workers_mb"])
+                cores = "-" if r["cores"] is None else f"{r['cores']:.2f}"
                 print(
                     f"{name:8} {config:10} {r['wall']:7.2f} {r['rows'] / r['wall']:10,.0f} "
-                    f"{base / r['wall']:7.2f}x {r['driver_mb']:9.0f}  {workers}",
+                    f"{base / r['wall']:7.2f}x {cores:>5} {r['driver_mb']:9.0f}  {workers}",
                     flush=True,
                 )
     return 0
