@@ -563,6 +563,15 @@ _DISPATCH = {
 }
 
 
+#: The table each stream lands in (the plugin's table mapping).
+TABLE_OF_STREAM = {"order_new": "l3_orders", "tick_new": "l3_trades", "L2_new": "l2_snapshots"}
+
+
+def mapping_for(exchange: str, data_type: str, table: str) -> _Mapping:
+    """The mapping of one stream into ``table`` (built once); CanonicalizeError if none."""
+    return _mapping(exchange, data_type, table)
+
+
 @functools.cache
 def _mapping(exchange: str, data_type: str, table: str) -> _Mapping:
     build = _DISPATCH.get((exchange, data_type, table))

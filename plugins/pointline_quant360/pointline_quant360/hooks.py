@@ -24,11 +24,7 @@ VENDOR = naming.VENDOR
 #: reading ``pointline_core.PLUGIN_API_VERSION`` here would always echo the installed core's
 #: version, so the core's major-version check could never refuse this plugin.
 BUILT_FOR_API_VERSION = "2.2"
-TABLE_MAPPING = {
-    "order_new": "l3_orders",
-    "tick_new": "l3_trades",
-    "L2_new": "l2_snapshots",
-}
+TABLE_MAPPING = dict(canonical.TABLE_OF_STREAM)
 
 
 @hookimpl
