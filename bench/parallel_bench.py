@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/parallel_bench.py [--small-files 2000] [--szse-symbols 300]
         [--szse-rows 5000] [--books 4] [--book-rows 2000000] [--no-ray] [--only szse,...]
+        [--repeat 3]
 
 Data sets (generated once, in a child process so its memory is not counted):
   * small: ``--small-files`` Tardis trade files of 200 rows (binance-futures, one symbol each);
@@ -12,7 +13,8 @@ Data sets (generated once, in a child process so its memory is not counted):
 does); ``ray(2) up`` connects to a Ray cluster started just before (``ray start --head``), as a
 user of a cluster would. Each (data set, configuration) runs in a fresh process after a 3 GiB
 memory warm-up (this VM charges ~0.7 s per GiB a process touches first), into a fresh lake
-with its symbols imported beforehand (not timed). Printed: wall time of ``ingest``, rows/s,
+with its symbols imported beforehand (not timed); every configuration runs ``--repeat`` times,
+interleaved, and the median run is printed. Printed: wall time of ``ingest``, rows/s,
 the cores it kept busy (CPU seconds of the driver and its process workers / wall; one
 process already uses more than one through polars' thread pool, which bounds what a second
 worker can add on a 2-core machine: at most 2 / cores of ``workers=1``),
@@ -26,6 +28,7 @@ import argparse
 import gzip
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,12 +142,16 @@ def make_books(root: Path, books: int, rows: int) -> None:
     ).write_csv(root / "symbols.csv")
 
 
+def _lake(root: Path, config: str) -> Path:
+    return root / f"lake-{''.join(ch for ch in config if ch.isalnum())}"
+
+
 def child(root: Path, config: str) -> None:
     """One timed run in this fresh process; prints one JSON line."""
     from pointline_core import import_symbols, ingest
 
     workers, executor = CONFIGS[config]
-    lake = root / f"lake-{''.join(ch for ch in config if ch.isalnum())}"
+    lake = _lake(root, config)
     import_symbols(root / "symbols.csv", lake, progress=False)
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
@@ -175,11 +182,17 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (its memory and cores are printed with it)."""
+    return sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+
+
 def warm_up() -> None:
     subprocess.run([sys.executable, "-c", "b = b'\\x01' * (3 << 30)"], check=True)
 
 
 def run_child(root: Path, config: str) -> dict:
+    shutil.rmtree(_lake(root, config), ignore_errors=True)  # every run ingests into a new lake
     env = installed_env()
     ray = Path(sys.executable).with_name("ray")
     if config in RUNNING_CLUSTER:
@@ -211,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--books", type=int, default=4)
     parser.add_argument("--book-rows", type=int, default=2_000_000)
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per configuration; the median is printed"
+    )
     parser.add_argument("--only", help="comma-separated data sets (small, szse, books)")
     parser.add_argument("--child", nargs=2, metavar=("ROOT", "CONFIG"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -239,8 +255,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             subprocess.run([sys.executable, "-c", code], check=True)
             base = None
+            runs: dict[str, list[dict]] = {c: [] for c in configs}
+            for _ in range(args.repeat):  # interleaved: a slow spell hits every config
+                for config in configs:
+                    runs[config].append(run_child(root, config))
             for config in configs:
-                r = run_child(root, config)
+                r = _median_run(runs[config])
                 base = base or r["wall"]
                 workers = ", ".join(f"{m:.0f}" for m in r["workers_mb"])
                 cores = "-" if r["cores"] is None else f"{r['cores']:.2f}"
