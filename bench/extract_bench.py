@@ -50,14 +50,20 @@ HEADER = (
 )
 
 
-def member_csv(i: int, rows: int) -> bytes:
-    """A deterministic order-stream-shaped CSV (not real data)."""
+def stamps(rows: int, step: int, shift: int) -> tuple[pl.Series, pl.Expr]:
+    """Row numbers and 17-digit China-time stamps of 2024-01-02 spread over the trading day
+    (deterministic: row ``n`` at ``(n * step + shift)`` ms past 09:30, wrapped, 10 ms grid)."""
     n = pl.int_range(0, rows, eager=True)
-    ms = 34_200_000 + (n * 7_919 + i * 13) % 19_800_000 // 10 * 10
+    ms = 34_200_000 + (n * step + shift) % 19_800_000 // 10 * 10
     hhmmss = (
         ms // 3_600_000 * 10_000 + ms // 60_000 % 60 * 100 + ms // 1000 % 60
     ) * 1000 + ms % 1000
-    ts = pl.lit("20240102") + hhmmss.cast(pl.String).str.zfill(9)
+    return n, pl.lit("20240102") + hhmmss.cast(pl.String).str.zfill(9)
+
+
+def member_csv(i: int, rows: int) -> bytes:
+    """A deterministic order-stream-shaped CSV (not real data)."""
+    n, ts = stamps(rows, 7_919, i * 13)
     frame = pl.DataFrame({"n": n}).select(
         ((pl.col("n") * 37 + i) % 20 * 100 + 100).alias("OrderQty"),
         pl.lit("2").alias("OrdType"),

@@ -83,12 +83,10 @@ def make_small(root: Path, files: int) -> None:
 
 def tick_csv(i: int, rows: int) -> bytes:
     """A deterministic SZSE tick_new-shaped CSV (not real data): trades and a few cancels."""
-    n = pl.int_range(0, rows, eager=True)
-    ms = 34_200_000 + (n * 6_151 + i * 17) % 19_800_000 // 10 * 10
-    hhmmss = (
-        ms // 3_600_000 * 10_000 + ms // 60_000 % 60 * 100 + ms // 1000 % 60
-    ) * 1000 + ms % 1000
-    ts = pl.lit("20240102") + hhmmss.cast(pl.String).str.zfill(9)
+    sys.path.insert(0, str(HERE))
+    from extract_bench import stamps
+
+    n, ts = stamps(rows, 6_151, i * 17)
     cancel = pl.col("n") % 50 == 7
     price = (pl.lit(9.41) + ((pl.col("n") * 13 + i) % 40 - 20) / 100).round(2)
     qty = (pl.col("n") * 37 + i) % 20 * 100 + 100
