@@ -54,7 +54,7 @@ def test_reading_doc_examples_run(tmp_path, monkeypatch):
 def test_reading_doc_duckdb_examples_run(tmp_path, monkeypatch):
     blocks = _blocks()
     optional = [b for b in blocks if _needs(b)]
-    assert len(optional) == 2, "the DuckDB examples (with and without pyarrow)"
+    assert len(optional) == 3, "the DuckDB examples (pyarrow, Arrow stream, native Parquet)"
     missing = sorted({m for b in optional for m in _missing(b)})
     if missing:
         # The dev extra installs both; under CI their absence is a failure, not a skip.

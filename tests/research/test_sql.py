@@ -117,3 +117,43 @@ def test_quarantined_rows_are_their_own_view(tmp_path: Path) -> None:
     reasons = con.sql("SELECT DISTINCT reason FROM quarantine_trades_decoded").fetchall()
     assert reasons == [("non_positive:price",)]
     con.close()
+
+
+def test_views_read_null_partitions_empty_tables_and_columns_no_file_has(tmp_path: Path) -> None:
+    """DuckDB reads each table's Parquet files itself (no Python callback in the scan): a null
+    partition value (Delta's default partition folder) reads as NULL, a table without data
+    files is an empty view with its columns, and a column the table gained after its files
+    were written reads as NULL in every row, as Delta readers do."""
+    from deltalake import DeltaTable, Field
+
+    lake = Lake(tmp_path / "lake")
+    write_streams(lake, rows=20, files=1)
+    good = query.load(lake, "trades").collect()
+    bad = (
+        good.head(2)
+        .with_columns(
+            reason=pl.lit("out_of_range:trading_date"),
+            detail=pl.lit("ts"),
+            trading_date=pl.lit(None, pl.Date),
+        )
+        .cast(dict(quarantine_spec(TRADES).polars_schema()))
+        .select(quarantine_spec(TRADES).column_names)
+    )
+    QuarantineStore(lake, TRADES).append([bad], [good["file_id"][0]])
+    assert any(
+        "__HIVE_DEFAULT_PARTITION__" in p.as_posix()
+        for p in (lake.root / "quarantine" / "trades").rglob("*.parquet")
+    )
+    empty = lake.root / "silver" / "empty_notes"
+    pl.DataFrame(schema={"note": pl.String, "px": pl.Decimal(38, 18)}).write_delta(str(empty))
+    DeltaTable(str(lake.root / "silver" / "trades")).alter.add_columns(
+        [Field("venue_note", "string", nullable=True)]
+    )
+    con = connect(lake)
+    null_day = "SELECT count(*) FROM quarantine_trades WHERE trading_date IS NULL"
+    assert con.sql(null_day).fetchall() == [(2,)]
+    assert con.sql("SELECT count(*), count(venue_note) FROM trades").fetchall() == [(20, 0)]
+    described = con.sql("DESCRIBE empty_notes").fetchall()
+    assert [(r[0], r[1]) for r in described] == [("note", "VARCHAR"), ("px", "DECIMAL(38,18)")]
+    assert con.sql("SELECT count(*) FROM empty_notes").fetchall() == [(0,)]
+    con.close()
