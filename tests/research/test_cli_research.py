@@ -55,8 +55,10 @@ def test_replay_skips_tables_without_the_exchange_but_not_a_typo(demo_lake: Path
         query.replay(demo_lake, ["trades", "quotes"], exchange="derbit")
 
 
-def test_derive_bars_then_read_them(demo_lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lake = str(demo_lake)
+def test_derive_bars_then_read_them(
+    own_demo_lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = str(own_demo_lake)
     assert main(["derive", "bars", lake, "--interval", "1h", "--exchange", "deribit"]) == 0
     assert "bars_1h: 1 partition(s) rebuilt, 0 up to date" in capsys.readouterr().out
     assert main(["derive", "bars", lake, "--interval", "1h", "--json"]) == 0

@@ -4,7 +4,6 @@ console block runs against the same lake: the page must stay true."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -16,12 +15,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "research.md"
 
 
 @pytest.fixture
-def lake(demo_lake: Path, tmp_path: Path) -> Path:
+def lake(own_demo_lake: Path) -> Path:
     """A private copy of the demo lake: the page derives Gold tables into it."""
-    copy = tmp_path / "lake"
-    shutil.copytree(demo_lake, copy)
-    shutil.rmtree(copy / "gold", ignore_errors=True)
-    return copy
+    return own_demo_lake
 
 
 def test_research_doc_examples_run(lake: Path) -> None:

@@ -18,14 +18,17 @@ from pointline_core.query.sql import connect
 from pointline_core.schemas.tables import TRADES
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.quarantine import QuarantineStore, quarantine_spec
+from tests.research.conftest import private_copy
 from tests.research.streams import write_streams
 
 
 @pytest.fixture(scope="module")
-def lake(demo_lake: Path) -> Path:
-    derive_bars(demo_lake, "1m")
-    derive_bars(demo_lake, "1d", table="l3_trades")
-    return demo_lake
+def lake(demo_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the demo lake with Gold bars derived into it."""
+    lake = private_copy(demo_lake, tmp_path_factory.mktemp("sql"))
+    derive_bars(lake, "1m")
+    derive_bars(lake, "1d", table="l3_trades")
+    return lake
 
 
 def test_sql_counts_equal_polars_counts_for_every_table(lake: Path) -> None:
