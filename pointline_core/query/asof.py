@@ -26,11 +26,14 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pointline_core.errors import QueryError
+from pointline_core.errors import ExchangeNotInTableError, QueryError
 from pointline_core.query.decode import Decoded
 from pointline_core.query.loader import LakeLike, as_lake, load
+from pointline_core.query.pit import as_tuple
 from pointline_core.query.replay import Clock, check_clock, clock_expr
+from pointline_core.query.scan import open_delta, table_exchanges
 from pointline_core.query.time import TimeLike, parse_window
+from pointline_core.schemas.tables import QUOTES
 
 _ROW = "_asof_row"
 _LEFT_CLOCK = "_asof_left_clock"
@@ -124,7 +127,16 @@ def trades_with_quotes(
     quote_start = None if window.start_us is None else window.start_us - reach
     selection = {"exchange": exchange, "symbol": symbol, "decoded": decoded}
     trades = load(lake, "trades", start=window.start_us, end=window.end_us, **selection)
-    quotes = load(lake, "quotes", start=quote_start, end=window.end_us, **selection)
+    try:
+        quotes = load(lake, "quotes", start=quote_start, end=window.end_us, **selection)
+    except ExchangeNotInTableError:
+        # An asked exchange that publishes no quotes (its trades exist, or loading them above
+        # would have named the typo): its trades keep null quote_ columns, as replay keeps them.
+        held = set(table_exchanges(open_delta(lake, QUOTES), QUOTES))  # type: ignore[arg-type]
+        present = [e for e in as_tuple(exchange, "exchange") or () if e in held]
+        selection["exchange"] = present or None
+        quotes = load(lake, "quotes", start=quote_start, end=window.end_us, **selection)
+        quotes = quotes.filter(pl.col("exchange").is_in(present))
     return asof(
         trades,
         quotes,

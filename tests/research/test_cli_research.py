@@ -55,6 +55,20 @@ def test_replay_skips_tables_without_the_exchange_but_not_a_typo(demo_lake: Path
         query.replay(demo_lake, ["trades", "quotes"], exchange="derbit")
 
 
+def test_trades_with_quotes_of_an_exchange_without_quotes(demo_lake: Path) -> None:
+    """deribit's sample publishes trades only: its trades keep null quote_ columns (replay
+    tolerates such a table too), next to bitmex's trades that do find quotes; a typo still
+    fails naming the closest exchange."""
+    both = query.trades_with_quotes(demo_lake, exchange=["deribit", "bitmex"]).collect()
+    found = both.group_by("exchange").agg(pl.col("quote_ts_event_us").is_not_null().sum())
+    counts = dict(found.iter_rows())
+    assert counts["deribit"] == 0 and counts["bitmex"] > 0
+    alone = query.trades_with_quotes(demo_lake, exchange="deribit").collect()
+    assert alone.height == query.load(demo_lake, "trades", exchange="deribit").collect().height
+    with pytest.raises(ExchangeNotInTableError, match="did you mean deribit"):
+        query.trades_with_quotes(demo_lake, exchange="derbit")
+
+
 def test_derive_bars_then_read_them(
     own_demo_lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
