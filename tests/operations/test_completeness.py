@@ -165,13 +165,36 @@ def test_without_exchange_calendars_the_cli_says_how_to_install_it(
 
 
 def test_unknown_calendar_code_is_skipped_with_the_reason(month, plugins):
+    """cnx's plugin now names a calendar exchange-calendars does not know: materialising
+    skips cnx with that reason, writes utcx's days all the same, and a later run with the
+    code fixed writes cnx's sessions."""
+    import types
+
+    from pointline_core import hookimpl
     from pointline_core.calendars import sessions
     from pointline_core.models import ExchangeInfo
+    from pointline_core.plugins import Plugins
 
-    with pytest.raises(CalendarError, match="which exchange-calendars does not know"):
-        sessions(ExchangeInfo("x", "UTC", "equity", calendar="NOPE"), JAN[0], JAN[1])
     with pytest.raises(CalendarError, match="declares no trading calendar"):
         sessions(ExchangeInfo("x", "UTC", "equity"), JAN[0], JAN[1])
+    module = types.ModuleType("fake_vendor_bad_calendar")
+    module.__dict__.update({k: v for k, v in vars(fake_vendor).items() if not k.startswith("__")})
+    module.pointline_exchanges = hookimpl(
+        lambda: [
+            ExchangeInfo("utcx", "UTC", "crypto", calendar="24/7"),
+            ExchangeInfo("cnx", "Asia/Shanghai", "equity", calendar="NOPE"),
+        ]
+    )
+    bad = Plugins()
+    bad.register(module, name=fake_vendor.VENDOR)
+    report = materialise_calendar(month, plugins=bad)
+    by_exchange = {r.exchange: r for r in report.exchanges}
+    assert "which exchange-calendars does not know" in (by_exchange["cnx"].skipped or "")
+    assert by_exchange["utcx"].skipped is None and by_exchange["utcx"].sessions == 31
+    written = read_calendar(Lake(month))
+    assert set(written["exchange"]) == {"utcx"}
+    materialise_calendar(month, plugins=plugins)
+    assert set(read_calendar(Lake(month))["exchange"]) == {"utcx", "cnx"}
 
 
 def test_the_calendar_table_is_not_an_event_table_for_restamps(month, plugins):
