@@ -199,3 +199,15 @@ def test_invalid_utf8_names_the_exact_line(tmp_path, bad_line):
     with pytest.raises(ParseError, match=r"invalid UTF-8 at byte 11 of the line") as info:
         list(read_batches(path, "trades", 100_000, block_bytes=1 << 16))
     assert info.value.line == bad_line
+
+
+def test_line_numbers_count_a_quoted_cell_spanning_two_lines(tmp_path):
+    """A block's rows are its lines, except where a quoted cell spans lines: the line number
+    of a later block's error still counts both physical lines of that cell."""
+    spanning = 'bitmex,"XBT\nUSD",1,2,a,buy,1,1\n'
+    good = "bitmex,XBTUSD,1,2,a,buy,1,1\n"
+    first = spanning + good * 3  # lines 2-6, one block
+    path = write_csv(tmp_path / "q.csv", TRADES_HEADER + first + good + "bitmex,XBTUSD,1\n")
+    with pytest.raises(ParseError, match="has 3 fields but the header has 8") as info:
+        list(read_batches(path, "trades", 100, block_bytes=len(first.encode())))
+    assert info.value.line == 8
