@@ -230,10 +230,29 @@ def read_table(
     check_table_schema(table, spec, path, allow_missing_nullable=True)
     if version is not None:
         table.load_as_version(version)
-    lazy = with_missing_columns(pl.scan_delta(table), spec).select(names)
+    lazy = with_missing_columns(scan_snapshot(table), spec).select(names)
     if filter_expr is not None:
         lazy = lazy.filter(filter_expr)
     return lazy.collect().cast(dict(spec.polars_schema(tuple(names))))
+
+
+def scan_snapshot(table: DeltaTable) -> pl.LazyFrame:
+    """A scan of a table's loaded snapshot (for the control and dimension tables).
+
+    An unpartitioned table without deletion vectors (the manifest, dim_symbol, symbol
+    observations, the validation log: what :func:`read_table` reads in practice) is its
+    snapshot's Parquet files read against the table's schema: ``pl.scan_delta`` would do the
+    same but imports pyarrow and with it numpy (~0.05 s, and OpenBLAS threads that spin a
+    while) in every ingest run and worker. Anything else goes through ``pl.scan_delta``.
+    """
+    features = table.protocol().reader_features or []
+    if table.metadata().partition_columns or "deletionVectors" in features:
+        return pl.scan_delta(table)
+    schema = pl.Schema(table.schema())
+    files = table.file_uris()
+    if not files:
+        return pl.LazyFrame(schema=schema)
+    return pl.scan_parquet(files, schema=schema, missing_columns="insert")
 
 
 def with_missing_columns(lazy: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:

@@ -27,7 +27,13 @@ from deltalake import DeltaTable, PostCommitHookProperties
 
 from pointline_core.errors import ManifestError
 from pointline_core.schemas.tables import INGEST_MANIFEST
-from pointline_core.storage.delta import create_table, open_table, read_table, write_stream
+from pointline_core.storage.delta import (
+    create_table,
+    open_table,
+    read_table,
+    scan_snapshot,
+    write_stream,
+)
 from pointline_core.storage.lake import Lake
 
 TABLE = INGEST_MANIFEST.name
@@ -250,7 +256,7 @@ class ManifestStore:
             known = (
                 pl.Series("file_id", [], pl.Int64)
                 if table is None
-                else pl.scan_delta(table).select("file_id").collect()["file_id"]
+                else scan_snapshot(table).select("file_id").collect()["file_id"]
             )
             unknown = source.filter(~pl.col("file_id").is_in(known.implode()))["file_id"]
             if unknown.len() or table is None:
