@@ -19,8 +19,7 @@ TABLE_ROWS = 20
 def _read(args: argparse.Namespace) -> int:
     from pointline_core import query
 
-    if args.format == "parquet" and args.output is None:
-        raise QueryError("--format parquet writes binary data: name a file with --output FILE")
+    require_output(args.format, args.output)
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit must be >= 0 (got {args.limit})")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
@@ -73,18 +72,30 @@ def _read(args: argparse.Namespace) -> int:
         return 0
     if limit is not None:
         lazy = lazy.head(limit)
-    if args.format == "csv":
-        lazy = csv_ready(lazy)
     if args.output is not None:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if args.format == "csv":
-            lazy.sink_csv(out)
-        else:
-            lazy.sink_parquet(out)
+        sink(lazy, args.format, args.output)
         return 0
-    sys.stdout.write(lazy.collect().write_csv())
+    sys.stdout.write(csv_ready(lazy).collect().write_csv())
     return 0
+
+
+def require_output(fmt: str, output: str | None) -> None:
+    """Parquet is binary: it goes to a file, never to the terminal."""
+    if fmt == "parquet" and output is None:
+        raise QueryError("--format parquet writes binary data: name a file with --output FILE")
+
+
+def sink(lazy: pl.LazyFrame, fmt: str, output: str | None) -> None:
+    """Stream ``lazy`` into the file ``output`` (its folder created) as ``csv`` (list columns
+    as text, :func:`csv_ready`) or ``parquet``."""
+    require_output(fmt, output)
+    assert output is not None, "csv goes to standard output without --output"
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        csv_ready(lazy).sink_csv(out)
+    else:
+        lazy.sink_parquet(out)
 
 
 def with_iso_times(lazy: pl.LazyFrame, tz: str | None) -> pl.LazyFrame:

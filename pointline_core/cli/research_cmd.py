@@ -5,25 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import polars as pl
 
 from pointline_core.cli.output import emit_text, print_json, print_table
-from pointline_core.cli.query_cmd import csv_ready, with_iso_times
-from pointline_core.errors import QueryError
-
-
-def _sink(lazy: pl.LazyFrame, fmt: str, output: str | None) -> None:
-    """Stream ``lazy`` as csv/parquet into the file ``output``."""
-    if output is None:
-        raise QueryError("--format parquet writes binary data: name a file with --output FILE")
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        csv_ready(lazy).sink_csv(out)
-    else:
-        lazy.sink_parquet(out)
+from pointline_core.cli.query_cmd import csv_ready, sink, with_iso_times
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -44,7 +30,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.iso_times:
         lazy = with_iso_times(lazy, args.tz)
     if args.format == "parquet" or args.output is not None:
-        _sink(lazy, args.format, args.output)
+        sink(lazy, args.format, args.output)
         return 0
     header = True
     for batch in lazy.collect_batches():
@@ -97,9 +83,7 @@ def _sql(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         emit_text(csv_ready(frame.lazy()).collect().write_csv(), args.output)
     else:
-        if args.output is None:
-            raise QueryError("--format parquet writes binary data: name a file with --output FILE")
-        frame.write_parquet(args.output)
+        sink(frame.lazy(), "parquet", args.output)
     return 0
 
 
@@ -123,7 +107,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clock", choices=("local", "event"), default="local")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--output", help="write to FILE (required for parquet)")
-    p.add_argument("--raw", action="store_true", help="keep stored fixed-point integers")
+    p.add_argument(
+        "--raw", action="store_true", help="keep the stored exact decimals (default: floats)"
+    )
     p.add_argument("--iso-times", action="store_true", help="show *_us columns as ISO times (csv)")
     p.set_defaults(func=_replay)
 

@@ -31,7 +31,7 @@ from pointline_core.query.decode import Decoded
 from pointline_core.query.loader import LakeLike, as_lake, load
 from pointline_core.query.pit import as_tuple
 from pointline_core.query.replay import Clock, check_clock, clock_expr
-from pointline_core.query.scan import open_delta, table_exchanges
+from pointline_core.query.scan import exchanges_held
 from pointline_core.query.time import TimeLike, parse_window
 from pointline_core.schemas.tables import QUOTES
 
@@ -132,8 +132,7 @@ def trades_with_quotes(
     except ExchangeNotInTableError:
         # An asked exchange that publishes no quotes (its trades exist, or loading them above
         # would have named the typo): its trades keep null quote_ columns, as replay keeps them.
-        held = set(table_exchanges(open_delta(lake, QUOTES), QUOTES))  # type: ignore[arg-type]
-        present = [e for e in as_tuple(exchange, "exchange") or () if e in held]
+        present = exchanges_held(lake, QUOTES, as_tuple(exchange, "exchange") or ())
         selection["exchange"] = present or None
         quotes = load(lake, "quotes", start=quote_start, end=window.end_us, **selection)
         quotes = quotes.filter(pl.col("exchange").is_in(present))

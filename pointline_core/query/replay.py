@@ -41,7 +41,7 @@ from pointline_core.errors import ExchangeNotInTableError, QueryError
 from pointline_core.query.decode import Decoded, decode_exprs, decode_mode, decoded_schema
 from pointline_core.query.loader import LakeLike, as_lake, filtered_scan
 from pointline_core.query.pit import as_tuple
-from pointline_core.query.scan import open_delta, table_exchanges
+from pointline_core.query.scan import exchanges_held
 from pointline_core.query.specs import table_spec
 from pointline_core.query.time import TimeLike, TimeWindow, parse_window
 from pointline_core.schemas.spec import COMMON_EVENT_COLUMNS, TableSpec
@@ -268,8 +268,7 @@ def _table_scan(
         return filtered_scan(lake, spec, exchange=exchanges, symbol=symbols, window=window), None
     except ExchangeNotInTableError as refusal:
         assert exchanges is not None
-        held = set(table_exchanges(open_delta(lake, spec), spec))  # type: ignore[arg-type]
-        present = [e for e in exchanges if e in held]
+        present = exchanges_held(lake, spec, exchanges)
         if not present:
             return spec.empty_frame().lazy(), refusal
         return filtered_scan(lake, spec, exchange=present, symbol=symbols, window=window), None

@@ -160,6 +160,14 @@ def candidate_files(
     return sorted(table.file_uris(file_pruning_predicate=" AND ".join(terms)))
 
 
+def exchanges_held(lake: Lake, spec: TableSpec, exchanges: Sequence[str]) -> list[str]:
+    """The asked ``exchanges`` that have rows in the table (in the asked order): a query that
+    tolerates an exchange one table lacks (trades but no quotes) narrows to these."""
+    table = open_delta(lake, spec)
+    held = set(table_exchanges(table, spec)) if table is not None else set()
+    return [e for e in exchanges if e in held]
+
+
 def table_exchanges(table: DeltaTable, spec: TableSpec) -> list[str]:
     """The exchanges that have rows in ``table`` (sorted). Event tables answer from the
     Delta log's partition values, reading no data file; others scan their exchange column."""

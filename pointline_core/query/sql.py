@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+from deltalake import DeltaTable
 
 from pointline_core.errors import QueryError
 from pointline_core.query.discovery import tables as lake_tables
@@ -77,15 +78,16 @@ def connect(lake: LakeLike) -> Any:
     for table, zone, path in tables.select("table", "zone", "path").rows():
         # quarantine/<table> shares its event table's name: prefix it
         name = f"quarantine_{table}" if zone == "quarantine" else table
-        schema = pl.scan_delta(path).collect_schema()
-        con.execute(_table_view(con, name, path, schema))
+        delta = DeltaTable(path)
+        schema = pl.Schema(delta.schema())
+        con.execute(_table_view(con, name, delta, schema))
         view = _decoded_view(name, schema)
         if view is not None:
             con.execute(view)
     return con
 
 
-def _table_view(con: Any, name: str, path: str, schema: pl.Schema) -> str:
+def _table_view(con: Any, name: str, table: DeltaTable, schema: pl.Schema) -> str:
     """A view of the Delta table's current snapshot read by DuckDB's own Parquet reader.
 
     Why not a registered pyarrow dataset (the first version): DuckDB 2.0 scans one through a
@@ -96,9 +98,6 @@ def _table_view(con: Any, name: str, path: str, schema: pl.Schema) -> str:
     null partition folder reads as NULL); a column no data file has yet (one a table gained
     later) reads as NULL, as Delta readers do.
     """
-    from deltalake import DeltaTable
-
-    table = DeltaTable(path)
     files = table.file_uris()
     if not files:
         columns = [f"CAST(NULL AS {_sql_type(d)}) AS {_ident(c)}" for c, d in schema.items()]
@@ -149,7 +148,10 @@ def _sql_type(dtype: pl.DataType) -> str:
         return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
     base = dtype.base_type()
     if base not in _SQL_TYPES:
-        raise QueryError(f"no DuckDB type for column dtype {dtype} (pointline sql)")
+        raise QueryError(
+            f"pointline sql has no DuckDB type for a {dtype} column; read that table with "
+            "`pointline read` or query.load instead"
+        )
     return _SQL_TYPES[base]
 
 

@@ -93,7 +93,8 @@ _CONTINUOUS = ((93000000, 113000000), (130000000, 145700000))
 
 
 def _text(col: str) -> pl.Expr:
-    """A raw text column as :func:`_finish` prepares it: stripped, empty -> null."""
+    """A text column as :func:`_finish` reads it: as parsed on the one-query path (where a
+    check flags any text stripping would change), stripped and empty -> null otherwise."""
     return pl.col(col)
 
 
@@ -567,13 +568,9 @@ _DISPATCH = {
 TABLE_OF_STREAM = {"order_new": "l3_orders", "tick_new": "l3_trades", "L2_new": "l2_snapshots"}
 
 
+@functools.cache
 def mapping_for(exchange: str, data_type: str, table: str) -> _Mapping:
     """The mapping of one stream into ``table`` (built once); CanonicalizeError if none."""
-    return _mapping(exchange, data_type, table)
-
-
-@functools.cache
-def _mapping(exchange: str, data_type: str, table: str) -> _Mapping:
     build = _DISPATCH.get((exchange, data_type, table))
     if build is None:
         raise CanonicalizeError(
@@ -586,7 +583,7 @@ def canonicalize(file: BronzeFile, table: str, frame: pl.DataFrame) -> pl.DataFr
     """``pointline_canonicalize`` for every Quant360 stream."""
     meta = file.meta_dict()
     try:
-        mapping = _mapping(meta.get("exchange", ""), file.data_type, table)
+        mapping = mapping_for(meta.get("exchange", ""), file.data_type, table)
     except CanonicalizeError as exc:
         raise CanonicalizeError(f"{exc} ({file.rel_path})") from None
     symbol = pl.repeat(meta.get("symbol"), frame.height, dtype=pl.String, eager=True)
@@ -602,7 +599,7 @@ def canonicalize_files(
     if len(keys) != 1:
         return None
     ((exchange, data_type),) = keys
-    mapping = _mapping(exchange, data_type, table)
+    mapping = mapping_for(exchange, data_type, table)
     heights = [frame.height for frame in frames]
     symbols = pl.DataFrame(
         {"s": [f.meta_dict().get("symbol") for f in files], "n": heights},

@@ -51,7 +51,7 @@ def _sprinkle(frame: pl.DataFrame, seed: int, share: float) -> pl.DataFrame:
 
 
 def _both(exchange: str, stream: str, symbol: str, frame: pl.DataFrame):
-    mapping = canonical._mapping(exchange, stream, STREAMS[(exchange, stream)])
+    mapping = canonical.mapping_for(exchange, stream, STREAMS[(exchange, stream)])
     symbols = pl.repeat(symbol, frame.height, dtype=pl.String, eager=True)
     fast = canonical._finish(frame, mapping, symbols)
     slow = canonical._finish(frame, mapping, symbols, prepare_all=True)
