@@ -68,12 +68,16 @@ def decode_list(value: pl.Expr | str, scale: int, *, exact: bool = False) -> pl.
     return _as_expr(value).list.eval(decode(pl.element(), scale, exact=exact))
 
 
-def from_int64(value: pl.Expr | str, legacy_scale: int, scale: int) -> pl.Expr:
-    """``Decimal(38, scale)`` of an Int64 fixed-point value ``n`` (``n * 10**-legacy_scale``,
-    the storage of plugin API 1.x), exactly: integer arithmetic in Decimal, no float."""
+def from_int64(
+    value: pl.Expr | str, legacy_scale: int, scale: int, *, strict: bool = True
+) -> pl.Expr:
+    """``Decimal(38, scale)`` of an integer fixed-point value ``n`` (``n * 10**-legacy_scale``:
+    the storage of plugin API 1.x, or a vendor's integer units), exactly: integer arithmetic
+    in Decimal, no float. ``strict=False``: a value too large for ``scale`` becomes null (to
+    be reported as overflow) instead of raising."""
     unit = pl.lit(Decimal(1).scaleb(-legacy_scale), pl.Decimal(_PRECISION, legacy_scale))
     exact = _as_expr(value).cast(pl.Decimal(_PRECISION, 0)) * unit
-    return exact.cast(pl.Decimal(_PRECISION, scale))
+    return exact.cast(pl.Decimal(_PRECISION, scale), strict=strict)
 
 
 def first_reason(*reasons: pl.Expr) -> pl.Expr:

@@ -1,8 +1,8 @@
 """Canonicalize: typed DBN frames -> the mapped core table's columns, with polars expressions.
 
-Values stay integers end to end. :func:`fixed` is the one place a DBN integer (a price in
-1e-9 units, or a size in whole units) becomes a core fixed-point column, exactly, in
-whatever dtype the core column has. UNDEF_PRICE becomes null, never a number. Times: the
+Values stay integers until :func:`fixed`, the one place a DBN integer (a price in 1e-9
+units, or a size in whole units) becomes a core column's exact Decimal (through the core's
+``fixedpoint.from_int64``). UNDEF_PRICE becomes null, never a number. Times: the
 core's µs columns get ``ns // 1000``; the full ns values go to ``ts_event_ns`` and
 ``ts_local_ns``, so the sub-µs part is kept.
 
@@ -19,20 +19,17 @@ Rows flagged in ``_reject_reason``:
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 import polars as pl
 
 from pointline_core.errors import CanonicalizeError
-from pointline_core.fixedpoint import first_reason
+from pointline_core.fixedpoint import first_reason, from_int64
 from pointline_core.models import BronzeFile
 from pointline_core.schemas import EVENT_TABLES, TableSpec
-from pointline_databento.formats import interval_of
+from pointline_databento.formats import UNDEF_PRICE, interval_of
 
 REJECT = "_reject_reason"
 DETAIL = "_reject_detail"
-#: DBN's "no price" sentinel (INT64_MAX).
-UNDEF_PRICE = 2**63 - 1
 #: DBN prices are integers in units of 1e-9.
 PRICE_DECIMALS = 9
 SIZE_DECIMALS = 0
@@ -43,36 +40,20 @@ _A, _B, _N = ord("A"), ord("B"), ord("N")
 
 
 def fixed(values: pl.Expr, decimals: int, spec: TableSpec, column: str) -> pl.Expr:
-    """An integer column in units of ``10**-decimals`` as ``spec``'s ``column``, exactly
-    (per element for a list column).
-
-    Int64 fixed point with scale ``s``: the integer times ``10**(s - decimals)`` through
-    Int128, so a value that does not fit Int64 becomes null (reported as overflow), never a
-    wrapped number. Decimal columns: the integer as ``Decimal(38, 0)`` times the exact
-    ``Decimal`` unit ``10**-decimals``, then cast to the column's Decimal. Never a float.
-    """
+    """An integer column in units of ``10**-decimals`` as ``spec``'s Decimal ``column``,
+    exactly (per element for a list column): :func:`~pointline_core.fixedpoint.from_int64`,
+    with a value too large for the column as null (reported as overflow). Never a float."""
     col = spec.column(column)
     target = col.polars_dtype()
-    if isinstance(target, pl.List):
-        return values.list.eval(_fixed(pl.element(), decimals, target.inner, col.scale, column))
-    return _fixed(values, decimals, target, col.scale, column)
-
-
-def _fixed(
-    values: pl.Expr, decimals: int, target: pl.DataType, scale: int | None, column: str
-) -> pl.Expr:
-    if isinstance(target, pl.Decimal):
-        unit = pl.lit(Decimal(1).scaleb(-decimals), pl.Decimal(38, decimals))
-        return (values.cast(pl.Decimal(38, 0)) * unit).cast(target, strict=False)
-    shift = (scale or 0) - decimals
-    if shift < 0:
+    inner = target.inner if isinstance(target, pl.List) else target
+    if not isinstance(inner, pl.Decimal):
         raise CanonicalizeError(
-            f"core column {column} has scale {scale} < {decimals}: a DBN value would lose "
-            "digits; this plugin needs a core column with at least that scale"
+            f"core column {column} is {col.dtype}, not an exact Decimal: this plugin maps DBN "
+            "prices and sizes to Decimal columns only (plugin API 2.x)"
         )
-    if shift == 0:
-        return values.cast(pl.Int64, strict=False)
-    return (values.cast(pl.Int128) * 10**shift).cast(pl.Int64, strict=False)
+    if isinstance(target, pl.List):
+        return values.list.eval(from_int64(pl.element(), decimals, inner.scale, strict=False))
+    return from_int64(values, decimals, inner.scale, strict=False)
 
 
 def price(name: str) -> pl.Expr:

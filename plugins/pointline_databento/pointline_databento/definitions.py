@@ -25,12 +25,11 @@ import polars as pl
 from pointline_core.errors import ParseError
 from pointline_databento.dbnfile import byte_stream, read_exact
 from pointline_databento.exchanges import exchange_of
+from pointline_databento.formats import NS_PER_DAY, UNDEF_PRICE
 
-UNDEF_PRICE = 2**63 - 1
 UNDEF_TIMESTAMP = 2**64 - 1
 UNDEF_I32 = 2**31 - 1
 UNDEF_U32 = 2**32 - 1
-_NS_PER_DAY = 86_400_000_000_000
 _CHUNK = 1 << 20
 
 #: DBN instrument_class -> conventional asset_class (spreads may trade at prices <= 0).
@@ -134,7 +133,7 @@ def read_definitions(path: Path) -> pl.DataFrame:
     frame = pl.DataFrame([_row(r) for r in records], infer_schema_length=None).with_columns(
         pl.col("ts_event_ns", "activation_ns", "expiration_ns").cast(pl.Int64)
     )
-    day_start = pl.col("ts_event_ns") // _NS_PER_DAY * _NS_PER_DAY
+    day_start = pl.col("ts_event_ns") // NS_PER_DAY * NS_PER_DAY
     start_ns = (
         pl.when(pl.col("action") == "M")
         .then(pl.col("ts_event_ns"))

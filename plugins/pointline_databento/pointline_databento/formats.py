@@ -7,6 +7,11 @@ in ``l3_trades`` (discover lists the file once per data type).
 
 from __future__ import annotations
 
+#: DBN's "no price" sentinel (INT64_MAX).
+UNDEF_PRICE = 2**63 - 1
+#: Nanoseconds in a day (DBN times are ns since the epoch).
+NS_PER_DAY = 86_400_000_000_000
+
 #: data_type -> canonical table.
 TABLE_MAPPING: dict[str, str] = {
     "trades": "trades",

@@ -27,6 +27,7 @@ from pathlib import Path
 import databento_dbn as dbn
 
 from pointline_databento.encode import metadata, write_dbn
+from pointline_databento.formats import UNDEF_PRICE
 
 DAY = dt.date(2020, 12, 28)
 NEXT = dt.date(2020, 12, 29)
@@ -42,7 +43,6 @@ ES, NQ, MSFT = 5482, 5579, 6819
 SYMBOLS = {ES: "ESH1", NQ: "NQH1", MSFT: "MSFT"}
 BASE_PX = {ES: 3_702_250_000_000, NQ: 12_800_000_000_000, MSFT: 224_500_000_000}
 TICK = {ES: 250_000_000, NQ: 250_000_000, MSFT: 10_000_000}
-UNDEF_PRICE = 2**63 - 1
 #: ESH1 and NQH1 expire 2021-03-19 13:30 UTC; listed 2019-12-20 (activation).
 EXPIRATION_NS = 1_616_160_600_000_000_000
 ACTIVATION_NS = 1_576_850_400_000_000_000

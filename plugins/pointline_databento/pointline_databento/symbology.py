@@ -15,8 +15,8 @@ import datetime as dt
 import polars as pl
 
 from pointline_databento.dbnfile import DbnHeader
+from pointline_databento.formats import NS_PER_DAY
 
-_NS_PER_DAY = 86_400_000_000_000
 #: Longest mapping interval expanded per day; longer ones are clipped to the file's range.
 _PAD = dt.timedelta(days=1)
 
@@ -55,12 +55,12 @@ def lookup_table(header: DbnHeader) -> pl.DataFrame:
 
 
 def _day(ns: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=ns // _NS_PER_DAY)
+    return dt.date(1970, 1, 1) + dt.timedelta(days=ns // NS_PER_DAY)
 
 
 def with_symbol(frame: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFrame:
     """Add ``symbol`` (String, null where no mapping covers the record's day or the next)."""
-    utc_day = (pl.col("ts_event") // _NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
+    utc_day = (pl.col("ts_event") // NS_PER_DAY).cast(pl.Int32).cast(pl.Date)
     keyed = frame.with_columns(_day=utc_day, _next=utc_day + pl.duration(days=1))
     same = lookup.rename({"day": "_day", "symbol": "_same"})
     nxt = lookup.rename({"day": "_next", "symbol": "_nextsym"})
