@@ -18,17 +18,22 @@ from pathlib import Path
 
 import attrs
 import polars as pl
-from deltalake import DeltaTable, PostCommitHookProperties
+from deltalake import DeltaTable
 
 from pointline_core import fixedpoint
 from pointline_core.plugins import Plugins, load_plugins
 from pointline_core.schemas.spec import ColumnSpec, TableSpec
-from pointline_core.storage.delta import legacy_int64_columns, open_table, write_stream
+from pointline_core.storage.delta import (
+    legacy_int64_columns,
+    open_table,
+    with_missing_columns,
+    write_stream,
+)
 from pointline_core.storage.dim_symbol import LOCK_NAME as DIM_SYMBOL_LOCK
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.events import EventStore
 from pointline_core.storage.lake import Lake, writer_lock
-from pointline_core.storage.partitioned_writer import discard_files, write_files
+from pointline_core.storage.partitioned_writer import commit_files, discard_files, write_files
 from pointline_core.storage.quarantine import QuarantineStore
 from pointline_core.storage.symbol_history import ObservationStore
 
@@ -83,10 +88,7 @@ def _partition_frames(
 ) -> Iterator[pl.DataFrame]:
     """The table's rows in the spec's dtypes, one partition at a time."""
     keys = list(spec.partition_by)
-    lazy = pl.scan_delta(table)
-    have = lazy.collect_schema().names()
-    missing = [c for c in spec.columns if c.name not in have]
-    lazy = lazy.with_columns(pl.lit(None, c.polars_dtype()).alias(c.name) for c in missing)
+    lazy = with_missing_columns(pl.scan_delta(table), spec)
     lazy = lazy.with_columns(_converted(spec.column(name)) for name in legacy)
     lazy = lazy.select(spec.column_names)
     if not keys:
@@ -115,13 +117,7 @@ def rewrite_table(path: Path, spec: TableSpec) -> bool:
     # replaces the schema; the old files stay on disk until vacuum, like any overwrite.
     written = write_files(path, spec, frames)
     try:
-        table.create_write_transaction(
-            [f.add_action() for f in written.files],
-            mode="overwrite",
-            schema=spec.arrow_schema(),
-            partition_by=list(spec.partition_by) or None,
-            post_commithook_properties=PostCommitHookProperties(create_checkpoint=True),
-        )
+        commit_files(table, spec, written.files, mode="overwrite")
     except BaseException:
         discard_files(path, written.files)
         raise

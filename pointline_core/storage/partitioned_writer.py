@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import attrs
@@ -297,13 +297,15 @@ def commit_files(
     files: Sequence[DataFile],
     *,
     commit_properties: CommitProperties | None = None,
+    mode: Literal["append", "overwrite"] = "append",
 ) -> None:
     """Commit data files written by :func:`write_files` in ONE transaction (an empty list
-    still commits when ``commit_properties`` carry markers). The caller holds the table's
-    write lock."""
+    still commits when ``commit_properties`` carry markers). ``overwrite`` replaces every
+    live file and the table's schema with the spec's. The caller holds the table's write
+    lock."""
     table.create_write_transaction(
         [f.add_action() for f in files],
-        mode="append",
+        mode=mode,
         schema=spec.arrow_schema(),
         partition_by=list(spec.partition_by),
         commit_properties=commit_properties,
