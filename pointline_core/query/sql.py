@@ -36,7 +36,7 @@ _ISO_MAX_US = 253_402_128_000_000_000
 def _duckdb() -> Any:
     try:
         import duckdb
-        import pyarrow  # noqa: F401  (DuckDB reads the registered datasets through it)
+        import pyarrow  # noqa: F401  (DuckDB hands its results to polars through it)
     except ImportError:
         raise QueryError(INSTALL_HINT) from None
     return duckdb
