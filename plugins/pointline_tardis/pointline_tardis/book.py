@@ -35,8 +35,9 @@ _ONE, _LAST_SNAP, _LAST_TS, _ANY = "__one", "__last_snap", "__last_ts", "__any"
 _SNAP = (pl.col("is_snapshot") == "true").fill_null(False)
 
 #: Carried per symbol between batches: (last row is a snapshot row, its timestamp, a snapshot
-#: was seen in this file).
-_State = tuple[bool, str | None, bool]
+#: was seen in this file). The timestamp is as parse read it: an int, or text for a file
+#: read as text (it is compared in the next batch's ``timestamp`` dtype).
+_State = tuple[bool, int | str | None, bool]
 
 
 def _flags(
@@ -55,7 +56,9 @@ _SCALARS = (_ONE, _LAST_SNAP, _LAST_TS, _ANY)
 
 
 @functools.lru_cache(maxsize=256)
-def _one_symbol_exprs(last_snap: bool, last_ts: str | None, seen: bool) -> tuple[pl.Expr, ...]:
+def _one_symbol_exprs(
+    last_snap: bool, last_ts: int | str | None, seen: bool, ts_dtype: pl.DataType
+) -> tuple[pl.Expr, ...]:
     """The flags of a batch taken as one symbol whose previous row had ``last_snap`` /
     ``last_ts`` (``seen``: a snapshot came before), plus scalar columns: whether the batch
     really was one symbol, and the state to carry. Cached: expressions are immutable, and a
@@ -66,7 +69,7 @@ def _one_symbol_exprs(last_snap: bool, last_ts: str | None, seen: bool) -> tuple
         *_flags(
             snap,
             snap.shift(1, fill_value=pl.lit(last_snap)),
-            ts.shift(1, fill_value=pl.lit(last_ts, pl.String)),
+            ts.shift(1, fill_value=_carried(last_ts, ts_dtype)),
             pl.lit(seen),
         ),
         ((symbol == symbol.first()).all() & (symbol.null_count() == 0)).alias(_ONE),
@@ -74,6 +77,13 @@ def _one_symbol_exprs(last_snap: bool, last_ts: str | None, seen: bool) -> tuple
         ts.last().alias(_LAST_TS),
         snap.any().alias(_ANY),
     )
+
+
+def _carried(last_ts: int | str | None, ts_dtype: pl.DataType) -> pl.Expr:
+    """The carried timestamp in this batch's dtype (a file whose later blocks parse read as
+    text, after a cell it could not type, carries an int into a String batch)."""
+    text = None if last_ts is None else str(last_ts)
+    return pl.lit(text, pl.String).cast(ts_dtype, strict=False)
 
 
 class SnapshotFlags:
@@ -97,7 +107,7 @@ class SnapshotFlags:
             return self._flag_grouped(batch)
         key = batch["symbol"][0]
         state = self._state.get(key, (False, None, False))
-        out = batch.with_columns(_one_symbol_exprs(*state))
+        out = batch.with_columns(_one_symbol_exprs(*state, batch.schema["timestamp"]))
         one, last_snap, last_ts, any_snap = (out.drop_in_place(c)[0] for c in _SCALARS)
         if one:
             self._state[key] = (last_snap, last_ts, state[2] or any_snap)
@@ -108,15 +118,15 @@ class SnapshotFlags:
     def _flag_grouped(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Several symbols in one batch (a grouped file): the same rules per symbol."""
         by = "symbol"
+        ts_dtype = batch.schema["timestamp"]
+        carried = [None if v[1] is None else str(v[1]) for v in self._state.values()]
         state = pl.DataFrame(
-            [(k, *v) for k, v in self._state.items()],
-            schema={
-                by: pl.String,
-                _LAST_SNAP: pl.Boolean,
-                _LAST_TS: pl.String,
-                "__seen": pl.Boolean,
-            },
-            orient="row",
+            {
+                by: pl.Series(list(self._state), dtype=pl.String),
+                _LAST_SNAP: pl.Series([v[0] for v in self._state.values()], dtype=pl.Boolean),
+                _LAST_TS: pl.Series(carried, dtype=pl.String).cast(ts_dtype, strict=False),
+                "__seen": pl.Series([v[2] for v in self._state.values()], dtype=pl.Boolean),
+            }
         )
         work = batch.with_columns(_SNAP.alias("__snap")).join(
             state, on=by, how="left", maintain_order="left", nulls_equal=True

@@ -1,15 +1,18 @@
-"""Streaming CSV reading of Tardis files: bounded batches of String columns, in file order.
+"""Streaming CSV reading of Tardis files: bounded batches, in file order.
 
 The file is decompressed incrementally with ISA-L's gzip reader (:mod:`isal.igzip`, the
 format of :mod:`gzip`, inflated ~2.6x faster; plain ``.csv`` is read as is), cut
 into blocks at line boundaries, and each block is parsed by ``pl.read_csv`` with an explicit
-all-String schema built from the header *names*. At most one block plus one output batch is in
-memory, whatever the file size. (``pl.scan_csv(...).collect_batches()`` streams gzip too in
-polars 2; reading the blocks here is what lets every line's field count be checked and a bad
-line be reported with its line number, and blank lines be told apart from empty cells.)
+schema built from the header *names*. At most one block plus one output batch is in memory,
+whatever the file size. (``pl.scan_csv(...).collect_batches()`` streams gzip too in polars 2;
+reading the blocks here is what lets every line's field count be checked and a bad line be
+reported with its line number, and blank lines be told apart from empty cells.)
 
-Every column is read as text; typing and value checks happen in :mod:`.canonical`, where a bad
-value flags one row instead of failing the whole file. What fails the whole file here, with a
+Timestamps, prices and sizes are read typed (:func:`.canonical.read_schema`): the CSV
+reader makes the numbers directly instead of text that is cast later. A block with a cell
+the typed read refuses is read again as text, and so is the rest of its file: then typing
+and value checks happen in :mod:`.canonical`, where a bad value flags one row instead of
+failing the whole file. What fails the whole file here, with a
 :class:`~pointline_core.errors.ParseError` naming the file, line and column:
 
 * a header with an unknown, missing or duplicated column;
@@ -31,6 +34,7 @@ import polars as pl
 from isal import igzip, isal_zlib
 
 from pointline_core.errors import ParseError
+from pointline_tardis.canonical import read_schema
 from pointline_tardis.formats import (
     COMMON_COLUMNS,
     DATA_TYPES,
@@ -173,24 +177,42 @@ def _locate_bad_utf8(data: bytes, first_line: int, path: str) -> None:
         ) from None
 
 
-def _parse_block(data: bytes, header: list[str], first_line: int, path: str) -> pl.DataFrame:
-    schema = dict.fromkeys(header, pl.String)
-    try:
-        frame = pl.read_csv(
-            data,
-            has_header=False,
-            new_columns=header,
-            schema=schema,
-            empty_string_is_null=True,
-            raise_if_empty=False,
-            quote_char='"',
-        )
-    except pl.exceptions.PolarsError as exc:
-        _locate_bad_line(data, len(header), first_line, path)
-        _locate_bad_utf8(data, first_line, path)
-        raise ParseError(
-            f"polars could not read lines {first_line}..: {exc}", path=path, line=first_line
-        ) from None
+def _read_block(data: bytes, header: list[str], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.read_csv(
+        data,
+        has_header=False,
+        new_columns=header,
+        schema=schema,
+        empty_string_is_null=True,
+        raise_if_empty=False,
+        quote_char='"',
+    )
+
+
+def _parse_block(
+    data: bytes,
+    header: list[str],
+    first_line: int,
+    path: str,
+    typed: dict[str, pl.DataType] | None = None,
+) -> pl.DataFrame:
+    """One block of whole lines as a frame: read with the ``typed`` schema when given and
+    every cell fits it, else as text (every column String)."""
+    frame = None
+    if typed is not None:
+        try:
+            frame = _read_block(data, header, typed)
+        except pl.exceptions.PolarsError:
+            pass  # a cell that is not a number (or a broken line): the text read says which
+    if frame is None:
+        try:
+            frame = _read_block(data, header, dict.fromkeys(header, pl.String()))
+        except pl.exceptions.PolarsError as exc:
+            _locate_bad_line(data, len(header), first_line, path)
+            _locate_bad_utf8(data, first_line, path)
+            raise ParseError(
+                f"polars could not read lines {first_line}..: {exc}", path=path, line=first_line
+            ) from None
     # Structural check: every line has exactly len(header) - 1 separators. Blank or short
     # lines would otherwise become silent null cells. Such a line leaves its last cell null
     # (a line with too many fields fails read_csv), so the count over the whole block (~15%
@@ -247,13 +269,27 @@ class _Blocks:
             yield block
 
 
+def _typed_schema(data_type: str, header: list[str]) -> dict[str, pl.DataType] | None:
+    """The schema to read blocks with: numbers typed (:func:`.canonical.read_schema`), or
+    None when every column is text anyway."""
+    schema = read_schema(data_type, tuple(header))
+    return schema if any(dtype != pl.String for dtype in schema.values()) else None
+
+
 def read_batches(
-    path: Path, data_type: str, batch_rows: int, block_bytes: int | None = None
+    path: Path,
+    data_type: str,
+    batch_rows: int,
+    block_bytes: int | None = None,
+    *,
+    numbers_typed: bool = True,
 ) -> Iterator[pl.DataFrame]:
-    """Yield frames of at most ``batch_rows`` rows (String columns named as the header).
+    """Yield frames of at most ``batch_rows`` rows, columns named as the header: numbers
+    typed (:func:`.canonical.read_schema`) while every cell so far fits, the rest String.
 
     ``block_bytes`` fixes the decompressed block size (tests use it to force many blocks);
-    by default it adapts to about ``batch_rows`` rows per block.
+    by default it adapts to about ``batch_rows`` rows per block. ``numbers_typed=False``
+    reads every column as text: the reference the typed read is tested against.
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
@@ -269,6 +305,7 @@ def read_batches(
         if header is None:
             return
         validate_header(data_type, header, where)
+        typed = _typed_schema(data_type, header) if numbers_typed else None
         adaptive = block_bytes is None
         size = block_bytes or max(_MIN_BLOCK, min(batch_rows * _GUESS_BYTES_PER_ROW, _MAX_BLOCK))
         blocks = _Blocks(fh, size, where)
@@ -276,7 +313,14 @@ def read_batches(
         pending_rows = 0
         next_line = 2
         for data in blocks:
-            frame = _parse_block(data, header, next_line, where)
+            frame = _parse_block(data, header, next_line, where, typed)
+            if typed is not None and frame.schema != typed:
+                # A cell the typed read refused: the rest of the file is read as text (it
+                # likely has more), and the typed rows so far go out as their own batch.
+                typed = None
+                if pending:
+                    yield pl.concat(pending) if len(pending) > 1 else pending[0]
+                    pending, pending_rows = [], 0
             # A parsed block has one line per row (blank and short lines fail above) unless a
             # quoted cell spans lines; only then count them (a full scan of every block was
             # ~2% of a book file's parse). Line numbers are for error messages only.

@@ -1,4 +1,5 @@
-"""Streaming parse: bounded batches in file order, String columns by header name, errors."""
+"""Streaming parse: bounded batches in file order, columns by header name (numbers typed as
+canonical.read_schema says, the rest String), errors."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from pointline_tardis.canonical import read_schema
 from pointline_tardis.parse import read_batches
 from pointline_tardis.sample import csv_bytes, gzip_bytes, incremental_book_l2
 from tardis_testkit import bronze, run_file, write_csv
@@ -36,9 +38,17 @@ def test_batches_are_bounded_and_in_file_order(tmp_path, rows, batch_rows, block
     assert all(0 < b.height <= batch_rows for b in batches)
     assert [b.height for b in batches[:-1]] == [batch_rows] * (len(batches) - 1)
     whole = pl.concat(batches)
-    expected = pl.read_csv(gzip.decompress(path.read_bytes()), infer_schema=False)
-    assert whole.equals(expected)  # same rows, same order, same text
-    assert all(dtype == pl.String for dtype in whole.schema.values())
+    data = gzip.decompress(path.read_bytes())
+    header = tuple(data[: data.index(b"\n")].decode().split(","))
+    expected = pl.read_csv(data, schema=read_schema("incremental_book_L2", header))
+    assert whole.equals(expected)  # same rows, same order, same values
+    assert dict(whole.schema) == {
+        **dict.fromkeys(header, pl.String()),
+        "timestamp": pl.Int64(),
+        "local_timestamp": pl.Int64(),
+        "price": pl.Decimal(38, 18),
+        "amount": pl.Decimal(38, 18),
+    }
 
 
 def test_parse_hook_streams_batches_before_reading_the_end(tmp_path, plugins):
@@ -82,9 +92,10 @@ def test_plain_csv_crlf_and_trailing_blank_lines(tmp_path):
     rows = ["bitmex,XBTUSD,1,2,a,buy,6422,1", "bitmex,XBTUSD,3,4,,sell,1e-7,2", "", ""]
     path = write_csv(tmp_path / "t.csv", TRADES_HEADER.replace("\n", "\r\n") + "\r\n".join(rows))
     (frame,) = read_batches(path, "trades", 10)
-    assert frame["price"].to_list() == ["6422", "1e-7"]
-    assert frame["amount"].to_list() == ["1", "2"]
+    assert frame["price"].to_list() == [Decimal("6422"), Decimal("1e-7")]
+    assert frame["amount"].to_list() == [Decimal(1), Decimal(2)]
     assert frame["id"].to_list() == ["a", None]
+    assert frame["timestamp"].to_list() == [1, 3]
 
 
 def test_columns_are_taken_by_name_not_position(tmp_path, plugins):
