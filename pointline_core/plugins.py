@@ -52,6 +52,7 @@ ENV_STRICT = "POINTLINE_STRICT_PLUGINS"
 ROUTED_HOOKS = (
     "pointline_discover",
     "pointline_parse",
+    "pointline_parse_files",
     "pointline_canonicalize",
     "pointline_canonicalize_files",
     "pointline_validation_rules",

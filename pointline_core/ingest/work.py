@@ -17,6 +17,7 @@ together, a large file streams in batches through bounded per-partition buffers.
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import socket
@@ -30,6 +31,7 @@ from pointline_core.errors import PointlineError
 from pointline_core.ingest.canonicalize import canonicalize, canonicalize_files
 from pointline_core.ingest.failure import FileFailed
 from pointline_core.ingest.lineage import with_lineage_of_parts
+from pointline_core.ingest.parse import parsed_files
 from pointline_core.ingest.report import FileResult
 from pointline_core.ingest.status import failed_result, finished_result, validation_outcomes
 from pointline_core.ingest.transform import (
@@ -74,6 +76,10 @@ class IngestOptions:
     quarantine_spill_rows: int = 1_000_000
     #: small files' parsed rows handed to ``pointline_canonicalize_files`` in one call
     canonicalize_rows: int = 250_000
+    #: small files handed to ``pointline_parse_files`` in one call, at most this many and
+    #: this many bytes on disk
+    parse_files: int = 256
+    parse_files_bytes: int = 16 << 20
 
 
 @attrs.frozen(slots=True)
@@ -224,16 +230,19 @@ class _Unit:
             discard_files(self.lake.table_path(w.table, w.zone), w.written.files)
 
     def batch(self) -> list[FileOutcome]:
-        """Small files: parse each, canonicalize runs of them in one plugin call, run the
-        core stages once per table and rules."""
+        """Small files: parse runs of them in one plugin call, canonicalize runs of them in
+        one plugin call, run the core stages once per table and rules."""
         results: dict[int, tuple[FileResult, FileStats]] = {}
         groups: dict[tuple[str, str], _Group] = {}
         parsed: list[_Parsed] = []
         rows = 0
-        for item in self.task.files:
+        ahead = _ParseAhead(self.plugins, self.task.files, self.opts)
+        for at, item in enumerate(self.task.files):
             try:
                 ctx = self.context(item)
-                raws = list(numbered_batches(self.plugins, ctx.file, self.opts.batch_rows))
+                raws = ahead.take(at)
+                if raws is None:
+                    raws = list(numbered_batches(self.plugins, ctx.file, self.opts.batch_rows))
             except FileFailed as exc:
                 results[item.file_id] = (item.failed(exc.reason), FileStats())
                 continue
@@ -330,6 +339,46 @@ class _Unit:
         finally:
             spill.close()
         return [_outcome(item.finished(ctx.spec.name, stats), stats)]
+
+
+class _ParseAhead:
+    """Small files parsed a run at a time through ``pointline_parse_files``: the numbered
+    batches of the files ahead, until taken. A run is consecutive files of one plugin,
+    bounded by :attr:`IngestOptions.parse_files` and ``parse_files_bytes``; a run the plugin
+    declines is parsed file by file (never asked again)."""
+
+    def __init__(self, plugins: Plugins, files: Sequence[WorkFile], opts: IngestOptions) -> None:
+        self.plugins = plugins
+        self.files = files
+        self.opts = opts
+        self.ready: dict[int, list[tuple[pl.DataFrame, int]]] = {}
+        self.until = 0  # files before this index were offered to the plugin already
+
+    def take(self, at: int) -> list[tuple[pl.DataFrame, int]] | None:
+        """File ``at``'s numbered batches, or None: parse it with ``pointline_parse``."""
+        if at >= self.until:
+            self._parse_run(at)
+        return self.ready.pop(at, None)
+
+    def _parse_run(self, at: int) -> None:
+        vendor = self.files[at].file.vendor
+        end, size = at, 0
+        while (
+            end < len(self.files)
+            and end - at < self.opts.parse_files
+            and self.files[end].file.vendor == vendor
+            and (end == at or size + self.files[end].size <= self.opts.parse_files_bytes)
+        ):
+            size += self.files[end].size
+            end += 1
+        self.until = end
+        if vendor not in self.plugins.names():
+            return  # context() fails these files with the reason
+        run = [item.file for item in self.files[at:end]]
+        answer = parsed_files(self.plugins, run, self.opts.batch_rows)
+        for i, batches in enumerate(answer or ()):
+            offsets = itertools.accumulate((b.height for b in batches), initial=0)
+            self.ready[at + i] = list(zip(batches, offsets, strict=False))
 
 
 @attrs.frozen(slots=True)

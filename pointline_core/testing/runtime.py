@@ -530,6 +530,48 @@ def check_canonicalize_files(plugins: Plugins, vendor: str, files: Sequence[Bron
                 )
 
 
+def check_parse_files(plugins: Plugins, vendor: str, files: Sequence[BronzeFile]) -> None:
+    """``pointline_parse_files``, where implemented, equals ``pointline_parse`` file by file:
+    over every sample at once, with whole-file batches and with batches of a third of the
+    smallest sample's rows. Declining (``None``) passes; raising on the plugin's own samples
+    does not (the runner would silently fall back to the slow path on every unit)."""
+    __tracebackhide__ = True
+    if not plugins.implements(vendor, "pointline_parse_files"):
+        return
+    rows = [
+        sum(f.height for f in parse_frames(plugins, file, WHOLE_FILE_BATCH_ROWS)) for file in files
+    ]
+    for batch_rows in (WHOLE_FILE_BATCH_ROWS, max(1, min((r for r in rows if r), default=3) // 3)):
+        expected = [parse_frames(plugins, file, batch_rows) for file in files]
+        try:
+            together = plugins.call(
+                vendor, "pointline_parse_files", files=list(files), batch_rows=batch_rows
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise fail(
+                vendor,
+                f"pointline_parse_files raised {type(exc).__name__} on the samples: {exc}",
+                "return None to decline files you cannot read in one go; raise nothing on "
+                "valid input",
+            ) from exc
+        if together is None:
+            continue
+        got = [[f for f in batches if f.height] for batches in together]
+        same = len(got) == len(expected) and all(
+            len(g) == len(e)
+            and all(a.schema == b.schema and a.equals(b) for a, b in zip(g, e, strict=True))
+            for g, e in zip(got, expected, strict=True)
+        )
+        if not same:
+            raise fail(
+                vendor,
+                f"pointline_parse_files on {len(files)} samples (batch_rows={batch_rows}) "
+                "differs from pointline_parse file by file",
+                "return, per file and in the order given, exactly the batches pointline_parse "
+                "yields (same rows, columns, dtypes and batch sizes)",
+            )
+
+
 def _sample_batches(plugins: Plugins, file: BronzeFile, third: bool) -> list[pl.DataFrame]:
     whole = parse_frames(plugins, file, WHOLE_FILE_BATCH_ROWS)
     if not third:

@@ -93,6 +93,7 @@ CHECK_ORDER = (
     "test_discover_finds_the_samples_and_nothing_else",
     "test_parse_yields_bounded_batches_in_file_order",
     "test_parse_does_not_materialise_the_whole_file",
+    "test_parse_files_equals_parse_per_file",
     "test_canonicalize_returns_exactly_the_table_columns_and_dtypes",
     "test_canonicalize_files_equals_canonicalize_per_batch",
     "test_ingest_lands_the_expected_rows",
@@ -119,6 +120,7 @@ PREREQUISITES: dict[str, tuple[str, ...]] = {
     "test_parse_does_not_materialise_the_whole_file": (
         "test_parse_yields_bounded_batches_in_file_order",
     ),
+    "test_parse_files_equals_parse_per_file": ("test_parse_yields_bounded_batches_in_file_order",),
     "test_canonicalize_returns_exactly_the_table_columns_and_dtypes": (
         "test_parse_yields_bounded_batches_in_file_order",
     ),
@@ -549,6 +551,12 @@ class PluginConformance:
                 "fix test_discover_finds_the_samples_and_nothing_else first",
             )
         return found[0]
+
+    @_check
+    def test_parse_files_equals_parse_per_file(self) -> None:
+        """The optional many-file parse hook, if implemented, equals the per-file hook on
+        every sample at once."""
+        checks.check_parse_files(self.registry(), self._vendor(), self.sample_files())
 
     @_check
     def test_canonicalize_returns_exactly_the_table_columns_and_dtypes(self) -> None:

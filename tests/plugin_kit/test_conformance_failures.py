@@ -38,7 +38,7 @@ def failure(suite, method: str, *args) -> str:
 def test_the_generated_plugin_passes_every_check(suite_for, hooks, tmp_path):
     suite = suite_for(hooks)
     names = [n for n in sorted(dir(suite)) if n.startswith("test_")]
-    assert len(names) == 15
+    assert len(names) == 16
     for name in names:
         if name == "test_entry_point_and_api_version":
             continue  # not installed here: see test_template_wheel.py

@@ -31,7 +31,7 @@ from pointline_core.validation_rules import Rule
 VENDOR = "acme"
 #: The PLUGIN_API_VERSION this plugin was written against. A literal on purpose: the core
 #: refuses a plugin whose major version differs from its own.
-API_VERSION = "2.2"
+API_VERSION = "2.3"
 DATA_TYPE = "bars_1m"
 HEADER = ("timestamp", "open", "high", "low", "close", "volume", "trades")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -19,7 +19,7 @@ VENDOR = naming.VENDOR
 #: The plugin API (``pointline_core.PLUGIN_API_VERSION``) this plugin was built and tested
 #: against. A literal on purpose: the core refuses a plugin whose major version differs from
 #: its own, which only works if the plugin states its version instead of echoing the core's.
-API_VERSION = "2.2"
+API_VERSION = "2.3"
 
 
 @hookimpl
@@ -54,6 +54,19 @@ def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]
     if file.data_type == "incremental_book_L2":
         return book.flag_batches(batches)
     return batches
+
+
+@hookimpl
+def pointline_parse_files(
+    files: list[BronzeFile], batch_rows: int
+) -> list[list[pl.DataFrame]] | None:
+    read = parse.read_files([(file.path, file.data_type) for file in files], batch_rows)
+    if read is None:
+        return None
+    return [
+        list(book.flag_batches(batches)) if file.data_type == "incremental_book_L2" else batches
+        for file, batches in zip(files, read, strict=True)
+    ]
 
 
 @hookimpl

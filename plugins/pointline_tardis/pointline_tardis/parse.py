@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -338,3 +338,75 @@ def read_batches(
                 pending_rows = rest.height
         if pending_rows:
             yield pl.concat(pending) if len(pending) > 1 else pending[0]
+
+
+def read_files(
+    files: Sequence[tuple[Path, str]], batch_rows: int
+) -> list[list[pl.DataFrame]] | None:
+    """``pointline_parse_files``: the batches :func:`read_batches` yields for each (path, data
+    type), reading the rows of many small files with one ``pl.read_csv`` per header instead of
+    one per file (a read costs ~0.5 ms whatever its size: most of a 200-row file's parse).
+
+    Files of the simple, common shape are read together: no quote character, no carriage
+    return, no blank line, at least one row. Any other file is read alone by
+    :func:`read_batches`. ``None`` (decline) when the joint read finds a cell or line it cannot
+    read: the runner then parses each file alone, so the bad one fails with its own line.
+    Header errors raise as in :func:`read_batches`. Meant for files the runner holds whole
+    anyway (its units of small files); the joint bytes of a call are all in memory at once.
+    """
+    out: list[list[pl.DataFrame]] = [[] for _ in files]
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, bytes]]] = {}
+    for i, (path, data_type) in enumerate(files):
+        data = _whole(path)
+        end = data.find(b"\n")
+        body = data[end + 1 :] if end >= 0 else b""
+        if not body.strip() or b'"' in data or b"\r" in data or b"\n\n" in body:
+            out[i] = list(read_batches(path, data_type, batch_rows))
+            continue
+        header = data[:end].decode("utf-8").lstrip("\ufeff").split(",")
+        validate_header(data_type, header, str(path))
+        groups.setdefault((data_type, tuple(header)), []).append(
+            (i, body if body.endswith(b"\n") else body + b"\n")
+        )
+    for (data_type, header), members in groups.items():
+        frame = _read_joint(data_type, list(header), [body for _, body in members])
+        if frame is None:
+            return None
+        at = 0
+        for i, body in members:
+            rows = body.count(b"\n")
+            one = frame.slice(at, rows)
+            out[i] = [one.slice(k, batch_rows) for k in range(0, rows, batch_rows)]
+            at += rows
+    return out
+
+
+def _whole(path: Path) -> bytes:
+    where = str(path)
+    try:
+        with open_binary(path) as fh:
+            return fh.read()
+    except _READ_ERRORS as exc:
+        raise ParseError(
+            f"cannot decompress/read the file ({type(exc).__name__}: {exc}); download it again",
+            path=where,
+        ) from None
+
+
+def _read_joint(data_type: str, header: list[str], bodies: list[bytes]) -> pl.DataFrame | None:
+    """The rows of ``bodies`` (whole lines of files sharing ``header``) in one read, typed as
+    one file's would be; None if any cell or line needs a file's own read."""
+    data = b"".join(bodies)
+    typed = _typed_schema(data_type, header)
+    try:
+        frame = _read_block(data, header, typed or dict.fromkeys(header, pl.String()))
+    except pl.exceptions.PolarsError:
+        return None
+    lines = sum(body.count(b"\n") for body in bodies)
+    if frame.height != lines:
+        return None
+    if frame.get_column(header[-1]).null_count() and data.count(b",") != (len(header) - 1) * len(
+        frame
+    ):
+        return None  # a short line: its file's own read names it
+    return frame
