@@ -140,7 +140,7 @@ def test_template_plugin_as_a_wheel_lists_ingests_and_passes_its_conformance_tes
 
     # The plugin's own conformance tests, run by the venv's pytest against the installed wheel.
     tests = _run([bin_dir / "pytest", "-q", "-rA", "-p", "no:cacheprovider"], cwd=plugin_dir)
-    assert "15 passed" in tests, tests
+    assert "16 passed" in tests, tests
     assert (
         f"PASSED tests/test_conformance.py::Test{VENDOR.capitalize()}Conformance::"
         "test_entry_point_and_api_version" in tests
