@@ -1,7 +1,7 @@
 """Parallel ingest: wall time, rows/s and memory for 1 worker, 2 process workers and Ray.
 
     .venv/bin/python bench/parallel_bench.py [--small-files 2000] [--szse-symbols 300]
-        [--szse-rows 5000] [--books 4] [--book-rows 2000000] [--no-ray] [--only szse,...]
+        [--szse-rows 5000] [--books 4] [--book-rows 5000000] [--no-ray] [--only szse,...]
         [--repeat 3]
 
 Data sets (generated once, in a child process so its memory is not counted):
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--szse-symbols", type=int, default=300)
     parser.add_argument("--szse-rows", type=int, default=5000)
     parser.add_argument("--books", type=int, default=4)
-    parser.add_argument("--book-rows", type=int, default=2_000_000)
+    parser.add_argument("--book-rows", type=int, default=5_000_000)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per configuration; the median is printed"
