@@ -1,6 +1,9 @@
 """Role: **commit** (the driver only). Turns workers' :class:`UnitResult` s into Delta
 commits, then the manifest and validation-log updates. Finished units are committed in
-groups (up to :data:`GROUP_UNITS`), so commits do not grow with the number of workers.
+groups (``IngestOptions.commit_units``, 8), so commits do not grow with the number of
+workers; a group is also committed once its oldest unit has waited
+``IngestOptions.commit_seconds`` (5 s), so slow units (large files) become visible as they
+finish and a crash redoes little work.
 
 Per table of a group: rows an earlier attempt committed for the unit's files (and for the
 files they supersede) are deleted first, found through their ``pointline-file-<id>``
@@ -13,6 +16,7 @@ is in docs/architecture.md).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -31,18 +35,26 @@ _NOTHING = WrittenFiles((), 0)
 #: Manifest and validation-log updates are batched across units up to this many files (or
 #: the end of the run): a manifest commit per unit would dominate runs of many small units.
 FLUSH_FILES = 5_000
-#: Finished units whose data files go into one commit per table and zone: the driver's
-#: commits, not the workers, are the first bottleneck with many workers (docs/scaling.md).
-GROUP_UNITS = 8
 
 
 class Committer:
     """Commits finished units for one run; counts commits per table for the report."""
 
-    def __init__(self, lake: Lake, plugins: Plugins, dry_run: bool) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        plugins: Plugins,
+        dry_run: bool,
+        group_units: int,
+        group_seconds: float,
+    ) -> None:
         self.lake = lake
         self.plugins = plugins
         self.dry_run = dry_run
+        self.group_units = group_units
+        self.group_seconds = group_seconds
+        self._oldest = 0.0  # when the first pending unit arrived (time.monotonic)
+        self._last = time.monotonic()  # when the previous unit arrived (or the run began)
         self.manifest = ManifestStore(lake)
         self.validation = ValidationLog(lake)
         self.commits: Counter[str] = Counter()
@@ -61,13 +73,21 @@ class Committer:
         result: UnitResult,
         supersedes: Mapping[int, Sequence[ManifestEntry]],
     ) -> list[FileResult]:
-        """Take a finished unit; its rows become visible with the next group commit (every
-        :data:`GROUP_UNITS` units, or :meth:`flush`). Returns its files' outcomes."""
+        """Take a finished unit; its rows become visible with the next group commit: at
+        ``group_units`` units; or at once when units come slowly (this one arrived
+        ``group_seconds`` or more after the previous one, or the oldest pending one has
+        waited that long: large files are committed as they finish); or at :meth:`flush`.
+        Returns its files' outcomes."""
         results = [o.result for o in result.files]
         if self.dry_run:
             return results
+        now, previous = time.monotonic(), self._last
+        self._last = now
+        if not self._pending:
+            self._oldest = now
         self._pending.append((result, supersedes))
-        if len(self._pending) >= GROUP_UNITS:
+        slow = now - previous >= self.group_seconds or now - self._oldest >= self.group_seconds
+        if slow or len(self._pending) >= self.group_units:
             self._commit_pending()
         return results
 

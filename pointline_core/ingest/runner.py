@@ -274,7 +274,7 @@ class _Run:
         self.workers = workers
         self.ray_address = ray_address
         self.run_id = uuid.uuid4().hex[:12]
-        self.committer = Committer(lake, plugins, dry_run)
+        self.committer = Committer(lake, plugins, dry_run, opts.commit_units, opts.commit_seconds)
         self.worker_peaks: dict[str, int] = {}
         self._dim: pl.DataFrame | None = None
         self._pool: ProcessExecutor | RayExecutor | None = None

@@ -80,6 +80,11 @@ class IngestOptions:
     #: this many bytes on disk
     parse_files: int = 256
     parse_files_bytes: int = 16 << 20
+    #: finished units committed together (one Delta commit per table and zone), at most:
+    #: with many workers the driver's commits, not the workers, are the first bottleneck
+    #: (docs/scaling.md); fewer once the oldest of them has waited ``commit_seconds``
+    commit_units: int = 8
+    commit_seconds: float = 5.0
 
 
 @attrs.frozen(slots=True)

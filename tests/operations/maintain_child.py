@@ -18,8 +18,8 @@ def main() -> None:
     bronze, lake = sys.argv[1:3]
     plugins = Plugins()
     plugins.register(fake_vendor)
-    # One file per unit: one commit per file, so maintain interleaves with several commits.
-    opts = IngestOptions(batch_rows=10, unit_max_files=1)
+    # One file per unit and one unit per commit, so maintain interleaves with several commits.
+    opts = IngestOptions(batch_rows=10, unit_max_files=1, commit_units=1)
     report = ingest(bronze, lake, plugins=plugins, progress=False, options=opts)
     print(json.dumps(to_dict(report)))
 

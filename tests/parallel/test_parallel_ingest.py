@@ -245,10 +245,9 @@ def test_two_drivers_with_workers_on_one_lake_land_everything_once(tmp_path, fak
 
 
 def test_finished_units_are_committed_in_groups(tmp_path):
-    from pointline_core.ingest.commit import GROUP_UNITS
-
+    group = IngestOptions().commit_units
     bronze, lake = tmp_path / "bronze", tmp_path / "lake"
-    names = [f"G{i:02d}" for i in range(GROUP_UNITS + 3)]
+    names = [f"G{i:02d}" for i in range(group + 3)]
     _bronze(bronze, *names)
     open_symbols(lake, *[("utcx", n) for n in names])
     plugins = Plugins()
@@ -260,6 +259,27 @@ def test_finished_units_are_committed_in_groups(tmp_path):
     assert trades.commits == 2  # two groups, Silver only (nothing quarantined)
     silver = pl.read_delta(str(lake / "silver" / "trades"))
     assert silver.height == 30 * len(names)
+
+
+def test_units_that_finish_slowly_are_committed_as_they_finish(tmp_path):
+    """A group waits for more units only while they come fast: a unit that arrives
+    commit_seconds after the previous one is committed at once (large files become visible
+    as they finish, and a crash redoes little), and a fast run still makes one group."""
+    names = ["S1.slow", "S2.slow", "S3.slow"]  # ~0.6 s each: two batches, 0.3 s per batch
+    plugins = Plugins()
+    plugins.register(fake_vendor)
+    commits = {}
+    for label, seconds in (("slow", 0.2), ("grouped", 60.0)):
+        bronze, lake = tmp_path / label / "bronze", tmp_path / label / "lake"
+        _bronze(bronze, *names)
+        open_symbols(lake, *[("utcx", n.split(".")[0]) for n in names])
+        opts = IngestOptions(unit_max_files=1, batch_rows=15, commit_seconds=seconds)
+        report = ingest(bronze, lake, progress=False, options=opts, plugins=plugins)
+        assert report.ok
+        (trades,) = report.tables
+        commits[label] = trades.commits
+        assert pl.read_delta(str(lake / "silver" / "trades")).height == 30 * len(names)
+    assert commits == {"slow": 3, "grouped": 1}
 
 
 def test_spawned_workers_share_the_cpus_between_their_polars_pools(monkeypatch):
