@@ -173,14 +173,14 @@ def per_member_cli(program: str, archive: Path, name: str, dest: Path) -> None:
 
 
 def _plugins() -> Plugins:
-    from pointline_core import hookimpl
+    from pointline_core import PLUGIN_API_VERSION, hookimpl
     from pointline_core.models import ArchiveInfo, ExchangeInfo, MemberTarget, VendorInfo
 
     class Bench:
         @staticmethod
         @hookimpl
         def pointline_vendor_info():
-            return VendorInfo("bench", "0", "bench", ("x",), "1.0")
+            return VendorInfo("bench", "0", "bench", ("x",), PLUGIN_API_VERSION)
 
         @staticmethod
         @hookimpl

@@ -56,21 +56,24 @@ def run_commits(root: Path, files: int, batch: int) -> None:
 
     def frame(file_id: int) -> pl.DataFrame:
         seq = list(range(rows))
+        given = {
+            "exchange": ["ex"] * rows,
+            "trading_date": [day] * rows,
+            "symbol": [f"S{file_id}"] * rows,
+            "symbol_id": [file_id] * rows,
+            "ts_event_us": seq,
+            "ts_local_us": seq,
+            "file_id": [file_id] * rows,
+            "file_seq": seq,
+            "trade_id": None,
+            "side": ["buy"] * rows,
+            "price": [1] * rows,
+            "qty": [1] * rows,
+        }
+        # columns the table gained since (optional ns clocks, ...) stay null
+        rest = {c.name: None for c in TRADES.columns if c.name not in given}
         return pl.DataFrame(
-            {
-                "exchange": ["ex"] * rows,
-                "trading_date": [day] * rows,
-                "symbol": [f"S{file_id}"] * rows,
-                "symbol_id": [file_id] * rows,
-                "ts_event_us": seq,
-                "ts_local_us": seq,
-                "file_id": [file_id] * rows,
-                "file_seq": seq,
-                "trade_id": None,
-                "side": ["buy"] * rows,
-                "price": [1] * rows,
-                "qty": [1] * rows,
-            },
+            {**given, **rest},
             schema=TRADES.polars_schema(),
         )
 
