@@ -65,7 +65,7 @@ from pointline_core.ingest.status import (
     status_update,
     superseded_update,
 )
-from pointline_core.ingest.units import plan_units, several_units
+from pointline_core.ingest.units import plan_units, pool_size
 from pointline_core.ingest.work import IngestOptions, UnitTask, WorkFile
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
@@ -450,8 +450,8 @@ class _Run:
 
     def _warm_up(self, new: list[BronzeFile]) -> None:
         """Start the workers (process pool or Ray) before hashing when the new files will
-        make several units, so they import while the driver hashes and plans (a run of one
-        unit stays in the driver and starts none)."""
+        make several units, so they import while the driver hashes and plans: one per unit up
+        to ``workers`` (a run of one unit stays in the driver and starts none)."""
         if self.workers <= 1 or self.dry_run or self.executor not in ("process", "ray"):
             return
         if self.executor == "process" and not can_spawn():
@@ -460,11 +460,12 @@ class _Run:
         for f in new:
             with contextlib.suppress(OSError):
                 costs.append(self._cost(f.path, f.path.stat().st_size))
-        if several_units(costs, self.opts, self.workers):
+        size = pool_size(costs, self.opts, self.workers)
+        if size:
             if self.executor == "process":
-                self._pool = ProcessExecutor(self.workers)
+                self._pool = ProcessExecutor(size)
             else:
-                self._pool = RayExecutor(self.workers, self.ray_address)
+                self._pool = RayExecutor(size, self.ray_address)
             self._pool.warm()
 
     def close(self) -> None:
@@ -478,7 +479,7 @@ class _Run:
             return self._pool
         return make_executor(
             name,
-            self.workers,
+            min(self.workers, units),
             plugins=self.plugins,
             dim_symbol=self._dim_symbol,
             on_batch=self.progress.batch,

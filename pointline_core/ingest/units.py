@@ -14,10 +14,12 @@ import attrs
 
 from pointline_core.ingest.work import IngestOptions
 
-#: With several workers, units of small files are never smaller than this (files, decoded
-#: bytes): below it the per-unit commit costs more than spreading the work gains.
-MIN_UNIT_FILES = 25
-MIN_UNIT_BYTES = 4 << 20
+#: With several workers, small files are spread over about four units per worker, but a unit
+#: never closes below this many decoded bytes (~0.5 s of one process's work on small files):
+#: a worker process costs ~0.3 s of CPU to start and import, so a run with less work stays one
+#: unit, which runs in the driver (2,000 small files: 0.79 s in one process, 0.91 s with two
+#: workers when they were split four ways per worker).
+MIN_UNIT_BYTES = 32 << 20
 
 
 @attrs.frozen(slots=True)
@@ -33,17 +35,15 @@ def plan_units(costs: Sequence[int], opts: IngestOptions, workers: int = 1) -> l
 
     A file whose cost reaches ``opts.stream_file_bytes`` streams alone. The others are
     grouped in order; a unit closes before a file would take it past ``opts.unit_max_bytes``
-    and at ``opts.unit_max_files`` files. With ``workers`` > 1 the small files are spread
-    over about four units per worker (never below :data:`MIN_UNIT_FILES` files or
-    :data:`MIN_UNIT_BYTES` a unit), so the workers stay busy to the end of the run.
+    (memory) and at ``opts.unit_max_files`` files. With ``workers`` > 1 the small files' bytes
+    are also shared out evenly over about four units per worker, never fewer than
+    :data:`MIN_UNIT_BYTES` a unit (a unit closes once it reaches its share), so the workers
+    stay busy to the end of the run and a run of less work than that stays one unit.
     """
     large = [cost >= opts.stream_file_bytes for cost in costs]
     small = [cost for cost, big in zip(costs, large, strict=True) if not big]
     max_files, max_bytes = opts.unit_max_files, opts.unit_max_bytes
-    if workers > 1 and small:
-        share = 4 * workers
-        max_files = min(max_files, max(MIN_UNIT_FILES, -(-len(small) // share)))
-        max_bytes = min(max_bytes, max(MIN_UNIT_BYTES, -(-sum(small) // share)))
+    share = _share(sum(small), max_bytes, workers)
     units: list[PlannedUnit] = []
     unit: list[int] = []
     unit_bytes = 0
@@ -56,7 +56,7 @@ def plan_units(costs: Sequence[int], opts: IngestOptions, workers: int = 1) -> l
             unit, unit_bytes = [], 0
         unit.append(position)
         unit_bytes += cost
-        if len(unit) >= max_files:
+        if len(unit) >= max_files or unit_bytes >= share:
             units.append(PlannedUnit(tuple(unit), stream=False))
             unit, unit_bytes = [], 0
     if unit:
@@ -64,6 +64,20 @@ def plan_units(costs: Sequence[int], opts: IngestOptions, workers: int = 1) -> l
     return units
 
 
-def several_units(costs: Sequence[int], opts: IngestOptions, workers: int) -> bool:
-    """Whether these files will make more than one unit (worth starting a worker pool for)."""
-    return len(plan_units(costs, opts, workers)) > 1
+def _share(total: int, max_bytes: int, workers: int) -> int | float:
+    """The decoded bytes a unit of small files closes at: ``total`` over as many units as
+    the memory bound needs, or as four per worker if that is more, but never so many that a
+    unit falls below :data:`MIN_UNIT_BYTES` (an even share: no lone remainder unit forcing a
+    pool). No share (infinite) with one worker."""
+    if workers <= 1 or total <= 0:
+        return float("inf")
+    units = max(-(-total // max_bytes), min(4 * workers, total // MIN_UNIT_BYTES), 1)
+    return -(-total // units)
+
+
+def pool_size(costs: Sequence[int], opts: IngestOptions, workers: int) -> int:
+    """How many worker processes these files are worth: none for a single unit (it runs in
+    the driver), else one per unit up to ``workers`` (a worker without a unit would only
+    cost its start-up)."""
+    units = len(plan_units(costs, opts, workers))
+    return 0 if units <= 1 else min(workers, units)

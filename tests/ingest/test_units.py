@@ -8,7 +8,7 @@ import os
 import zipfile
 
 from pointline_core.ingest.sizing import UNKNOWN_EXPANSION, decoded_size
-from pointline_core.ingest.units import MIN_UNIT_FILES, plan_units
+from pointline_core.ingest.units import MIN_UNIT_BYTES, plan_units, pool_size
 from pointline_core.ingest.work import IngestOptions
 
 CSV = b"exchange,symbol,timestamp,price\n" + b"binance,BTCUSDT,1709251200000000,61000.5\n" * 50_000
@@ -82,13 +82,27 @@ def test_a_unit_closes_before_a_file_would_take_it_past_its_bound():
 
 def test_several_workers_spread_small_files_but_not_below_the_floor():
     opts = IngestOptions(stream_file_bytes=1 << 30, unit_max_bytes=1 << 30, unit_max_files=10_000)
-    costs = [1_000] * 1_000
-    one = _plan(costs, opts, workers=1)
-    two = _plan(costs, opts, workers=2)
-    assert len(one) == 1
-    assert len(two) == 8  # about four units per worker
-    few = _plan([1_000] * (MIN_UNIT_FILES + 1), opts, workers=2)
-    assert [len(files) for files, _ in few] == [MIN_UNIT_FILES, 1]
+    file = MIN_UNIT_BYTES // 100 + 1
+    costs = [file] * 1_000  # just over ten floors of bytes
+    assert len(_plan(costs, opts, workers=1)) == 1
+    assert len(_plan(costs, opts, workers=2)) == 8  # about four units per worker
+    assert len(_plan(costs, opts, workers=64)) == 10  # never below the floor
+    # less work than one floor: one unit, whatever the number of files or workers
+    assert len(_plan([file] * 99, opts, workers=2)) == 1
+    assert len(_plan([1] * 5_000, opts, workers=64)) == 1
+    # an even share, never a lone remainder unit that would start a pool for a few files
+    assert [len(f) for f, _ in _plan([file] * 101, opts, workers=2)] == [101]
+    assert [len(f) for f, _ in _plan([file] * 250, opts, workers=2)] == [125, 125]
+
+
+def test_the_pool_has_a_worker_per_unit_at_most_and_none_for_one_unit():
+    opts = IngestOptions(stream_file_bytes=1 << 30, unit_max_bytes=1 << 30, unit_max_files=10_000)
+    file = MIN_UNIT_BYTES // 100 + 1
+    assert pool_size([file] * 99, opts, workers=8) == 0  # one unit: the driver runs it
+    assert pool_size([file] * 1_000, opts, workers=64) == 10
+    assert pool_size([file] * 1_000, opts, workers=2) == 2
+    streamed = IngestOptions(stream_file_bytes=0)
+    assert pool_size([1, 1, 1], streamed, workers=64) == 3  # each file streams alone
 
 
 def test_every_file_is_planned_exactly_once_in_order_within_its_unit():
