@@ -8,6 +8,7 @@ import sys
 
 import polars as pl
 
+from pointline_core.cli.arguments import iso_date
 from pointline_core.cli.output import emit_text, print_json, print_table
 from pointline_core.cli.query_cmd import csv_ready, sink, with_iso_times
 
@@ -126,8 +127,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--interval", required=True, choices=("1s", "1m", "1h", "1d"))
     b.add_argument("--table", default="trades", choices=("trades", "l3_trades"))
     b.add_argument("--exchange", action="append", help="exchange name (repeatable)")
-    b.add_argument("--from", dest="first", help="first trading_date, YYYY-MM-DD")
-    b.add_argument("--to", dest="last", help="last trading_date (inclusive)")
+    b.add_argument(
+        "--from", dest="first", type=iso_date, metavar="DATE", help="first trading_date, YYYY-MM-DD"
+    )
+    b.add_argument(
+        "--to", dest="last", type=iso_date, metavar="DATE", help="last trading_date (inclusive)"
+    )
     b.add_argument("--force", action="store_true", help="rebuild days already up to date")
     b.add_argument("--json", action="store_true", help="print the report as JSON")
     b.set_defaults(func=_derive_bars)

@@ -111,3 +111,7 @@ def test_derive_bars_then_read_them(
         == 2
     )
     assert "is before --from" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # a bad date is argparse's one-line usage error
+        main(["derive", "bars", lake, "--interval", "1h", "--from", "2024-13-01"])
+    assert usage.value.code == 2
+    assert "is not a date; write YYYY-MM-DD" in capsys.readouterr().err
