@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 import polars as pl
@@ -102,8 +102,13 @@ def numbered_batches(
 ) -> Iterator[tuple[pl.DataFrame, int]]:
     """The plugin's non-empty raw batches, each with its offset in the file (rows before
     it, for lineage)."""
+    return numbered(parsed_batches(plugins, file, batch_rows))
+
+
+def numbered(batches: Iterable[pl.DataFrame]) -> Iterator[tuple[pl.DataFrame, int]]:
+    """One file's non-empty batches, in order, each with its offset in the file."""
     offset = 0
-    for raw in parsed_batches(plugins, file, batch_rows):
+    for raw in batches:
         if raw.height == 0:
             continue
         yield raw, offset

@@ -17,7 +17,6 @@ together, a large file streams in batches through bounded per-partition buffers.
 
 from __future__ import annotations
 
-import itertools
 import os
 import resource
 import socket
@@ -38,6 +37,7 @@ from pointline_core.ingest.transform import (
     FileContext,
     FileStats,
     finish,
+    numbered,
     numbered_batches,
     transform_batches,
 )
@@ -243,9 +243,9 @@ class _Unit:
         rows = 0
         ahead = _ParseAhead(self.plugins, self.task.files, self.opts)
         for at, item in enumerate(self.task.files):
+            raws = ahead.take(at)  # taken first: a file that fails its context drops them too
             try:
                 ctx = self.context(item)
-                raws = ahead.take(at)
                 if raws is None:
                     raws = list(numbered_batches(self.plugins, ctx.file, self.opts.batch_rows))
             except FileFailed as exc:
@@ -382,8 +382,7 @@ class _ParseAhead:
         run = [item.file for item in self.files[at:end]]
         answer = parsed_files(self.plugins, run, self.opts.batch_rows)
         for i, batches in enumerate(answer or ()):
-            offsets = itertools.accumulate((b.height for b in batches), initial=0)
-            self.ready[at + i] = list(zip(batches, offsets, strict=False))
+            self.ready[at + i] = list(numbered(batches))
 
 
 @attrs.frozen(slots=True)

@@ -538,11 +538,11 @@ def check_parse_files(plugins: Plugins, vendor: str, files: Sequence[BronzeFile]
     __tracebackhide__ = True
     if not plugins.implements(vendor, "pointline_parse_files"):
         return
-    rows = [
-        sum(f.height for f in parse_frames(plugins, file, WHOLE_FILE_BATCH_ROWS)) for file in files
-    ]
-    for batch_rows in (WHOLE_FILE_BATCH_ROWS, max(1, min((r for r in rows if r), default=3) // 3)):
-        expected = [parse_frames(plugins, file, batch_rows) for file in files]
+    whole = [parse_frames(plugins, file, WHOLE_FILE_BATCH_ROWS) for file in files]
+    rows = [sum(f.height for f in frames) for frames in whole]
+    third = max(1, min((r for r in rows if r), default=3) // 3)
+    thirds = [parse_frames(plugins, file, third) for file in files]
+    for batch_rows, expected in ((WHOLE_FILE_BATCH_ROWS, whole), (third, thirds)):
         try:
             together = plugins.call(
                 vendor, "pointline_parse_files", files=list(files), batch_rows=batch_rows

@@ -262,13 +262,13 @@ def _flags_and_reasons(
     checks: list[tuple[pl.Expr, pl.Expr]] = []
     if col.required:
         checks.append((~present, pl.lit(f"missing:{src}")))
-    if src in typed:  # every given cell is a valid number: no not_a_number / overflow
-        pass
-    elif col.kind in ("price", "qty"):
+    # A column parse read typed holds only valid numbers: no not_a_number / overflow check.
+    parsed = src in typed
+    if col.kind in ("price", "qty") and not parsed:
         scale = spec.column(col.target).scale
         assert scale is not None
         checks.append((present & value.is_null(), encode_reason(pl.col(src), scale, src)))
-    elif col.kind in ("ts", "int"):
+    elif col.kind in ("ts", "int") and not parsed:
         checks.append((present & value.is_null(), pl.lit(f"not_a_number:{src}")))
     elif col.kind == "float":
         bad = present & (value.is_null() | value.is_nan() | value.is_infinite())

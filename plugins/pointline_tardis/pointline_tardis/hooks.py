@@ -5,7 +5,7 @@ Thin glue: each hook delegates to the module that owns the concern.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -48,12 +48,16 @@ def pointline_discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeF
     return naming.discover(vendor_root, bronze_root)
 
 
-@hookimpl
-def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
-    batches = parse.read_batches(file.path, file.data_type, batch_rows)
+def _flagged(file: BronzeFile, batches: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """A file's batches, with the snapshot flags of an incremental_book_L2 file added."""
     if file.data_type == "incremental_book_L2":
         return book.flag_batches(batches)
-    return batches
+    return iter(batches)
+
+
+@hookimpl
+def pointline_parse(file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    return _flagged(file, parse.read_batches(file.path, file.data_type, batch_rows))
 
 
 @hookimpl
@@ -63,10 +67,7 @@ def pointline_parse_files(
     read = parse.read_files([(file.path, file.data_type) for file in files], batch_rows)
     if read is None:
         return None
-    return [
-        list(book.flag_batches(batches)) if file.data_type == "incremental_book_L2" else batches
-        for file, batches in zip(files, read, strict=True)
-    ]
+    return [list(_flagged(f, batches)) for f, batches in zip(files, read, strict=True)]
 
 
 @hookimpl

@@ -55,6 +55,14 @@ _NEWLINE_BYTES = frozenset(b"\r\n")
 _READ_ERRORS = (EOFError, OSError, isal_zlib.error)
 
 
+def _unreadable(exc: BaseException, path: str) -> ParseError:
+    return ParseError(
+        f"cannot decompress/read the file ({type(exc).__name__}: {exc}); the download is "
+        "probably truncated or corrupt: download it again",
+        path=path,
+    )
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open ``path`` for reading bytes, decompressing gzip (detected by its magic number)."""
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed by it
@@ -140,6 +148,11 @@ def _read_header(fh: BinaryIO, path: str) -> list[str] | None:
                 line=1,
             )
         return None
+    return _header_names(line, path)
+
+
+def _header_names(line: bytes, path: str) -> list[str]:
+    """The column names of a header line (a byte-order mark and the line end dropped)."""
     try:
         text = line.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
     except UnicodeDecodeError as exc:
@@ -213,14 +226,18 @@ def _parse_block(
             raise ParseError(
                 f"polars could not read lines {first_line}..: {exc}", path=path, line=first_line
             ) from None
-    # Structural check: every line has exactly len(header) - 1 separators. Blank or short
-    # lines would otherwise become silent null cells. Such a line leaves its last cell null
-    # (a line with too many fields fails read_csv), so the count over the whole block (~15%
-    # of the parse time of a book file) runs only when the last column has a null.
-    last_null = frame.height and frame.get_column(header[-1]).null_count()
-    if last_null and data.count(b",") != (len(header) - 1) * frame.height:
+    if _short_line(frame, data, header):
         _locate_bad_line(data, len(header), first_line, path)
     return frame
+
+
+def _short_line(frame: pl.DataFrame, data: bytes, header: list[str]) -> bool:
+    """Structural check: every line has exactly len(header) - 1 separators. Blank or short
+    lines would otherwise become silent null cells. Such a line leaves its last cell null
+    (a line with too many fields fails read_csv), so the count over the whole block (~15%
+    of the parse time of a book file) runs only when the last column has a null."""
+    last_null = frame.height and frame.get_column(header[-1]).null_count()
+    return bool(last_null) and data.count(b",") != (len(header) - 1) * frame.height
 
 
 class _Blocks:
@@ -235,11 +252,7 @@ class _Blocks:
         try:
             return self.fh.readline() if whole_line else self.fh.read(self.size)
         except _READ_ERRORS as exc:
-            raise ParseError(
-                f"cannot decompress/read the file ({type(exc).__name__}: {exc}); the "
-                "download is probably truncated or corrupt: download it again",
-                path=self.path,
-            ) from None
+            raise _unreadable(exc, self.path) from None
 
     def __iter__(self) -> Iterator[bytes]:
         blanks = b""  # blank lines held back from the end of the previous block
@@ -293,51 +306,59 @@ def read_batches(
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
-    where = str(path)
     with open_binary(path) as fh:
-        try:
-            header = _read_header(fh, where)
-        except _READ_ERRORS as exc:
-            raise ParseError(
-                f"cannot decompress/read the file ({type(exc).__name__}: {exc}); download it again",
-                path=where,
-            ) from None
-        if header is None:
-            return
-        validate_header(data_type, header, where)
-        typed = _typed_schema(data_type, header) if numbers_typed else None
-        adaptive = block_bytes is None
-        size = block_bytes or max(_MIN_BLOCK, min(batch_rows * _GUESS_BYTES_PER_ROW, _MAX_BLOCK))
-        blocks = _Blocks(fh, size, where)
-        pending: list[pl.DataFrame] = []
-        pending_rows = 0
-        next_line = 2
-        for data in blocks:
-            frame = _parse_block(data, header, next_line, where, typed)
-            if typed is not None and frame.schema != typed:
-                # A cell the typed read refused: the rest of the file is read as text (it
-                # likely has more), and the typed rows so far go out as their own batch.
-                typed = None
-                if pending:
-                    yield pl.concat(pending) if len(pending) > 1 else pending[0]
-                    pending, pending_rows = [], 0
-            # A parsed block has one line per row (blank and short lines fail above) unless a
-            # quoted cell spans lines; only then count them (a full scan of every block was
-            # ~2% of a book file's parse). Line numbers are for error messages only.
-            next_line += data.count(b"\n") if b'"' in data else frame.height
-            if adaptive and frame.height:
-                per_row = len(data) / frame.height
-                blocks.size = max(_MIN_BLOCK, min(int(batch_rows * per_row), _MAX_BLOCK))
-            pending.append(frame)
-            pending_rows += frame.height
-            while pending_rows >= batch_rows:
-                merged = pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
-                yield merged.slice(0, batch_rows)
-                rest = merged.slice(batch_rows)
-                pending = [rest] if rest.height else []
-                pending_rows = rest.height
-        if pending_rows:
-            yield pl.concat(pending) if len(pending) > 1 else pending[0]
+        yield from _stream_batches(fh, str(path), data_type, batch_rows, block_bytes, numbers_typed)
+
+
+def _stream_batches(
+    fh: BinaryIO,
+    where: str,
+    data_type: str,
+    batch_rows: int,
+    block_bytes: int | None,
+    numbers_typed: bool,
+) -> Iterator[pl.DataFrame]:
+    """:func:`read_batches` of an open byte stream (``where`` names it in errors)."""
+    try:
+        header = _read_header(fh, where)
+    except _READ_ERRORS as exc:
+        raise _unreadable(exc, where) from None
+    if header is None:
+        return
+    validate_header(data_type, header, where)
+    typed = _typed_schema(data_type, header) if numbers_typed else None
+    adaptive = block_bytes is None
+    size = block_bytes or max(_MIN_BLOCK, min(batch_rows * _GUESS_BYTES_PER_ROW, _MAX_BLOCK))
+    blocks = _Blocks(fh, size, where)
+    pending: list[pl.DataFrame] = []
+    pending_rows = 0
+    next_line = 2
+    for data in blocks:
+        frame = _parse_block(data, header, next_line, where, typed)
+        if typed is not None and frame.schema != typed:
+            # A cell the typed read refused: the rest of the file is read as text (it
+            # likely has more), and the typed rows so far go out as their own batch.
+            typed = None
+            if pending:
+                yield pl.concat(pending) if len(pending) > 1 else pending[0]
+                pending, pending_rows = [], 0
+        # A parsed block has one line per row (blank and short lines fail above) unless a
+        # quoted cell spans lines; only then count them (a full scan of every block was
+        # ~2% of a book file's parse). Line numbers are for error messages only.
+        next_line += data.count(b"\n") if b'"' in data else frame.height
+        if adaptive and frame.height:
+            per_row = len(data) / frame.height
+            blocks.size = max(_MIN_BLOCK, min(int(batch_rows * per_row), _MAX_BLOCK))
+        pending.append(frame)
+        pending_rows += frame.height
+        while pending_rows >= batch_rows:
+            merged = pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+            yield merged.slice(0, batch_rows)
+            rest = merged.slice(batch_rows)
+            pending = [rest] if rest.height else []
+            pending_rows = rest.height
+    if pending_rows:
+        yield pl.concat(pending) if len(pending) > 1 else pending[0]
 
 
 def read_files(
@@ -355,26 +376,28 @@ def read_files(
     anyway (its units of small files); the joint bytes of a call are all in memory at once.
     """
     out: list[list[pl.DataFrame]] = [[] for _ in files]
-    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, bytes]]] = {}
+    #: (data type, header) -> (file index, body, its line count)
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, bytes, int]]] = {}
     for i, (path, data_type) in enumerate(files):
+        where = str(path)
         data = _whole(path)
         end = data.find(b"\n")
         body = data[end + 1 :] if end >= 0 else b""
         if not body.strip() or b'"' in data or b"\r" in data or b"\n\n" in body:
-            out[i] = list(read_batches(path, data_type, batch_rows))
+            # an odd file: read alone, from the bytes already in hand
+            stream = _stream_batches(io.BytesIO(data), where, data_type, batch_rows, None, True)
+            out[i] = list(stream)
             continue
-        header = data[:end].decode("utf-8").lstrip("\ufeff").split(",")
-        validate_header(data_type, header, str(path))
-        groups.setdefault((data_type, tuple(header)), []).append(
-            (i, body if body.endswith(b"\n") else body + b"\n")
-        )
+        header = _header_names(data[:end], where)
+        validate_header(data_type, header, where)
+        body = body if body.endswith(b"\n") else body + b"\n"
+        groups.setdefault((data_type, tuple(header)), []).append((i, body, body.count(b"\n")))
     for (data_type, header), members in groups.items():
-        frame = _read_joint(data_type, list(header), [body for _, body in members])
+        frame = _read_joint(data_type, list(header), [(b, n) for _, b, n in members])
         if frame is None:
             return None
         at = 0
-        for i, body in members:
-            rows = body.count(b"\n")
+        for i, _, rows in members:
             one = frame.slice(at, rows)
             out[i] = [one.slice(k, batch_rows) for k in range(0, rows, batch_rows)]
             at += rows
@@ -382,31 +405,25 @@ def read_files(
 
 
 def _whole(path: Path) -> bytes:
-    where = str(path)
     try:
         with open_binary(path) as fh:
             return fh.read()
     except _READ_ERRORS as exc:
-        raise ParseError(
-            f"cannot decompress/read the file ({type(exc).__name__}: {exc}); download it again",
-            path=where,
-        ) from None
+        raise _unreadable(exc, str(path)) from None
 
 
-def _read_joint(data_type: str, header: list[str], bodies: list[bytes]) -> pl.DataFrame | None:
-    """The rows of ``bodies`` (whole lines of files sharing ``header``) in one read, typed as
-    one file's would be; None if any cell or line needs a file's own read."""
-    data = b"".join(bodies)
+def _read_joint(
+    data_type: str, header: list[str], bodies: list[tuple[bytes, int]]
+) -> pl.DataFrame | None:
+    """The rows of ``bodies`` (whole lines of files sharing ``header``, with their line
+    counts) in one read, typed as one file's would be; None if any cell or line needs a
+    file's own read."""
+    data = b"".join(body for body, _ in bodies)
     typed = _typed_schema(data_type, header)
     try:
         frame = _read_block(data, header, typed or dict.fromkeys(header, pl.String()))
     except pl.exceptions.PolarsError:
         return None
-    lines = sum(body.count(b"\n") for body in bodies)
-    if frame.height != lines:
-        return None
-    if frame.get_column(header[-1]).null_count() and data.count(b",") != (len(header) - 1) * len(
-        frame
-    ):
-        return None  # a short line: its file's own read names it
+    if frame.height != sum(lines for _, lines in bodies) or _short_line(frame, data, header):
+        return None  # a blank or short line: its file's own read names it
     return frame
