@@ -46,7 +46,8 @@ PROJECT = "pointline"
 #: optional ``ts_event_ns``/``ts_local_ns`` columns, a file listed once per data type.
 #: 2.2: the optional ``pointline_canonicalize_files`` (many small files in one query).
 #: 2.3: the optional ``pointline_parse_files`` (many small files in one read).
-PLUGIN_API_VERSION = "2.3"
+#: 2.4: ``pointline_core.listing.list_vendor_files``, the walk for ``pointline_discover``.
+PLUGIN_API_VERSION = "2.4"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -113,16 +113,6 @@ class Unrecognised:
     reason: str
 
 
-def unlistable_folder_reason(exc: OSError) -> str:
-    """The :class:`Unrecognised` reason for a Bronze folder ``os.walk`` could not list (its
-    files must not go missing silently): what the OS said and what to do."""
-    what = (exc.strerror or type(exc).__name__).lower()
-    return (
-        f"folder cannot be listed ({what}); its files are not ingested: make it readable "
-        "and listable (chmod a+rx) by the user running pointline and rerun"
-    )
-
-
 @attrs.frozen(slots=True)
 class ArchiveInfo:
     """A recognised upstream archive (returned by ``pointline_recognize_archive``).

@@ -13,7 +13,6 @@ trades``; ``timestamp`` is the bar's open time in UTC, e.g. ``2024-01-02 14:30:0
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from pointline_acme import __version__
 from pointline_core import hookimpl
 from pointline_core.errors import ParseError
 from pointline_core.fixedpoint import encode, encode_reason, first_reason
+from pointline_core.listing import list_vendor_files
 from pointline_core.models import BronzeFile, ExchangeInfo, Unrecognised, VendorInfo
 from pointline_core.schemas.spec import ColumnSpec, TableSpec
 from pointline_core.schemas.tables import PRICE, PRICE_SCALE, QTY, QTY_SCALE
@@ -31,7 +31,7 @@ from pointline_core.validation_rules import Rule
 VENDOR = "acme"
 #: The PLUGIN_API_VERSION this plugin was written against. A literal on purpose: the core
 #: refuses a plugin whose major version differs from its own.
-API_VERSION = "2.3"
+API_VERSION = "2.4"
 DATA_TYPE = "bars_1m"
 HEADER = ("timestamp", "open", "high", "low", "close", "volume", "trades")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -93,22 +93,15 @@ def pointline_tables() -> list[TableSpec]:
 def pointline_discover(
     vendor_root: Path, bronze_root: Path
 ) -> Iterator[BronzeFile | Unrecognised]:
-    if not vendor_root.is_dir():
-        return
-    paths = []
-    for folder, subfolders, names in os.walk(vendor_root):  # never follows symlinks
-        subfolders.sort()
-        paths.extend(Path(folder) / name for name in names)
-    for path in sorted(paths):
-        rel = path.relative_to(bronze_root).as_posix()
-        parts = path.relative_to(vendor_root).parts
-        problem = layout_problem(parts)
+    # The core's walk: sorted, follows folder links (once), reports what it cannot list.
+    for item in list_vendor_files(vendor_root, bronze_root):
+        problem = item.problem or layout_problem(item.parts)
         if problem:
-            yield Unrecognised(VENDOR, rel, problem)
+            yield Unrecognised(VENDOR, item.rel_path, problem)
             continue
-        exchange, day, name = parts
+        exchange, day, name = item.parts
         meta = (("date", day), ("exchange", exchange), ("symbol", name.removesuffix(".csv")))
-        yield BronzeFile(VENDOR, DATA_TYPE, path, rel, meta)
+        yield BronzeFile(VENDOR, DATA_TYPE, item.path, item.rel_path, meta)
 
 
 def layout_problem(parts: tuple[str, ...]) -> str | None:

@@ -21,7 +21,7 @@ from pointline_databento.formats import TABLE_MAPPING
 
 VENDOR = naming.VENDOR
 #: The plugin API this plugin was built against: 2.1 (Decimal columns, trading_day_roll).
-API_VERSION = "2.1"
+API_VERSION = "2.4"
 
 
 @hookimpl

@@ -15,15 +15,15 @@ cannot be read at all is listed by its name: parse then fails it with the reason
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import attrs
 
 from pointline_core.errors import ParseError
-from pointline_core.models import BronzeFile, Unrecognised, unlistable_folder_reason
+from pointline_core.listing import list_vendor_files
+from pointline_core.models import BronzeFile, Unrecognised
 from pointline_databento.exchanges import exchange_of
 from pointline_databento.formats import DATA_TYPES_OF_SCHEMA, NOT_INGESTED
 
@@ -56,9 +56,10 @@ def _date(text: str, fmt: str, name: str) -> dt.date:
         raise NotADatabentoFile(f"{name}: {text!r} is not a valid date") from None
 
 
-def parse_rel_path(rel: PurePosixPath) -> NamedFile:
-    """Dataset, schema and date from a path relative to the vendor folder (either layout)."""
-    name = rel.name
+def parse_rel_path(parts: tuple[str, ...]) -> NamedFile:
+    """Dataset, schema and date from a path relative to the vendor folder (its components;
+    either layout)."""
+    name = parts[-1]
     if name.startswith("."):
         raise NotADatabentoFile("hidden file")
     if not name.endswith(_SUFFIXES):
@@ -68,17 +69,20 @@ def parse_rel_path(rel: PurePosixPath) -> NamedFile:
         dataset = batch["dataset"].upper().replace("-", ".")
         return NamedFile(dataset, batch["schema"], _date(batch["date"], "%Y%m%d", name))
     tree = _TREE_DATE_RE.match(name)
-    if tree is not None and len(rel.parts) >= 3 and _DATASET_RE.match(rel.parts[-3]):
-        return NamedFile(rel.parts[-3], rel.parts[-2], _date(tree["date"], "%Y-%m-%d", name))
+    if tree is not None and len(parts) >= 3 and _DATASET_RE.match(parts[-3]):
+        return NamedFile(parts[-3], parts[-2], _date(tree["date"], "%Y-%m-%d", name))
     raise NotADatabentoFile(
         "name matches neither a batch download <dataset>-<YYYYMMDD>.<schema>.dbn[.zst] "
         "(e.g. glbx-mdp3-20201228.trades.dbn.zst) nor <DATASET>/<schema>/<YYYY-MM-DD>.dbn[.zst]"
     )
 
 
-def classify(path: Path, rel: PurePosixPath) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """``(data_types, meta)`` of an ingestible file; raises NotADatabentoFile with the reason."""
-    named = parse_rel_path(rel)
+def classify(
+    path: Path, parts: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``(data_types, meta)`` of an ingestible file (``parts``: its path relative to the
+    vendor folder); raises NotADatabentoFile with the reason."""
+    named = parse_rel_path(parts)
     try:
         from pointline_databento.dbnfile import read_header  # see hooks.py: imported on use
 
@@ -112,37 +116,19 @@ def classify(path: Path, rel: PurePosixPath) -> tuple[tuple[str, ...], tuple[tup
     return DATA_TYPES_OF_SCHEMA[named.schema], meta
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
-    """``(file, None)`` for each file under ``root`` in sorted order, and ``(folder, reason)``
-    for each folder that cannot be listed (reported, never silently skipped)."""
-    unreadable: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
-        dirnames.sort()
-        for filename in sorted(filenames):
-            yield Path(dirpath) / filename, None
-    for exc in unreadable:
-        yield Path(str(exc.filename)), unlistable_folder_reason(exc)
-
-
 def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
     """Every file under ``vendor_root`` as BronzeFiles (one per data type) or an
     Unrecognised, sorted by rel_path."""
-    vendor_root = Path(vendor_root)
-    if not vendor_root.is_dir():
-        return iter(())
-    base = PurePosixPath(*Path(os.path.relpath(vendor_root, bronze_root)).parts)
     found: list[BronzeFile | Unrecognised] = []
-    for path, skipped in _walk(vendor_root):
-        rel = PurePosixPath(*path.relative_to(vendor_root).parts)
-        rel_path = (base / rel).as_posix()
-        if skipped is not None:
-            found.append(Unrecognised(VENDOR, rel_path, skipped))
+    for item in list_vendor_files(vendor_root, bronze_root):
+        if item.problem is not None:
+            found.append(Unrecognised(VENDOR, item.rel_path, item.problem))
             continue
         try:
-            data_types, meta = classify(path, rel)
+            data_types, meta = classify(item.path, item.parts)
         except NotADatabentoFile as exc:
-            found.append(Unrecognised(VENDOR, rel_path, str(exc)))
+            found.append(Unrecognised(VENDOR, item.rel_path, str(exc)))
             continue
-        found.extend(BronzeFile(VENDOR, t, path.absolute(), rel_path, meta) for t in data_types)
+        found.extend(BronzeFile(VENDOR, t, item.path, item.rel_path, meta) for t in data_types)
     found.sort(key=lambda item: (item.rel_path, getattr(item, "data_type", "")))
     return iter(found)

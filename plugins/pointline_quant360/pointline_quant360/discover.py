@@ -7,42 +7,31 @@ date, symbol and market (``STK``/``ConFI``, derived from the code range). Everyt
 the folder is yielded as :class:`~pointline_core.models.Unrecognised` with the reason, except
 the publisher's temporary files (``.pointline-tmp-*``, in flight or left by a killed extract),
 which are skipped silently: they are never data and the next ``extract`` removes them. A
-folder that cannot be listed (permission denied) is reported as unrecognised.
+folder that cannot be listed, a broken link or a second link to one folder is reported as
+unrecognised (:func:`pointline_core.listing.list_vendor_files`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from pointline_core.models import BronzeFile, Unrecognised, unlistable_folder_reason
+from pointline_core.listing import list_vendor_files
+from pointline_core.models import BronzeFile, Unrecognised
 from pointline_quant360.naming import VENDOR, is_transient, market_of, parse_bronze_rel
 
 
 def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
     """``pointline_discover``: every file under ``vendor_root``, in sorted path order."""
-    vendor_root = Path(vendor_root)
-    bronze_root = Path(bronze_root)
-    if not vendor_root.is_dir():
-        return
-    paths: list[Path] = []
-    unlisted: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(vendor_root, onerror=unlisted.append):
-        dirnames.sort()
-        paths.extend(Path(dirpath) / f for f in filenames if not is_transient(f))
-    for exc in sorted(unlisted, key=lambda e: str(e.filename)):
-        yield Unrecognised(
-            VENDOR,
-            Path(str(exc.filename)).relative_to(bronze_root).as_posix(),
-            unlistable_folder_reason(exc),
-        )
-    for path in sorted(paths):
-        rel_vendor = path.relative_to(vendor_root).as_posix()
-        rel = path.relative_to(bronze_root).as_posix()
-        parsed = parse_bronze_rel(rel_vendor)
+    for item in list_vendor_files(vendor_root, bronze_root):
+        if item.problem is not None:
+            yield Unrecognised(VENDOR, item.rel_path, item.problem)
+            continue
+        if is_transient(item.name):
+            continue
+        parsed = parse_bronze_rel("/".join(item.parts))
         if isinstance(parsed, str):
-            yield Unrecognised(VENDOR, rel, parsed)
+            yield Unrecognised(VENDOR, item.rel_path, parsed)
             continue
         meta = (
             ("date", parsed.date),
@@ -50,4 +39,4 @@ def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unre
             ("market", market_of(parsed.exchange, parsed.symbol)),
             ("symbol", parsed.symbol),
         )
-        yield BronzeFile(VENDOR, parsed.stream, path, rel, meta)
+        yield BronzeFile(VENDOR, parsed.stream, item.path, item.rel_path, meta)

@@ -23,7 +23,7 @@ VENDOR = naming.VENDOR
 #: The plugin API version this plugin was written and tested against. A literal on purpose:
 #: reading ``pointline_core.PLUGIN_API_VERSION`` here would always echo the installed core's
 #: version, so the core's major-version check could never refuse this plugin.
-BUILT_FOR_API_VERSION = "2.2"
+BUILT_FOR_API_VERSION = "2.4"
 TABLE_MAPPING = dict(canonical.TABLE_OF_STREAM)
 
 

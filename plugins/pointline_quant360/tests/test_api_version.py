@@ -18,7 +18,7 @@ from pointline_core.plugins import Plugins
 
 
 def test_vendor_info_declares_the_api_version_it_was_built_for():
-    assert hooks.pointline_vendor_info().api_version == "2.2"
+    assert hooks.pointline_vendor_info().api_version == "2.4"
     Plugins().register(hooks)  # accepted by this core (same major version)
 
 
@@ -28,8 +28,8 @@ def test_a_core_with_another_major_version_refuses_the_plugin():
             mp.setattr(hookspecs, "PLUGIN_API_VERSION", "3.0")
             mp.setattr(pointline_core, "PLUGIN_API_VERSION", "3.0")
             importlib.reload(hooks)  # as if the plugin were imported by a 3.x core
-            assert hooks.pointline_vendor_info().api_version == "2.2"
-            with pytest.raises(PluginAPIVersionError, match="built for plugin API 2.2"):
+            assert hooks.pointline_vendor_info().api_version == "2.4"
+            with pytest.raises(PluginAPIVersionError, match="built for plugin API 2.4"):
                 Plugins().register(hooks)
     finally:
         importlib.reload(hooks)

@@ -10,6 +10,7 @@ from pointline_quant360 import naming
 from pointline_quant360.discover import discover
 
 from pointline_core.errors import ArchiveNameError, MemberRejected
+from pointline_core.listing import BROKEN_LINK
 from pointline_core.models import BronzeFile, Unrecognised
 from pointline_core.upstream.publish import TEMP_PREFIX
 
@@ -127,3 +128,22 @@ def test_discover_yields_bronze_files_with_meta_and_explains_the_rest(tmp_path):
     assert "not a Quant360 Bronze file" in unrec["quant360/notes.txt"]
     assert not any(TEMP_PREFIX in k for k in unrec)  # temporaries are skipped silently
     assert list(discover(tmp_path / "missing", tmp_path)) == []
+
+
+def test_a_plugin_finds_files_under_a_linked_folder(tmp_path):
+    """quant360 walked with os.walk without following links: a date folder that was a link
+    (a day kept on another disk) was skipped silently. The shared walk finds it."""
+    elsewhere = tmp_path / "disk2"
+    rel = naming.bronze_rel_path("sse", "tick_new", "2024-01-02", "600000")
+    (elsewhere).mkdir()
+    (elsewhere / Path(rel).name).write_bytes(b"")
+    vendor = tmp_path / "quant360"
+    link = vendor / Path(rel).parent
+    link.parent.mkdir(parents=True)
+    link.symlink_to(elsewhere, target_is_directory=True)
+    (vendor / "broken.csv.gz").symlink_to(tmp_path / "nowhere")
+    found = list(discover(vendor, tmp_path))
+    assert [f.rel_path for f in found if isinstance(f, BronzeFile)] == [f"quant360/{rel}"]
+    assert [(u.rel_path, u.reason) for u in found if isinstance(u, Unrecognised)] == [
+        ("quant360/broken.csv.gz", BROKEN_LINK)
+    ]

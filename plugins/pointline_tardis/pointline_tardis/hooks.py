@@ -19,7 +19,7 @@ VENDOR = naming.VENDOR
 #: The plugin API (``pointline_core.PLUGIN_API_VERSION``) this plugin was built and tested
 #: against. A literal on purpose: the core refuses a plugin whose major version differs from
 #: its own, which only works if the plugin states its version instead of echoing the core's.
-API_VERSION = "2.3"
+API_VERSION = "2.4"
 
 
 @hookimpl

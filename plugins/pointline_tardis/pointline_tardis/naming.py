@@ -20,15 +20,15 @@ unrecognised with the reason.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import unquote
 
 import attrs
 
-from pointline_core.models import BronzeFile, Unrecognised, unlistable_folder_reason
+from pointline_core.listing import list_vendor_files
+from pointline_core.models import BronzeFile, Unrecognised
 from pointline_tardis.exchanges import is_known
 from pointline_tardis.formats import DATA_TYPES
 
@@ -118,17 +118,18 @@ def parse_dataset_path(parts: tuple[str, ...]) -> ParsedName:
     return ParsedName(exchange, data_type, date, unquote(match["symbol"]))
 
 
-def parse_rel_path(rel: PurePosixPath) -> ParsedName:
-    """Recognise a path relative to the vendor folder, trying both layouts."""
-    name = rel.name
+def parse_rel_path(parts: tuple[str, ...]) -> ParsedName:
+    """Recognise a path relative to the vendor folder (its components), trying both
+    layouts."""
+    name = parts[-1]
     if name.startswith("."):
         raise NotATardisFile("hidden file")
     if not name.endswith(SUFFIXES):
         raise NotATardisFile("not a .csv.gz or .csv file")
     if _CLIENT_RE.match(name) is not None:
         return parse_client_name(name)
-    if len(rel.parts) == 6 and rel.parts[1] in DATA_TYPES:
-        return parse_dataset_path(rel.parts)
+    if len(parts) == 6 and parts[1] in DATA_TYPES:
+        return parse_dataset_path(parts)
     try:
         return parse_client_name(name)
     except NotATardisFile as client_error:
@@ -138,61 +139,17 @@ def parse_rel_path(rel: PurePosixPath) -> ParsedName:
         ) from None
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
-    """``(path, None)`` for each file under ``root``, following symlinked folders; a folder
-    reached a second time (a symlink cycle, a second link to one folder) is not entered again
-    and comes back as ``(folder, reason)``, so it is reported rather than silently skipped;
-    so does a folder that cannot be listed (permission denied)."""
-    seen: dict[str, Path] = {}
-    unreadable: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable.append):
-        folder = Path(dirpath)
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames[:] = []
-            first = seen[real]
-            where = first.relative_to(root).as_posix() if first != root else "."
-            yield (
-                folder,
-                f"symbolic link to a folder already scanned as {where!r} (relative to the "
-                "vendor folder); its files are listed there once, not again under this link",
-            )
-            continue
-        seen[real] = folder
-        dirnames.sort()
-        for filename in sorted(filenames):
-            yield folder / filename, None
-    while unreadable:
-        yield _unreadable_folder(unreadable.pop())
-
-
-def _unreadable_folder(exc: OSError) -> tuple[Path, str]:
-    """A folder ``os.walk`` could not list: reported, so its files are not silently missed."""
-    return Path(str(exc.filename)), unlistable_folder_reason(exc)
-
-
 def discover(vendor_root: Path, bronze_root: Path) -> Iterator[BronzeFile | Unrecognised]:
     """Every file under ``vendor_root`` as a BronzeFile or an Unrecognised, sorted by rel_path."""
-    vendor_root = Path(vendor_root)
-    bronze_root = Path(bronze_root)
-    if not vendor_root.is_dir():
-        return iter(())
-    base = PurePosixPath(*Path(os.path.relpath(vendor_root, bronze_root)).parts)
     found: list[BronzeFile | Unrecognised] = []
-    for path, skipped in _walk(vendor_root):
-        rel = PurePosixPath(*path.relative_to(vendor_root).parts)
-        rel_path = (base / rel).as_posix()
-        if skipped is not None:
-            found.append(Unrecognised(VENDOR, rel_path, skipped))
-            continue
-        if not path.exists():
-            found.append(Unrecognised(VENDOR, rel_path, "broken symbolic link"))
+    for item in list_vendor_files(vendor_root, bronze_root):
+        if item.problem is not None:
+            found.append(Unrecognised(VENDOR, item.rel_path, item.problem))
             continue
         try:
-            parsed = parse_rel_path(rel)
+            parsed = parse_rel_path(item.parts)
         except NotATardisFile as exc:
-            found.append(Unrecognised(VENDOR, rel_path, str(exc)))
+            found.append(Unrecognised(VENDOR, item.rel_path, str(exc)))
             continue
-        found.append(BronzeFile(VENDOR, parsed.data_type, path.absolute(), rel_path, parsed.meta()))
-    found.sort(key=lambda item: item.rel_path)
+        found.append(BronzeFile(VENDOR, parsed.data_type, item.path, item.rel_path, parsed.meta()))
     return iter(found)

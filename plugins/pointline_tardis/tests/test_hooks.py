@@ -55,6 +55,6 @@ def test_api_version_is_the_literal_the_plugin_was_built_for(monkeypatch):
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
-    assert copy.pointline_vendor_info().api_version == "2.3"
-    with pytest.raises(PluginAPIVersionError, match=r"'tardis' was built for plugin API 2\.3"):
+    assert copy.pointline_vendor_info().api_version == "2.4"
+    with pytest.raises(PluginAPIVersionError, match=r"'tardis' was built for plugin API 2\.4"):
         Plugins().register(copy, name="tardis")

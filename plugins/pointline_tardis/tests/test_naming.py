@@ -84,7 +84,7 @@ def test_client_names_split_on_known_data_types(name, exchange, data_type, symbo
 )
 def test_bad_client_names_say_why(name, why):
     with pytest.raises(NotATardisFile, match=why):
-        parse_rel_path(PurePosixPath(name))
+        parse_rel_path(PurePosixPath(name).parts)
 
 
 def test_dataset_path_layout():
