@@ -243,11 +243,7 @@ class ManifestStore:
             raise ManifestError(f"unknown manifest status {bad}; use one of {list(STATUSES)}")
         schema = {name: self.spec.column(name).polars_dtype() for name in _UPDATE_COLUMNS}
         source = (
-            pl.DataFrame(
-                [attrs.astuple(u) for u in updates],
-                schema=schema,
-                orient="row",
-            )
+            pl.DataFrame({name: [getattr(u, name) for u in updates] for name in schema}, schema)
             .unique("file_id", keep="last", maintain_order=True)
             .with_columns(updated_at_us=pl.lit(_now_us(), pl.Int64))
         )
