@@ -11,10 +11,12 @@ Data sets (generated once, in a child process so its memory is not counted):
   * books: ``--books`` Tardis incremental_book_L2 files of ``--book-rows`` rows (each streams).
 ``ray(2)`` starts a local Ray inside the timed call (what ``--executor ray`` without an address
 does); ``ray(2) up`` connects to a Ray cluster started just before (``ray start --head``), as a
-user of a cluster would. Each (data set, configuration) runs in a fresh process after a 3 GiB
-memory warm-up (this VM charges ~0.7 s per GiB a process touches first), into a fresh lake
-with its symbols imported beforehand (not timed); every configuration runs ``--repeat`` times,
-interleaved, and the median run is printed. Printed: wall time of ``ingest``, rows/s,
+user of a cluster would. ``1 cpu`` is ``workers=1`` in a process pinned to one CPU (affinity):
+workers=2 against it is the speed-up per added core, printed below each data set. Each (data
+set, configuration) runs in a fresh process after a 3 GiB memory warm-up (this VM charges ~0.7
+s per GiB a process touches first), into a fresh lake with its symbols imported beforehand
+(not timed); every configuration runs ``--repeat`` times, interleaved, and the median run is
+printed. Printed: wall time of ``ingest``, rows/s,
 the cores it kept busy (CPU seconds of the driver and its process workers / wall; one
 process already uses more than one through polars' thread pool, which bounds what a second
 worker can add on a 2-core machine: at most 2 / cores of ``workers=1``),
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -42,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 T0 = 1_709_251_200_000_000  # 2024-03-01T00:00:00Z
 CONFIGS = {
     "workers=1": (1, "serial"),
+    "1 cpu": (1, "serial"),
     "workers=2": (2, "process"),
     "ray(2)": (2, "ray"),
     "ray(2) up": (2, "ray"),
@@ -49,6 +53,11 @@ CONFIGS = {
 #: Configurations that run against a Ray cluster started before the timed process (as a
 #: user of a cluster would): the cluster's start-up is not part of the ingest.
 RUNNING_CLUSTER = {"ray(2) up"}
+#: Configurations whose process may use one CPU only (affinity, inherited by its threads and
+#: children): what one worker does with one core, polars' threads included. workers=2 on two
+#: CPUs against this is the speed-up per added core, the figure that scales to a larger host;
+#: workers=2 against workers=1 is bounded on two CPUs by the cores one process keeps busy.
+ONE_CPU = {"1 cpu"}
 
 
 def _gz(path: Path, frame: pl.DataFrame) -> None:
@@ -189,6 +198,10 @@ def warm_up() -> None:
     subprocess.run([sys.executable, "-c", "b = b'\\x01' * (3 << 30)"], check=True)
 
 
+def _one_cpu() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 def run_child(root: Path, config: str) -> dict:
     shutil.rmtree(_lake(root, config), ignore_errors=True)  # every run ingests into a new lake
     env = installed_env()
@@ -207,6 +220,7 @@ def run_child(root: Path, config: str) -> dict:
             capture_output=True,
             text=True,
             env=env,
+            preexec_fn=_one_cpu if config in ONE_CPU else None,
         )
     finally:
         if config in RUNNING_CLUSTER:
@@ -253,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             subprocess.run([sys.executable, "-c", code], check=True)
             base = None
+            walls: dict[str, float] = {}
             runs: dict[str, list[dict]] = {c: [] for c in configs}
             for _ in range(args.repeat):  # interleaved: a slow spell hits every config
                 for config in configs:
@@ -260,11 +275,18 @@ def main(argv: list[str] | None = None) -> int:
             for config in configs:
                 r = _median_run(runs[config])
                 base = base or r["wall"]
+                walls[config] = r["wall"]
                 workers = ", ".join(f"{m:.0f}" for m in r["workers_mb"])
                 cores = "-" if r["cores"] is None else f"{r['cores']:.2f}"
                 print(
                     f"{name:8} {config:10} {r['wall']:7.2f} {r['rows'] / r['wall']:10,.0f} "
                     f"{base / r['wall']:7.2f}x {cores:>5} {r['driver_mb']:9.0f}  {workers}",
+                    flush=True,
+                )
+            if "1 cpu" in walls and "workers=2" in walls:
+                print(
+                    f"{name:8} per added core: workers=2 on 2 CPUs is "
+                    f"{walls['1 cpu'] / walls['workers=2']:.2f}x workers=1 on 1 CPU",
                     flush=True,
                 )
     return 0
