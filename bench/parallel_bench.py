@@ -20,7 +20,9 @@ printed. Printed: wall time of ``ingest``, rows/s,
 the cores it kept busy (CPU seconds of the driver and its process workers / wall; one
 process already uses more than one through polars' thread pool, which bounds what a second
 worker can add on a 2-core machine: at most 2 / cores of ``workers=1``),
-the speed-up against one worker, the driver's peak RSS and every worker's peak RSS (from the
+the speed-up against one worker, the driver's own CPU per file (``drv us/f``: with workers or
+Ray, what planning and committing cost the driver; with one worker, the whole run), the
+driver's peak RSS and every worker's peak RSS (from the
 run report).
 """
 
@@ -160,12 +162,13 @@ def child(root: Path, config: str) -> None:
     workers, executor = CONFIGS[config]
     lake = _lake(root, config)
     import_symbols(root / "symbols.csv", lake, progress=False)
-    cpu0 = _cpu_seconds()
+    cpu0, own0 = _cpu_seconds(), _own_cpu_seconds()
     t0 = time.perf_counter()
     report = ingest(root / "bronze", lake, progress=False, workers=workers, executor=executor)
     wall = time.perf_counter() - t0
     # the driver and its reaped process workers; Ray's workers are not its children
     cores = None if executor == "ray" else (_cpu_seconds() - cpu0) / wall
+    driver_us = (_own_cpu_seconds() - own0) / len(report.files) * 1e6
     rows = sum(f.rows_total for f in report.files)
     assert report.ok, [f.reason for f in report.files if f.reason][:3]
     driver = 0.0
@@ -175,9 +178,22 @@ def child(root: Path, config: str) -> None:
     peaks = [w.peak_rss_mb for w in report.worker_peak_rss_mb]
     print(
         json.dumps(
-            {"wall": wall, "rows": rows, "driver_mb": driver, "workers_mb": peaks, "cores": cores}
+            {
+                "wall": wall,
+                "rows": rows,
+                "driver_mb": driver,
+                "workers_mb": peaks,
+                "cores": cores,
+                "driver_us": driver_us,
+            }
         )
     )
+
+
+def _own_cpu_seconds() -> float:
+    """User + system CPU of this process alone (the driver; its workers are other processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def _cpu_seconds() -> float:
@@ -254,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(
             f"{'data set':8} {'config':10} {'wall s':>7} {'rows/s':>10} {'speed-up':>8} "
-            f"{'cores':>5} {'driver MB':>9}  worker peak MB"
+            f"{'cores':>5} {'drv us/f':>8} {'driver MB':>9}  worker peak MB"
         )
         for name, (make, params) in sets.items():
             if args.only and name not in args.only.split(","):
@@ -280,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                 cores = "-" if r["cores"] is None else f"{r['cores']:.2f}"
                 print(
                     f"{name:8} {config:10} {r['wall']:7.2f} {r['rows'] / r['wall']:10,.0f} "
-                    f"{base / r['wall']:7.2f}x {cores:>5} {r['driver_mb']:9.0f}  {workers}",
+                    f"{base / r['wall']:7.2f}x {cores:>5} {r['driver_us']:8.0f} "
+                    f"{r['driver_mb']:9.0f}  {workers}",
                     flush=True,
                 )
             if "1 cpu" in walls and "workers=2" in walls:

@@ -176,7 +176,6 @@ def table_spec(table: str) -> TableSpec:
         ) from None
 
 
-@functools.lru_cache(maxsize=256)
 def read_schema(data_type: str, header: tuple[str, ...]) -> dict[str, pl.DataType]:
     """The dtype parse may read each header column as: Int64 for timestamps and integers,
     ``Decimal(38, scale)`` for prices and sizes (book-snapshot levels included), String for
@@ -186,9 +185,16 @@ def read_schema(data_type: str, header: tuple[str, ...]) -> dict[str, pl.DataTyp
     (~0.17 CPU-s per 2M book rows). It is only right because the reader accepts no cell that
     the text path would reject or read differently (a cell it refuses fails the block, which
     parse then reads as text, so the row still gets its per-row reason); the conformance of
-    the two paths is tested on every kind of cell (tests/test_typed_read.py)."""
+    the two paths is tested on every kind of cell (tests/test_typed_read.py).
+
+    A new dict on each call: the work is cached, the callers' copies are their own."""
+    return dict(_read_schema(data_type, header))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_schema(data_type: str, header: tuple[str, ...]) -> tuple[tuple[str, pl.DataType], ...]:
     if data_type not in MAPPINGS:
-        return dict.fromkeys(header, pl.String())
+        return tuple((name, pl.String()) for name in header)
     spec = table_spec(TABLE_MAPPING[data_type])
     kinds: dict[str, pl.DataType] = {}
     for col in MAPPINGS[data_type]:
@@ -200,7 +206,7 @@ def read_schema(data_type: str, header: tuple[str, ...]) -> dict[str, pl.DataTyp
             for side in ("asks", "bids"):
                 for level in range(SNAPSHOT_DEPTH[data_type]):
                     kinds[level_column(side, level, field)] = dtype
-    return {name: kinds.get(name, pl.String()) for name in header}
+    return tuple((name, kinds.get(name, pl.String())) for name in header)
 
 
 # --- expression builders ---------------------------------------------------------------------
