@@ -67,7 +67,36 @@ def check_canonical(frame: object, spec: TableSpec, rows: int, vendor: str) -> p
             f"schema_mismatch: plugin {vendor!r} canonicalize for table {spec.name!r}: "
             + "; ".join(problems)
         )
+    _check_clocks(frame, spec, vendor)
     return frame
+
+
+#: Full-resolution clocks and the lake's microsecond clocks they must agree with.
+CLOCK_PAIRS = (("ts_event_ns", "ts_event_us"), ("ts_local_ns", "ts_local_us"))
+
+
+def _check_clocks(frame: pl.DataFrame, spec: TableSpec, vendor: str) -> None:
+    """A row whose nanosecond clock does not floor to its microsecond clock would sort,
+    partition and join by one time and report another: the file fails (a plugin bug, never a
+    data problem: both come from one source value). Free for plugins without ns columns."""
+    pairs = [(ns, us) for ns, us in CLOCK_PAIRS if ns in frame.columns and us in frame.columns]
+    if not pairs:
+        return
+    bad = [
+        (pl.col(ns).is_not_null() & (pl.col(us) != pl.col(ns) // 1000)).alias(ns)
+        for ns, us in pairs
+    ]
+    flags = frame.select(bad)
+    for ns, us in pairs:
+        rows = flags.get_column(ns).arg_true()
+        if rows.len():
+            first = rows[0]
+            raise FileFailed(
+                f"clock_mismatch: plugin {vendor!r} canonicalize for table {spec.name!r}: "
+                f"{rows.len()} rows have {us} != {ns} // 1000 (first: row {first}, {us}="
+                f"{frame[us][first]}, {ns}={frame[ns][first]}); derive {us} from {ns} "
+                "(floor division by 1000)"
+            )
 
 
 def _absent(spec: TableSpec, columns: Sequence[str]) -> list[str]:
