@@ -74,6 +74,15 @@ def _delta_dirs(lake: Lake, zones: Sequence[str]) -> list[tuple[str, str, Path]]
     return found
 
 
+def table_dirs(lake: LakeLike, zones: Sequence[str] = ZONES) -> list[tuple[str, str, Path]]:
+    """``(table, zone, path)`` of every Delta table folder in the lake, none opened: for a
+    caller that opens the tables itself (:func:`tables` reads each one's log to count).
+    Refuses a missing lake root, naming it."""
+    lake = as_lake(lake)
+    _check_root(lake)
+    return _delta_dirs(lake, zones)
+
+
 def tables(lake: LakeLike, *, zones: Sequence[str] = ZONES) -> pl.DataFrame:
     """The Delta tables in the lake: table, zone, kind, version, files, rows, size_bytes, path.
 
@@ -81,10 +90,8 @@ def tables(lake: LakeLike, *, zones: Sequence[str] = ZONES) -> pl.DataFrame:
     (event, dimension, control), ``event`` for any other table with the common event
     columns (a plugin's table), else null.
     """
-    lake = as_lake(lake)
-    _check_root(lake)
     rows = []
-    for name, zone, path in _delta_dirs(lake, zones):
+    for name, zone, path in table_dirs(lake, zones):
         table = DeltaTable(str(path))
         actions = add_actions(table)
         columns = [f.name for f in table.schema().fields]

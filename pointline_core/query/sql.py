@@ -20,7 +20,7 @@ import polars as pl
 from deltalake import DeltaTable
 
 from pointline_core.errors import QueryError
-from pointline_core.query.discovery import tables as lake_tables
+from pointline_core.query.discovery import table_dirs
 from pointline_core.query.loader import LakeLike, as_lake
 
 #: What to tell a user whose environment lacks DuckDB.
@@ -71,14 +71,13 @@ def connect(lake: LakeLike) -> Any:
     Raises :class:`QueryError` with the install hint when DuckDB is missing.
     """
     duckdb = _duckdb()
-    lake = as_lake(lake)
-    tables = lake_tables(lake)  # refuses a missing lake root, naming it
+    dirs = table_dirs(as_lake(lake))  # refuses a missing lake root, naming it
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for table, zone, path in tables.select("table", "zone", "path").rows():
+    for table, zone, path in dirs:
         # quarantine/<table> shares its event table's name: prefix it
         name = f"quarantine_{table}" if zone == "quarantine" else table
-        delta = DeltaTable(path)
+        delta = DeltaTable(str(path))  # opened once: the view reads this snapshot's files
         schema = pl.Schema(delta.schema())
         con.execute(_table_view(con, name, delta, schema))
         view = _decoded_view(name, schema)

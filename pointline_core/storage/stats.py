@@ -19,6 +19,7 @@ import attrs
 import polars as pl
 from deltalake import DeltaTable
 
+from pointline_core.query.discovery import table_dirs
 from pointline_core.query.discovery import tables as lake_tables
 from pointline_core.storage.delta import add_actions, open_table
 from pointline_core.storage.lake import Lake
@@ -128,8 +129,9 @@ def lake_stats(
 
 
 def table_paths(lake: Lake) -> list[tuple[str, Path]]:
-    """(zone, path) of every Delta table in the lake, in :func:`lake_tables` order."""
-    return [(t["zone"], Path(t["path"])) for t in lake_tables(lake).iter_rows(named=True)]
+    """(zone, path) of every Delta table in the lake, in :func:`lake_tables` order, without
+    opening them (maintenance opens each one itself)."""
+    return [(zone, path) for _name, zone, path in table_dirs(lake)]
 
 
 def table_stats(
