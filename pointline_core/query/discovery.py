@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from deltalake import DeltaTable
@@ -93,31 +93,36 @@ def tables(lake: LakeLike, *, zones: Sequence[str] = ZONES) -> pl.DataFrame:
     rows = []
     for name, zone, path in table_dirs(lake, zones):
         table = DeltaTable(str(path))
-        actions = add_actions(table)
-        columns = [f.name for f in table.schema().fields]
-        kind = _CORE_KIND.get(name)
-        if kind is None and all(c in columns for c in COMMON_EVENT_COLUMNS):
-            kind = "event"
-        counted = actions.height and actions["num_records"].null_count() == 0
-        rows.append(
-            {
-                "table": name,
-                "zone": zone,
-                "kind": kind,
-                "version": table.version(),
-                "files": actions.height,
-                "rows": int(actions["num_records"].sum())
-                if counted
-                else _count_rows(table, actions.height),
-                "size_bytes": int(actions["size_bytes"].sum()) if actions.height else 0,
-                "path": str(path),
-            }
-        )
+        rows.append(table_row(name, zone, path, table, add_actions(table)))
     return (
         pl.DataFrame(rows, schema=TABLES_SCHEMA, orient="row")
         if rows
         else pl.DataFrame(schema=TABLES_SCHEMA)
     )
+
+
+def table_row(
+    name: str, zone: str, path: Path, table: DeltaTable, actions: pl.DataFrame
+) -> dict[str, Any]:
+    """One row of :func:`tables` from an open table and its add actions (a caller that needs
+    both, such as ``pointline stats``, reads the log once)."""
+    columns = [f.name for f in table.schema().fields]
+    kind = _CORE_KIND.get(name)
+    if kind is None and all(c in columns for c in COMMON_EVENT_COLUMNS):
+        kind = "event"
+    counted = actions.height and actions["num_records"].null_count() == 0
+    return {
+        "table": name,
+        "zone": zone,
+        "kind": kind,
+        "version": table.version(),
+        "files": actions.height,
+        "rows": int(actions["num_records"].sum())
+        if counted
+        else _count_rows(table, actions.height),
+        "size_bytes": int(actions["size_bytes"].sum()) if actions.height else 0,
+        "path": str(path),
+    }
 
 
 def _count_rows(table: DeltaTable, files: int) -> int:

@@ -19,8 +19,7 @@ import attrs
 import polars as pl
 from deltalake import DeltaTable
 
-from pointline_core.query.discovery import table_dirs
-from pointline_core.query.discovery import tables as lake_tables
+from pointline_core.query.discovery import table_dirs, table_row
 from pointline_core.storage.delta import add_actions, open_table
 from pointline_core.storage.lake import Lake
 from pointline_core.storage.maintenance import COMPACT_COMMIT_INFO
@@ -106,9 +105,10 @@ def lake_stats(
     tables: list[TableStats] = []
     files: list[pl.DataFrame] = []
     # Rows, files, bytes and version per table as `pointline tables` counts them.
-    for found in lake_tables(lake).iter_rows(named=True):
-        delta = DeltaTable(found["path"])
-        live = add_actions(delta)
+    for name, zone, path in table_dirs(lake):
+        delta = DeltaTable(str(path))
+        live = add_actions(delta)  # read once: for the counts and for the stats
+        found = table_row(name, zone, path, delta, live)
         tables.append(table_stats(found, delta, live, small_file_bytes))
         files.append(live.select("size_bytes", "modification_time"))
     bronze = _bronze_by_vendor(lake)
@@ -129,7 +129,7 @@ def lake_stats(
 
 
 def table_paths(lake: Lake) -> list[tuple[str, Path]]:
-    """(zone, path) of every Delta table in the lake, in :func:`lake_tables` order, without
+    """(zone, path) of every Delta table in the lake, in ``pointline tables`` order, without
     opening them (maintenance opens each one itself)."""
     return [(zone, path) for _name, zone, path in table_dirs(lake)]
 
