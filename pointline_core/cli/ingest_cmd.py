@@ -18,6 +18,8 @@ def print_report(report: IngestReport) -> None:
     mode = " (dry run: nothing written)" if report.dry_run else ""
     print(f"ingest {report.bronze_root} -> {report.lake_root}{mode}")
     print(f"{report.message}; {report.elapsed_s:.2f}s")
+    if report.workers_limit:
+        print(f"workers: {report.workers_limit}")
     if report.worker_peak_rss_mb:
         peaks = ", ".join(f"{w.peak_rss_mb:.0f}" for w in report.worker_peak_rss_mb)
         print(
@@ -209,7 +211,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="worker processes (default: the number of CPUs; 1 runs everything in this process)",
+        help=(
+            "worker processes (default: one per CPU this process may use, as many as free "
+            "memory holds at 1 GiB each; 1 runs everything in this process)"
+        ),
     )
     p.add_argument(
         "--executor",

@@ -31,6 +31,7 @@ import polars as pl
 from pointline_core.errors import ExecutorError
 from pointline_core.ingest.work import UnitResult, UnitTask, run_unit
 from pointline_core.plugins import Plugins, load_plugins
+from pointline_core.resources import usable_cpus
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.lake import Lake
 
@@ -145,7 +146,7 @@ def _worker_threads(workers: int) -> Iterator[None]:
     if POLARS_THREADS in os.environ:
         yield
         return
-    os.environ[POLARS_THREADS] = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ[POLARS_THREADS] = str(max(1, usable_cpus() // workers))
     try:
         yield
     finally:

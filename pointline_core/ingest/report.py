@@ -81,6 +81,8 @@ class IngestReport:
     message: str
     executor: str = "serial"
     workers: int = 1
+    #: why the default number of workers is below one per CPU (memory), else None
+    workers_limit: str | None = None
     worker_peak_rss_mb: tuple[WorkerPeak, ...] = ()
     #: the filters of a targeted run (``None``: every discovered file was considered)
     selection: FileSelection | None = None

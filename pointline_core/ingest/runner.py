@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import time
 import uuid
 from collections import Counter
@@ -69,6 +68,7 @@ from pointline_core.ingest.units import plan_units, pool_size
 from pointline_core.ingest.work import IngestOptions, UnitTask, WorkFile
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
+from pointline_core.resources import default_workers
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.lake import Lake, writer_lock
 from pointline_core.storage.manifest import (
@@ -121,7 +121,9 @@ def ingest(
     ``allow_duplicate_content``. A file that cannot be
     read fails with an ``unreadable: ...`` reason; the others go on.
 
-    ``workers`` (default: the number of CPUs) and ``executor`` choose where units run:
+    ``workers`` (default: one per CPU this process may use, as many as the available memory
+    holds: :func:`~pointline_core.resources.default_workers`) and ``executor`` choose where
+    units run:
     ``"serial"`` (in this process), ``"process"`` (a local pool; the default when workers > 1)
     or ``"ray"`` (``ray_address`` or ``RAY_ADDRESS``, else a local Ray). With ``plugins``
     given (in-process registrations) the default is ``"serial"``: pool workers load the
@@ -138,7 +140,8 @@ def ingest(
     in_process = plugins is not None
     plugins = plugins if plugins is not None else load_plugins()
     opts = options or IngestOptions()
-    workers = workers if workers is not None else (1 if in_process else os.cpu_count() or 1)
+    choice = None if workers is not None or in_process else default_workers()
+    workers = workers if workers is not None else (choice.workers if choice else 1)
     if executor is None:
         executor = "process" if workers > 1 else "serial"
     if executor not in EXECUTORS:
@@ -202,6 +205,7 @@ def ingest(
         selection=selection if selection.active else None,
         executor=executor,
         workers=workers,
+        workers_limit=choice.limit if choice else None,
         worker_peak_rss_mb=tuple(
             WorkerPeak(name, round(peak / 2**20, 1))
             for name, peak in sorted(run.worker_peaks.items())

@@ -39,6 +39,7 @@ from typing import TypeVar
 import attrs
 from isal import isal_zlib
 
+from pointline_core.resources import usable_cpus
 from pointline_core.upstream.archive import _pid_alive, owner_pid
 
 #: Prefix of every temporary file the publisher writes.
@@ -69,10 +70,7 @@ def temp_path_for(dest: Path) -> Path:
 
 def publish_threads() -> int:
     """Threads :func:`publish_files` uses: the CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cpus()
 
 
 def _write(src: Path, tmp: Path, compress: bool, fsync: bool) -> tuple[int, int]:
