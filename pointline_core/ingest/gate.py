@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 
-from pointline_core.hashing import sha256_file
+from pointline_core.hashing import sha256_files
 from pointline_core.ingest.failure import unreadable_reason
 from pointline_core.ingest.report import FileResult
 from pointline_core.models import BronzeFile
@@ -88,38 +89,52 @@ def identify(
     files: Sequence[BronzeFile],
     by_path: Mapping[tuple[str, str, str], Sequence[ManifestEntry]],
     rehash: bool,
+    threads: int = 1,
 ) -> list[Identified]:
     """Each file's identity. Hashing every file on every run costs a full read of the Bronze
-    root (about 35 minutes per TB here), so a file whose size and mtime equal those recorded
-    for the newest manifest entry at its path reuses that entry's sha256 (the rule rsync and
-    make use; ``rehash`` turns it off). Everything else is hashed.
+    root (about 35 minutes per TB on one core here), so a file whose size and mtime equal
+    those recorded for the newest manifest entry at its path reuses that entry's sha256 (the
+    rule rsync and make use; ``rehash`` turns it off). Everything else is hashed, on up to
+    ``threads`` threads, each path once (a file listed once per data type is read once).
     """
-    out = []
+    stats: list[os.stat_result | OSError] = []
+    reuse: list[ManifestEntry | None] = []
     for file in files:
         try:
             st = file.path.stat()
         except OSError as exc:
-            out.append(_unreadable(file, exc, 0, 0))
+            stats.append(exc)
+            reuse.append(None)
             continue
+        stats.append(st)
         entries = by_path.get((file.vendor, file.data_type, file.rel_path), ())
         # An unreadable entry has no content hash to reuse.
         hashed_entries = [e for e in entries if e.sha256 != UNREADABLE]
         newest = max(hashed_entries, key=lambda e: (e.created_at_us, e.file_id), default=None)
-        if (
+        fresh = (
             not rehash
             and newest is not None
             and newest.size_bytes == st.st_size
             and newest.mtime_ns == st.st_mtime_ns
-        ):
-            out.append(Identified(newest.identity, st.st_size, st.st_mtime_ns, hashed=False))
-            continue
-        try:
-            sha = sha256_file(file.path)
-        except OSError as exc:
-            out.append(_unreadable(file, exc, st.st_size, st.st_mtime_ns))
-            continue
-        identity = FileIdentity(file.vendor, file.data_type, file.rel_path, sha)
-        out.append(Identified(identity, st.st_size, st.st_mtime_ns, hashed=True))
+        )
+        reuse.append(newest if fresh else None)
+    todo = {
+        f.path: st.st_size
+        for f, st, old in zip(files, stats, reuse, strict=True)
+        if old is None and not isinstance(st, OSError)
+    }
+    hashes = dict(zip(todo, sha256_files(list(todo), list(todo.values()), threads), strict=True))
+    out = []
+    for file, st, old in zip(files, stats, reuse, strict=True):
+        if isinstance(st, OSError):
+            out.append(_unreadable(file, st, 0, 0))
+        elif old is not None:
+            out.append(Identified(old.identity, st.st_size, st.st_mtime_ns, hashed=False))
+        elif isinstance(sha := hashes[file.path], OSError):
+            out.append(_unreadable(file, sha, st.st_size, st.st_mtime_ns))
+        else:
+            identity = FileIdentity(file.vendor, file.data_type, file.rel_path, sha)
+            out.append(Identified(identity, st.st_size, st.st_mtime_ns, hashed=True))
     return out
 
 

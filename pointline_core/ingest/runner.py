@@ -68,7 +68,7 @@ from pointline_core.ingest.units import plan_units, pool_size
 from pointline_core.ingest.work import IngestOptions, UnitTask, WorkFile
 from pointline_core.models import BronzeFile
 from pointline_core.plugins import Plugins, load_plugins
-from pointline_core.resources import default_workers
+from pointline_core.resources import default_workers, usable_cpus
 from pointline_core.storage.dim_symbol import DimSymbolStore
 from pointline_core.storage.lake import Lake, writer_lock
 from pointline_core.storage.manifest import (
@@ -298,7 +298,7 @@ class _Run:
         for e in known:
             by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
         self._warm_up([f for f in files if (f.vendor, f.data_type, f.rel_path) not in by_path])
-        identified = identify(files, by_path, self.rehash)
+        identified = identify(files, by_path, self.rehash, threads=usable_cpus())
         if not self.dry_run:
             self.manifest.record_stat(stale_stats(identified, by_identity))
         decisions = gate(files, identified, by_identity, by_path, self.redo)

@@ -300,8 +300,13 @@ def test_rerun_skips_hashing_files_whose_size_and_mtime_are_unchanged(
     from pointline_core.ingest import gate as gate_module
 
     hashed = []
-    real_hash = gate_module.sha256_file
-    monkeypatch.setattr(gate_module, "sha256_file", lambda p: hashed.append(p) or real_hash(p))
+    real_hash = gate_module.sha256_files
+
+    def counting(paths, sizes, threads):
+        hashed.extend(paths)
+        return real_hash(paths, sizes, threads)
+
+    monkeypatch.setattr(gate_module, "sha256_files", counting)
     a = write_trades(bronze, "utcx", "AAA", trades(5, price="1"))
     write_trades(bronze, "utcx", "BBB", trades(5))
     open_symbols(lake_root, ("utcx", "AAA"), ("utcx", "BBB"))

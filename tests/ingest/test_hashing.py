@@ -1,0 +1,59 @@
+"""Bronze files are hashed in order, large ones on threads: the same hashes as one thread,
+an unreadable file's error in its place, and a path listed twice (once per data type) one
+hash. Real files on a temp dir; hashes checked against hashlib."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from pointline_core.hashing import PARALLEL_BYTES, sha256_files
+from pointline_core.ingest.gate import UNREADABLE, identify
+from pointline_core.models import BronzeFile
+
+
+def _files(tmp_path):
+    """Large and small files, interleaved; the third large one is missing."""
+    paths, sizes = [], []
+    for i, size in enumerate([PARALLEL_BYTES * 3, 10, PARALLEL_BYTES, 0, PARALLEL_BYTES * 2]):
+        path = tmp_path / f"f{i}.bin"
+        path.write_bytes(os.urandom(size))
+        paths.append(path)
+        sizes.append(size)
+    gone = tmp_path / "gone.bin"
+    paths.insert(3, gone)
+    sizes.insert(3, PARALLEL_BYTES * 5)
+    return paths, sizes
+
+
+@pytest.mark.parametrize("threads", [1, 2, 8])
+def test_hashes_come_back_in_order_whatever_the_threads(tmp_path, threads):
+    paths, sizes = _files(tmp_path)
+    got = sha256_files(paths, sizes, threads)
+    for path, sha in zip(paths, got, strict=True):
+        if path.exists():
+            assert sha == hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            assert isinstance(sha, FileNotFoundError)
+
+
+def test_identify_gives_a_path_listed_twice_one_hash_on_any_threads_and_keeps_reasons(tmp_path):
+    paths, _ = _files(tmp_path)
+    files = [
+        BronzeFile("v", kind, path, path.name, ())
+        for path in paths
+        for kind in ("trades", "quotes")
+    ]
+    serial = identify(files, {}, rehash=True, threads=1)
+    threaded = identify(files, {}, rehash=True, threads=4)
+    assert threaded == serial
+    by_kind = {(i.identity.bronze_path, i.identity.data_type): i for i in threaded}
+    for path in paths:
+        a, b = by_kind[(path.name, "trades")], by_kind[(path.name, "quotes")]
+        assert a.identity.sha256 == b.identity.sha256
+        if path.exists():
+            assert a.identity.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            assert a.identity.sha256 == UNREADABLE and a.unreadable is not None
