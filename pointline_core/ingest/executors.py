@@ -273,6 +273,15 @@ class RayExecutor:
         for _ in range(self.workers):
             warm.remote()  # fire and forget: a worker that fails to load fails its units
 
+    def cluster_cpus(self) -> int:
+        """The CPUs of the cluster at this executor's address (the default ``workers`` there:
+        the driver's own CPUs would leave most of a cluster idle). Connects and disconnects."""
+        self._connect()
+        try:
+            return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+        finally:
+            self.close()
+
     def close(self) -> None:
         """Stop the local Ray this executor started (a cluster it connected to stays up)."""
         if self._started:

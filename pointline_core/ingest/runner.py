@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
 import uuid
 from collections import Counter
@@ -122,8 +123,8 @@ def ingest(
     read fails with an ``unreadable: ...`` reason; the others go on.
 
     ``workers`` (default: one per CPU this process may use, as many as the available memory
-    holds: :func:`~pointline_core.resources.default_workers`) and ``executor`` choose where
-    units run:
+    holds: :func:`~pointline_core.resources.default_workers`; on a Ray cluster, its CPUs) and
+    ``executor`` choose where units run:
     ``"serial"`` (in this process), ``"process"`` (a local pool; the default when workers > 1)
     or ``"ray"`` (``ray_address`` or ``RAY_ADDRESS``, else a local Ray). With ``plugins``
     given (in-process registrations) the default is ``"serial"``: pool workers load the
@@ -140,6 +141,8 @@ def ingest(
     in_process = plugins is not None
     plugins = plugins if plugins is not None else load_plugins()
     opts = options or IngestOptions()
+    if workers is None and executor == "ray" and (ray_address or os.environ.get("RAY_ADDRESS")):
+        workers = RayExecutor(1, ray_address).cluster_cpus()  # a cluster: all of its CPUs
     choice = None if workers is not None or in_process else default_workers()
     workers = workers if workers is not None else (choice.workers if choice else 1)
     if executor is None:

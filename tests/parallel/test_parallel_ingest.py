@@ -325,3 +325,31 @@ def test_a_local_ray_worker_runs_cpus_over_workers_polars_threads(monkeypatch):
     finally:
         executor.close()
     assert not ray.is_initialized()
+
+
+def test_on_a_running_ray_cluster_the_default_workers_are_its_cpus(
+    mixed_source, tmp_path, monkeypatch
+):
+    """With an address and no --workers, the driver's own CPUs would leave most of a cluster
+    idle: the default is the cluster's CPUs (here a real head started with 3)."""
+    require_ray()
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ray_cli = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    start = [ray_cli, "start", "--head", "--num-cpus=3", "--include-dashboard=false"]
+    started = subprocess.run(start, capture_output=True, text=True, timeout=120, check=False)
+    assert started.returncode == 0, started.stderr
+    try:
+        monkeypatch.setenv("RAY_ADDRESS", "auto")
+        lake = new_lake(mixed_source, tmp_path / "cluster")
+        report = run(mixed_source, lake, executor="ray")
+        assert (report.executor, report.workers) == ("ray", 3)
+        assert report.workers_limit is None
+        reference = new_lake(mixed_source, tmp_path / "one")
+        run(mixed_source, reference, workers=1)
+        assert_same_content(lake_content(reference), lake_content(lake))
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120, check=False)
