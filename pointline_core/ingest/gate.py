@@ -11,6 +11,7 @@ import attrs
 
 from pointline_core.hashing import sha256_files
 from pointline_core.ingest.failure import unreadable_reason
+from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import FileResult
 from pointline_core.models import BronzeFile
 from pointline_core.storage.manifest import FileIdentity, ManifestEntry
@@ -90,12 +91,14 @@ def identify(
     by_path: Mapping[tuple[str, str, str], Sequence[ManifestEntry]],
     rehash: bool,
     threads: int = 1,
+    progress: Progress | None = None,
 ) -> list[Identified]:
     """Each file's identity. Hashing every file on every run costs a full read of the Bronze
     root (about 35 minutes per TB on one core here), so a file whose size and mtime equal
     those recorded for the newest manifest entry at its path reuses that entry's sha256 (the
     rule rsync and make use; ``rehash`` turns it off). Everything else is hashed, on up to
-    ``threads`` threads, each path once (a file listed once per data type is read once).
+    ``threads`` threads, each path once (a file listed once per data type is read once),
+    shown on ``progress``.
     """
     stats: list[os.stat_result | OSError] = []
     reuse: list[ManifestEntry | None] = []
@@ -123,7 +126,9 @@ def identify(
         for f, st, old in zip(files, stats, reuse, strict=True)
         if old is None and not isinstance(st, OSError)
     }
-    hashes = dict(zip(todo, sha256_files(list(todo), list(todo.values()), threads), strict=True))
+    sizes = list(todo.values())
+    shown = progress.hashing(len(todo), sum(sizes)) if progress is not None and todo else None
+    hashes = dict(zip(todo, sha256_files(list(todo), sizes, threads, shown), strict=True))
     out = []
     for file, st, old in zip(files, stats, reuse, strict=True):
         if isinstance(st, OSError):

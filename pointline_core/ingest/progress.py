@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from pointline_core.ingest.report import FileResult
 
@@ -18,6 +19,26 @@ class Progress:
         self.started = time.monotonic()
         self._partial = 0
         self._last_draw = 0.0
+
+    def hashing(self, files: int, size_bytes: int) -> Callable[[int], None]:
+        """A callback for each file hashed (its size): the line shows how far hashing is,
+        which on a first run over a large Bronze root takes minutes before any unit starts."""
+        done = [0, 0]
+
+        def advance(size: int) -> None:
+            done[0] += 1
+            done[1] += size
+            now = time.monotonic()
+            if self.enabled and (now - self._last_draw >= 0.1 or done[0] == files):
+                self._last_draw = now
+                line = (
+                    f"\rhashing new files: {done[0]}/{files}  "
+                    f"{done[1] / 1e9:,.2f}/{size_bytes / 1e9:,.2f} GB"
+                )
+                sys.stderr.write(line.ljust(80))
+                sys.stderr.flush()
+
+        return advance
 
     def start(self, files: int, size_bytes: int) -> None:
         self.total, self.started = files, time.monotonic()

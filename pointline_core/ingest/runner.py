@@ -301,7 +301,9 @@ class _Run:
         for e in known:
             by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
         self._warm_up([f for f in files if (f.vendor, f.data_type, f.rel_path) not in by_path])
-        identified = identify(files, by_path, self.rehash, threads=usable_cpus())
+        identified = identify(
+            files, by_path, self.rehash, threads=usable_cpus(), progress=self.progress
+        )
         if not self.dry_run:
             self.manifest.record_stat(stale_stats(identified, by_identity))
         decisions = gate(files, identified, by_identity, by_path, self.redo)

@@ -302,9 +302,9 @@ def test_rerun_skips_hashing_files_whose_size_and_mtime_are_unchanged(
     hashed = []
     real_hash = gate_module.sha256_files
 
-    def counting(paths, sizes, threads):
+    def counting(paths, sizes, threads, on_done=None):
         hashed.extend(paths)
-        return real_hash(paths, sizes, threads)
+        return real_hash(paths, sizes, threads, on_done)
 
     monkeypatch.setattr(gate_module, "sha256_files", counting)
     a = write_trades(bronze, "utcx", "AAA", trades(5, price="1"))
