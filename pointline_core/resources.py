@@ -22,8 +22,6 @@ WORKER_MEMORY = 1 << 30
 #: Memory kept back for the driver (its manifest, commit state, and a one-unit run).
 DRIVER_MEMORY = 1 << 30
 
-_CGROUP = Path("/sys/fs/cgroup")
-
 
 @attrs.frozen(slots=True)
 class WorkerChoice:
@@ -35,32 +33,76 @@ class WorkerChoice:
     limit: str | None = None
 
 
-def usable_cpus(cgroup: Path = _CGROUP) -> int:
-    """CPUs this process may run on: its affinity mask, capped by a cgroup v2 CPU quota
-    (``cpu.max``, whole CPUs, at least one)."""
+@attrs.frozen(slots=True)
+class Cgroups:
+    """Where to read this process's cgroup limits (the real files by default; tests point
+    these at fake trees)."""
+
+    root: Path = Path("/sys/fs/cgroup")
+    membership: Path = Path("/proc/self/cgroup")
+
+    def folders(self, controller: str) -> list[Path]:
+        """This process's cgroup folders for ``controller``, innermost first, with every
+        parent up to the mount point: a limit set on any of them applies. cgroup v2 (one
+        unified tree) when mounted, else the v1 ``controller`` hierarchy."""
+        unified = (self.root / "cgroup.controllers").is_file()
+        for line in _read(self.membership).splitlines():
+            ident, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+            if unified and ident == "0" and controllers == "":
+                return _up(self.root, path)
+            if not unified and controller in controllers.split(","):
+                return _up(self.root / controller, path)
+        return []
+
+
+def _up(mount: Path, path: str) -> list[Path]:
+    here = mount / path.strip("/")
+    folders = [here, *here.parents]
+    return [f for f in folders if f == mount or mount in f.parents]
+
+
+def usable_cpus(cgroups: Cgroups | None = None) -> int:
+    """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (v2
+    ``cpu.max``, v1 ``cpu.cfs_quota_us``/``cpu.cfs_period_us``; whole CPUs, at least one)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    quota = _read(cgroup / "cpu.max").split()
-    if len(quota) == 2 and quota[0] != "max":
+    for folder in (cgroups or Cgroups()).folders("cpu"):
+        quota = _read(folder / "cpu.max").split()
+        if len(quota) != 2:
+            quota = [_read(folder / "cpu.cfs_quota_us"), _read(folder / "cpu.cfs_period_us")]
         try:
-            cpus = min(cpus, max(1, int(int(quota[0]) / int(quota[1]))))
-        except (ValueError, ZeroDivisionError):
-            pass
+            share, period = int(quota[0]), int(quota[1])
+        except ValueError:  # "max", absent: no quota here
+            continue
+        if share > 0 and period > 0:
+            cpus = min(cpus, max(1, share // period))
     return max(1, cpus)
 
 
-def available_memory(cgroup: Path = _CGROUP, meminfo: Path = Path("/proc/meminfo")) -> int | None:
-    """Bytes a run can still use: ``MemAvailable``, capped by a cgroup v2 memory limit's
-    headroom (``memory.max`` - ``memory.current``); None where neither is known."""
+#: A v1 memory limit this large means "no limit" (the kernel reports ~2**63 rounded down).
+_NO_LIMIT = 1 << 60
+
+
+def available_memory(
+    cgroups: Cgroups | None = None, meminfo: Path = Path("/proc/meminfo")
+) -> int | None:
+    """Bytes a run can still use: ``MemAvailable``, capped by the headroom of any cgroup
+    memory limit over it (v2 ``memory.max`` - ``memory.current``, v1
+    ``memory.limit_in_bytes`` - ``memory.usage_in_bytes``); None where nothing is known."""
     known: list[int] = []
     for line in _read(meminfo).splitlines():
         if line.startswith("MemAvailable:"):
             known.append(int(line.split()[1]) * 1024)
-    limit, used = _read(cgroup / "memory.max").strip(), _read(cgroup / "memory.current").strip()
-    if limit.isdigit() and used.isdigit():
-        known.append(max(0, int(limit) - int(used)))
+    for folder in (cgroups or Cgroups()).folders("memory"):
+        for limit_file, used_file in (
+            ("memory.max", "memory.current"),
+            ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+        ):
+            limit, used = _read(folder / limit_file).strip(), _read(folder / used_file).strip()
+            if limit.isdigit() and used.isdigit() and int(limit) < _NO_LIMIT:
+                known.append(max(0, int(limit) - int(used)))
     return min(known) if known else None
 
 

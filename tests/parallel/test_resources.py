@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
-
 from pointline_core.resources import (
     DRIVER_MEMORY,
     WORKER_MEMORY,
+    Cgroups,
     available_memory,
     choose_workers,
     usable_cpus,
@@ -22,37 +21,79 @@ from tests.robustness.conftest import run_pointline
 GiB = 1 << 30
 
 
-def _cgroup(tmp_path, **files: str):
+def _v2(tmp_path, path: str, files: dict[str, str]):
+    """A cgroup v2 tree: the process is in ``path``; ``files`` maps 'folder/name' to text."""
     root = tmp_path / "cgroup"
-    root.mkdir()
+    root.mkdir(parents=True)
+    (root / "cgroup.controllers").write_text("cpu memory\n")
+    (tmp_path / "membership").write_text(f"0::{path}\n")
     for name, text in files.items():
-        (root / name.replace("_", ".")).write_text(text + "\n")
-    return root
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text + "\n")
+    return Cgroups(root, tmp_path / "membership")
 
 
-@pytest.mark.parametrize(
-    "quota, expected",
-    [("max 100000", None), ("150000 100000", 1), ("50000 100000", 1), ("800000 100000", None)],
-)
-def test_a_cgroup_cpu_quota_caps_the_cpus(tmp_path, quota, expected):
-    mine = len(os.sched_getaffinity(0))
-    root = _cgroup(tmp_path, cpu_max=quota)
-    assert usable_cpus(root) == (mine if expected is None else min(mine, expected))
-    assert usable_cpus(tmp_path / "no-cgroup") == mine  # no cgroup files: the affinity mask
+def _v1(tmp_path, path: str, files: dict[str, str]):
+    """A cgroup v1 tree (one hierarchy per controller), the process in ``path`` in each."""
+    root = tmp_path / "cgroup1"
+    membership = f"4:memory:{path}\n1:cpu,cpuacct:{path}\n0::/\n"
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "membership1").write_text(membership)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text + "\n")
+    return Cgroups(root, tmp_path / "membership1")
 
 
-def test_available_memory_is_the_smaller_of_meminfo_and_the_cgroup_headroom(tmp_path):
+MINE = len(os.sched_getaffinity(0))
+
+
+def test_a_cpu_quota_on_the_process_cgroup_or_a_parent_caps_the_cpus(tmp_path):
+    assert usable_cpus(_v2(tmp_path / "a", "/", {"cpu.max": "max 100000"})) == MINE
+    # the quota sits on a parent slice (systemd-run -p CPUQuota=150%): whole CPUs, at least 1
+    nested = _v2(tmp_path / "b", "/app.slice/run.scope", {"app.slice/cpu.max": "150000 100000"})
+    assert usable_cpus(nested) == 1
+    v1 = _v1(
+        tmp_path / "c",
+        "/docker/x",
+        {"cpu/docker/x/cpu.cfs_quota_us": "50000", "cpu/docker/x/cpu.cfs_period_us": "100000"},
+    )
+    assert usable_cpus(v1) == 1
+    unlimited = _v1(
+        tmp_path / "d", "/", {"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}
+    )
+    assert usable_cpus(unlimited) == MINE
+    assert usable_cpus(Cgroups(tmp_path / "none", tmp_path / "none")) == MINE
+
+
+def test_available_memory_is_the_smallest_headroom_of_meminfo_and_every_limit(tmp_path):
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal: 67108864 kB\nMemAvailable: 33554432 kB\n")  # 32 GiB
-    assert available_memory(tmp_path / "none", meminfo) == 32 * GiB
-    root = _cgroup(tmp_path, memory_max=str(8 * GiB), memory_current=str(3 * GiB))
-    assert available_memory(root, meminfo) == 5 * GiB
-    unlimited = tmp_path / "unlimited"
-    unlimited.mkdir()
-    (unlimited / "memory.max").write_text("max\n")
-    (unlimited / "memory.current").write_text(f"{GiB}\n")
-    assert available_memory(unlimited, meminfo) == 32 * GiB
-    assert available_memory(tmp_path / "none", tmp_path / "no-meminfo") is None
+    nothing = Cgroups(tmp_path / "none", tmp_path / "none")
+    assert available_memory(nothing, meminfo) == 32 * GiB
+    v2 = _v2(
+        tmp_path / "a",
+        "/pod/app",
+        {
+            "pod/memory.max": str(8 * GiB),
+            "pod/memory.current": str(3 * GiB),
+            "pod/app/memory.max": "max",
+            "pod/app/memory.current": str(2 * GiB),
+        },
+    )
+    assert available_memory(v2, meminfo) == 5 * GiB
+    v1 = _v1(
+        tmp_path / "b",
+        "/x",
+        {
+            "memory/x/memory.limit_in_bytes": str(6 * GiB),
+            "memory/x/memory.usage_in_bytes": str(GiB),
+            "memory/memory.limit_in_bytes": "9223372036854771712",  # no limit
+            "memory/memory.usage_in_bytes": str(40 * GiB),
+        },
+    )
+    assert available_memory(v1, meminfo) == 5 * GiB
+    assert available_memory(nothing, tmp_path / "no-meminfo") is None
 
 
 def test_memory_caps_the_default_and_says_so():
