@@ -101,26 +101,15 @@ def identify(
     shown on ``progress``.
     """
     stats: list[os.stat_result | OSError] = []
-    reuse: list[ManifestEntry | None] = []
     for file in files:
         try:
-            st = file.path.stat()
+            stats.append(file.path.stat())
         except OSError as exc:
             stats.append(exc)
-            reuse.append(None)
-            continue
-        stats.append(st)
-        entries = by_path.get((file.vendor, file.data_type, file.rel_path), ())
-        # An unreadable entry has no content hash to reuse.
-        hashed_entries = [e for e in entries if e.sha256 != UNREADABLE]
-        newest = max(hashed_entries, key=lambda e: (e.created_at_us, e.file_id), default=None)
-        fresh = (
-            not rehash
-            and newest is not None
-            and newest.size_bytes == st.st_size
-            and newest.mtime_ns == st.st_mtime_ns
-        )
-        reuse.append(newest if fresh else None)
+    reuse = [
+        None if rehash or isinstance(st, OSError) else _unchanged_entry(file, st, by_path)
+        for file, st in zip(files, stats, strict=True)
+    ]
     todo = {
         f.path: st.st_size
         for f, st, old in zip(files, stats, reuse, strict=True)
@@ -141,6 +130,22 @@ def identify(
             identity = FileIdentity(file.vendor, file.data_type, file.rel_path, sha)
             out.append(Identified(identity, st.st_size, st.st_mtime_ns, hashed=True))
     return out
+
+
+def _unchanged_entry(
+    file: BronzeFile,
+    st: os.stat_result,
+    by_path: Mapping[tuple[str, str, str], Sequence[ManifestEntry]],
+) -> ManifestEntry | None:
+    """The newest hashed manifest entry at the file's path when its size and mtime still
+    match (its sha256 is reused), else None."""
+    entries = by_path.get((file.vendor, file.data_type, file.rel_path), ())
+    # An unreadable entry has no content hash to reuse.
+    hashed_entries = [e for e in entries if e.sha256 != UNREADABLE]
+    newest = max(hashed_entries, key=lambda e: (e.created_at_us, e.file_id), default=None)
+    if newest is None or (newest.size_bytes, newest.mtime_ns) != (st.st_size, st.st_mtime_ns):
+        return None
+    return newest
 
 
 def _unreadable(file: BronzeFile, exc: OSError, size: int, mtime_ns: int) -> Identified:
