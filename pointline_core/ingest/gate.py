@@ -86,8 +86,24 @@ class Identified:
     unreadable: str | None = None
 
 
+Stat = os.stat_result | OSError
+
+
+def stat_files(files: Sequence[BronzeFile]) -> list[Stat]:
+    """Each file's stat, or the error that stopped it (read once per run: the warm-up sizes
+    new files from it, :func:`identify` decides from it)."""
+    stats: list[Stat] = []
+    for file in files:
+        try:
+            stats.append(file.path.stat())
+        except OSError as exc:
+            stats.append(exc)
+    return stats
+
+
 def identify(
     files: Sequence[BronzeFile],
+    stats: Sequence[Stat],
     by_path: Mapping[tuple[str, str, str], Sequence[ManifestEntry]],
     rehash: bool,
     threads: int = 1,
@@ -96,16 +112,10 @@ def identify(
     """Each file's identity. Hashing every file on every run costs a full read of the Bronze
     root (about 35 minutes per TB on one core here), so a file whose size and mtime equal
     those recorded for the newest manifest entry at its path reuses that entry's sha256 (the
-    rule rsync and make use; ``rehash`` turns it off). Everything else is hashed, on up to
-    ``threads`` threads, each path once (a file listed once per data type is read once),
-    shown on ``progress``.
+    rule rsync and make use; ``rehash`` turns it off; ``stats`` are :func:`stat_files` of
+    ``files``). Everything else is hashed, on up to ``threads`` threads, each path once (a file
+    listed once per data type is read once), shown on ``progress``.
     """
-    stats: list[os.stat_result | OSError] = []
-    for file in files:
-        try:
-            stats.append(file.path.stat())
-        except OSError as exc:
-            stats.append(exc)
     reuse = [
         None if rehash or isinstance(st, OSError) else _unchanged_entry(file, st, by_path)
         for file, st in zip(files, stats, strict=True)

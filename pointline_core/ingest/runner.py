@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import time
 import uuid
 from collections import Counter
@@ -47,6 +46,7 @@ from pointline_core.ingest.gate import (
     identify,
     mark_duplicates,
     stale_stats,
+    stat_files,
 )
 from pointline_core.ingest.progress import Progress
 from pointline_core.ingest.report import (
@@ -141,8 +141,10 @@ def ingest(
     in_process = plugins is not None
     plugins = plugins if plugins is not None else load_plugins()
     opts = options or IngestOptions()
-    if workers is None and executor == "ray" and (ray_address or os.environ.get("RAY_ADDRESS")):
-        workers = RayExecutor(1, ray_address).cluster_cpus()  # a cluster: all of its CPUs
+    if workers is None and executor == "ray":
+        ray = RayExecutor(1, ray_address)
+        if ray.address:  # a cluster: all of its CPUs
+            workers = ray.cluster_cpus()
     choice = None if workers is not None or in_process else default_workers()
     workers = workers if workers is not None else (choice.workers if choice else 1)
     if executor is None:
@@ -300,9 +302,17 @@ class _Run:
         by_path: dict[tuple[str, str, str], list[ManifestEntry]] = {}
         for e in known:
             by_path.setdefault((e.vendor, e.data_type, e.bronze_path), []).append(e)
-        self._warm_up([f for f in files if (f.vendor, f.data_type, f.rel_path) not in by_path])
+        stats = stat_files(files)
+        self._warm_up(
+            [
+                (f, st.st_size)
+                for f, st in zip(files, stats, strict=True)
+                if (f.vendor, f.data_type, f.rel_path) not in by_path
+                and not isinstance(st, OSError)
+            ]
+        )
         identified = identify(
-            files, by_path, self.rehash, threads=usable_cpus(), progress=self.progress
+            files, stats, by_path, self.rehash, threads=usable_cpus(), progress=self.progress
         )
         if not self.dry_run:
             self.manifest.record_stat(stale_stats(identified, by_identity))
@@ -457,7 +467,7 @@ class _Run:
             run_id=self.run_id,
         )
 
-    def _warm_up(self, new: list[BronzeFile]) -> None:
+    def _warm_up(self, new: list[tuple[BronzeFile, int]]) -> None:
         """Start the workers (process pool or Ray) before hashing when the new files will
         make several units, so they import while the driver hashes and plans: one per unit up
         to ``workers`` (a run of one unit stays in the driver and starts none)."""
@@ -465,10 +475,7 @@ class _Run:
             return
         if self.executor == "process" and not can_spawn():
             return
-        costs = []
-        for f in new:
-            with contextlib.suppress(OSError):
-                costs.append(self._cost(f.path, f.path.stat().st_size))
+        costs = [self._cost(f.path, size) for f, size in new]
         size = pool_size(costs, self.opts, self.workers)
         if size:
             if self.executor == "process":

@@ -1,6 +1,6 @@
 """Bronze files are hashed in order, large ones on threads: the same hashes as one thread,
-an unreadable file's error in its place, and a path listed twice (once per data type) one
-hash. Real files on a temp dir; hashes checked against hashlib."""
+an unreadable file's error in its place, and a path listed twice (once per data type) read
+once. Real files on a temp dir; hashes checked against hashlib."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import os
 import pytest
 
 from pointline_core.hashing import PARALLEL_BYTES, sha256_files
-from pointline_core.ingest.gate import UNREADABLE, identify
+from pointline_core.ingest import gate as gate_module
+from pointline_core.ingest.gate import UNREADABLE, identify, stat_files
 from pointline_core.models import BronzeFile
 
 
@@ -39,15 +40,28 @@ def test_hashes_come_back_in_order_whatever_the_threads(tmp_path, threads):
             assert isinstance(sha, FileNotFoundError)
 
 
-def test_identify_gives_a_path_listed_twice_one_hash_on_any_threads_and_keeps_reasons(tmp_path):
+def test_identify_hashes_a_path_listed_twice_once_on_any_threads_and_keeps_reasons(
+    tmp_path, monkeypatch
+):
     paths, _ = _files(tmp_path)
     files = [
         BronzeFile("v", kind, path, path.name, ())
         for path in paths
         for kind in ("trades", "quotes")
     ]
-    serial = identify(files, {}, rehash=True, threads=1)
-    threaded = identify(files, {}, rehash=True, threads=4)
+    hashed: list = []
+    real = gate_module.sha256_files
+
+    def recording(paths, sizes, threads, on_done=None):
+        hashed.extend(paths)
+        return real(paths, sizes, threads, on_done)
+
+    monkeypatch.setattr(gate_module, "sha256_files", recording)
+    stats = stat_files(files)
+    serial = identify(files, stats, {}, rehash=True, threads=1)
+    # each existing path once (the missing one fails at stat, before hashing)
+    assert sorted(hashed) == sorted(p for p in paths if p.exists())
+    threaded = identify(files, stats, {}, rehash=True, threads=4)
     assert threaded == serial
     by_kind = {(i.identity.bronze_path, i.identity.data_type): i for i in threaded}
     for path in paths:
